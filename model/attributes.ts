@@ -1,0 +1,20 @@
+/**
+ * Attribute names the agent adds on top of OpenTelemetry's semantic conventions,
+ * and which the collector reads. Standard `db.*`, `http.*`, `messaging.*` names are
+ * used as the conventions define them; these cover what the conventions lack.
+ */
+export const ChokepointAttributes = {
+  /** Redis single-key read outcome: `true` on hit, `false` on miss. */
+  CACHE_HIT: 'chokepoint.cache.hit',
+  /** Multi-key reads (MGET, HMGET): how many keys hit and missed. */
+  CACHE_HITS: 'chokepoint.cache.hits',
+  CACHE_MISSES: 'chokepoint.cache.misses',
+  /** TTL set by SET EX/PX, SETEX or EXPIRE, in seconds. */
+  CACHE_TTL_SECONDS: 'chokepoint.cache.ttl_seconds',
+  /** The cache key with its variable parts folded (`user:{id}`), when the agent scrubs keys. */
+  CACHE_KEY_PATTERN: 'chokepoint.cache.key_pattern',
+  /** Unix epoch milliseconds at which a message was published, carried to its consumer. */
+  MESSAGE_PUBLISH_TIME_MS: 'chokepoint.messaging.publish_time_ms',
+  /** Marks a span as connection acquisition (pool checkout, connect), not a query. */
+  DB_CONNECT: 'chokepoint.db.connect',
+} as const;

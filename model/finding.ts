@@ -1,0 +1,45 @@
+/**
+ * Findings: the product. A detector proposes a candidate; the collector keeps
+ * its identity, lifecycle and recommendation.
+ */
+
+export const FINDING_KINDS = ['slow_query', 'n_plus_one'] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type FindingStatus = 'new' | 'ongoing' | 'resolved' | 'regressed';
+
+export type Evidence = Record<string, unknown>;
+
+/** What a detector returns: pure data, no identity, no lifecycle. */
+export interface FindingCandidate {
+  kind: FindingKind;
+  service: string;
+  /** Identity of the finding within (kind, service): a fingerprint id, a route, … */
+  key: string;
+  title: string;
+  severity: Severity;
+  /** Wall time this bottleneck costs, in milliseconds per minute. */
+  impact: number;
+  evidence: Evidence;
+}
+
+export interface Recommendation {
+  summary: string;
+  detail: string;
+  /** Code or SQL to paste, when there is one. */
+  code?: string;
+  language?: 'sql' | 'javascript' | 'shell';
+}
+
+/** A stored finding, as the API serves it. */
+export interface Finding extends FindingCandidate {
+  id: string;
+  status: FindingStatus;
+  /** ISO 8601 timestamps. */
+  firstSeen: string;
+  lastSeen: string;
+  recommendation: Recommendation;
+}

@@ -1,0 +1,98 @@
+/**
+ * Operations: what a span *means* after normalisation. Every text field here is
+ * already scrubbed — no SQL literal, key value, id or query string survives.
+ */
+
+interface OperationBase {
+  service: string;
+  serviceVersion?: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string;
+  startTimeMs: number;
+  durationMs: number;
+  error: boolean;
+}
+
+/** An inbound request handled by the service (SERVER span, or a local root). */
+export interface HttpServerOperation extends OperationBase {
+  type: 'http_server';
+  method: string;
+  /** The framework's route (`/users/:id`), or the path with ids folded (`/users/{id}`). */
+  route: string;
+  statusCode?: number;
+}
+
+/** An outbound HTTP call. */
+export interface HttpClientOperation extends OperationBase {
+  type: 'http_client';
+  method: string;
+  host: string;
+  /** Path with ids folded, without query string: `/users/{id}`. */
+  urlTemplate: string;
+  statusCode?: number;
+}
+
+export type StatementType = 'select' | 'insert' | 'update' | 'delete' | 'ddl' | 'transaction' | 'other';
+
+/** A database statement. */
+export interface DbQueryOperation extends OperationBase {
+  type: 'db_query';
+  /** `postgresql`, `mysql`, `mariadb`, `sqlite`, … (OTel `db.system.name`). */
+  system: string;
+  namespace?: string;
+  /** Normalised statement: literals replaced by `?`, IN lists collapsed, case and whitespace folded. */
+  fingerprint: string;
+  /** Short stable hash of system + fingerprint (16 hex characters). */
+  fingerprintId: string;
+  statementType: StatementType;
+  tables: string[];
+  rows?: number;
+}
+
+/** Acquiring a connection (pool checkout, connect): never counted as a query. */
+export interface DbConnectOperation extends OperationBase {
+  type: 'db_connect';
+  system: string;
+}
+
+/** A cache command (Redis). */
+export interface CacheCommandOperation extends OperationBase {
+  type: 'cache_command';
+  system: string;
+  command: string;
+  /** Key with variable parts folded: `user:{id}:profile`. */
+  keyPattern?: string;
+  /** For single-key reads: true on hit, false on miss. */
+  hit?: boolean;
+  hits?: number;
+  misses?: number;
+  ttlSeconds?: number;
+}
+
+/** Producing or consuming a queue message. */
+export interface QueueMessageOperation extends OperationBase {
+  type: 'queue_message';
+  system: string;
+  destination: string;
+  role: 'publish' | 'consume';
+  /** When the message was published (consume side), for lag. */
+  publishTimeMs?: number;
+}
+
+/** Anything else: kept so traces stay whole (parents, own-code time). */
+export interface InternalOperation extends OperationBase {
+  type: 'internal';
+  name: string;
+}
+
+export type Operation =
+  | HttpServerOperation
+  | HttpClientOperation
+  | DbQueryOperation
+  | DbConnectOperation
+  | CacheCommandOperation
+  | QueueMessageOperation
+  | InternalOperation;
+
+export type OperationType = Operation['type'];
