@@ -17,4 +17,6 @@ export const ChokepointAttributes = {
   MESSAGE_PUBLISH_TIME_MS: 'chokepoint.messaging.publish_time_ms',
   /** Marks a span as connection acquisition (pool checkout, connect), not a query. */
   DB_CONNECT: 'chokepoint.db.connect',
+  /** Marks a span as statement preparation (better-sqlite3 `prepare`): time spent, but not a query run. */
+  DB_PREPARE: 'chokepoint.db.prepare',
 } as const;
