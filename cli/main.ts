@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+import { collectorHelp, parseCollectorArgs, UsageError } from '../collector/config.js';
+/**
+ * `chokepoint <command>`: the collector, the demo, and (later) reports and checks.
+ * Exit codes: 0 success, 1 the command's own failure, 2 usage or internal error.
+ */
+import { startCollector } from '../collector/index.js';
+
+const HELP = `Usage: chokepoint <command> [flags]
+
+Commands:
+  collector   run the OTLP receiver, detectors, dashboard and API
+  demo        run the collector with the example shop app under load
+  help        show this help (or: chokepoint <command> --help)
+
+Attach the agent to your app:
+  OTEL_SERVICE_NAME=my-api node --require chokepoint/agent server.js
+  OTEL_SERVICE_NAME=my-api node --import chokepoint/agent server.mjs`;
+
+async function runCollector(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(collectorHelp());
+    return;
+  }
+  const options = parseCollectorArgs(argv, process.env);
+  const collector = await startCollector(options);
+  const stop = async (signal: NodeJS.Signals) => {
+    console.log(`${signal} received: flushing and closing`);
+    await collector.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function runDemoCommand(argv: string[]): Promise<void> {
+  const { runDemo } = await import('./demo.js');
+  const options = parseCollectorArgs(argv, process.env);
+  await runDemo({
+    port: options.port,
+    otlpPort: options.otlpPort,
+    db: options.db === './chokepoint.db' ? undefined : options.db,
+  });
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'collector':
+      return runCollector(rest);
+    case 'demo':
+      return runDemoCommand(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(HELP);
+      return;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`chokepoint: ${error.message}\n\n${HELP}`);
+  } else {
+    console.error(`chokepoint: ${(error as Error).message ?? error}`);
+  }
+  process.exit(2);
+});

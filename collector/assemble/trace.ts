@@ -1,0 +1,90 @@
+/**
+ * An assembled trace: the operations of one trace that arrived together, with the
+ * parent/child navigation per-trace detectors need.
+ */
+import type { Operation } from '../../model/index.js';
+
+export class AssembledTrace {
+  private byId: Map<string, Operation> | undefined;
+  private childrenById: Map<string, Operation[]> | undefined;
+  private readonly entries = new Map<string, Operation | undefined>();
+
+  constructor(
+    readonly traceId: string,
+    readonly operations: Operation[],
+  ) {}
+
+  get(spanId: string): Operation | undefined {
+    this.index();
+    return this.byId?.get(spanId);
+  }
+
+  /** Direct children of a span, in arrival order. */
+  children(spanId: string): Operation[] {
+    this.index();
+    return this.childrenById?.get(spanId) ?? [];
+  }
+
+  /**
+   * The request or job an operation belongs to: the nearest inbound request or
+   * consumed message above it in the same service, else its topmost ancestor there.
+   */
+  entryOf(operation: Operation): Operation | undefined {
+    if (this.entries.has(operation.spanId)) return this.entries.get(operation.spanId);
+    let current: Operation | undefined = operation;
+    let topmost: Operation = operation;
+    const seen = new Set<string>();
+    while (current && !seen.has(current.spanId)) {
+      seen.add(current.spanId);
+      if (current.service !== operation.service) break;
+      if (isEntry(current)) {
+        this.entries.set(operation.spanId, current);
+        return current;
+      }
+      topmost = current;
+      current = current.parentSpanId ? this.get(current.parentSpanId) : undefined;
+    }
+    this.entries.set(operation.spanId, topmost);
+    return topmost;
+  }
+
+  private index(): void {
+    if (this.byId) return;
+    this.byId = new Map();
+    this.childrenById = new Map();
+    for (const operation of this.operations) {
+      this.byId.set(operation.spanId, operation);
+      if (!operation.parentSpanId) continue;
+      const siblings = this.childrenById.get(operation.parentSpanId);
+      if (siblings) siblings.push(operation);
+      else this.childrenById.set(operation.parentSpanId, [operation]);
+    }
+  }
+}
+
+/** Inbound requests and consumed messages start the unit of work findings are attributed to. */
+export function isEntry(operation: Operation): boolean {
+  return (
+    operation.type === 'http_server' || (operation.type === 'queue_message' && operation.role === 'consume')
+  );
+}
+
+/**
+ * A short, scrubbed label for the unit of work: `GET /orders/:id`, `consume orders`.
+ *
+ * @example
+ * entryLabel({ type: 'http_server', method: 'GET', route: '/orders/:id', ... }) // 'GET /orders/:id'
+ */
+export function entryLabel(entry: Operation | undefined): string | undefined {
+  if (!entry) return undefined;
+  switch (entry.type) {
+    case 'http_server':
+      return `${entry.method} ${entry.route}`;
+    case 'queue_message':
+      return `${entry.role} ${entry.destination}`;
+    case 'internal':
+      return entry.name;
+    default:
+      return undefined;
+  }
+}

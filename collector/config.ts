@@ -1,0 +1,163 @@
+/**
+ * The collector's settings: one table that drives the flags, their `CHOKEPOINT_*`
+ * environment variables, the defaults and `--help`. A flag beats its variable;
+ * a bad value of either is a usage error that names the setting.
+ */
+
+export interface CollectorOptions {
+  host: string;
+  port: number;
+  otlpPort: number;
+  db: string;
+  slowQueryMs: number;
+  nPlusOneMin: number;
+  windowMinutes: number;
+  retentionDays: number;
+  maxBodyMb: number;
+  /** How often pending traces are completed and detection runs. */
+  detectIntervalMs: number;
+  dashboardDir: string;
+  /** No startup lines on stdout (tests, embedding). */
+  quiet: boolean;
+}
+
+type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber';
+
+interface Setting {
+  name: keyof CollectorOptions;
+  flag: string;
+  kind: Kind;
+  help: string;
+}
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'host', flag: 'host', kind: 'string', help: 'address both servers bind to' },
+  {
+    name: 'port',
+    flag: 'port',
+    kind: 'port',
+    help: 'dashboard, JSON API and /metrics port (0: any free port)',
+  },
+  { name: 'otlpPort', flag: 'otlp-port', kind: 'port', help: 'OTLP/HTTP receiver port (0: any free port)' },
+  { name: 'db', flag: 'db', kind: 'string', help: 'SQLite database file' },
+  {
+    name: 'slowQueryMs',
+    flag: 'slow-query-ms',
+    kind: 'positiveNumber',
+    help: 'slow_query fires at this p95 (ms)',
+  },
+  {
+    name: 'nPlusOneMin',
+    flag: 'n-plus-one-min',
+    kind: 'positiveInt',
+    help: 'n_plus_one fires at this many repeats under one parent',
+  },
+  {
+    name: 'windowMinutes',
+    flag: 'window-minutes',
+    kind: 'positiveNumber',
+    help: 'detection looks at this trailing window',
+  },
+  {
+    name: 'retentionDays',
+    flag: 'retention-days',
+    kind: 'positiveNumber',
+    help: 'aggregates older than this are deleted',
+  },
+  {
+    name: 'maxBodyMb',
+    flag: 'max-body-mb',
+    kind: 'positiveNumber',
+    help: 'largest OTLP request accepted, compressed or not (MiB)',
+  },
+  {
+    name: 'detectIntervalMs',
+    flag: 'detect-interval-ms',
+    kind: 'positiveInt',
+    help: 'how often detection runs (ms)',
+  },
+];
+
+export function defaultCollectorOptions(): CollectorOptions {
+  return {
+    host: '127.0.0.1',
+    port: 7070,
+    otlpPort: 4318,
+    db: './chokepoint.db',
+    slowQueryMs: 100,
+    nPlusOneMin: 5,
+    windowMinutes: 15,
+    retentionDays: 7,
+    maxBodyMb: 16,
+    detectIntervalMs: 2_000,
+    dashboardDir: '',
+    quiet: false,
+  };
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** `otlp-port` → `CHOKEPOINT_OTLP_PORT` */
+export function envName(flag: string): string {
+  return `CHOKEPOINT_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * Parses `--flag value` / `--flag=value` arguments over `CHOKEPOINT_*` variables over defaults.
+ *
+ * @example
+ * parseCollectorArgs(['--port', '0'], { CHOKEPOINT_DB: '/tmp/c.db' }) // { port: 0, db: '/tmp/c.db', … }
+ */
+export function parseCollectorArgs(argv: readonly string[], env: NodeJS.ProcessEnv): CollectorOptions {
+  const options = defaultCollectorOptions();
+  const byFlag = new Map(SETTINGS.map((setting) => [setting.flag, setting]));
+  const assign = (setting: Setting, raw: string, source: string) => {
+    (options as unknown as Record<string, unknown>)[setting.name] = convert(setting, raw, source);
+  };
+  for (const setting of SETTINGS) {
+    const raw = env[envName(setting.flag)];
+    if (raw !== undefined && raw !== '') assign(setting, raw, envName(setting.flag));
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const [flag, inline] = splitOnce(arg.slice(2), '=');
+    const setting = byFlag.get(flag);
+    if (!setting) throw new UsageError(`unknown flag --${flag} (see --help)`);
+    const raw = inline ?? argv[++i];
+    if (raw === undefined) throw new UsageError(`--${flag} needs a value`);
+    assign(setting, raw, `--${flag}`);
+  }
+  return options;
+}
+
+export function collectorHelp(): string {
+  const defaults = defaultCollectorOptions();
+  const lines = SETTINGS.map((s) => {
+    const left = `  --${s.flag} <${s.kind === 'string' ? 'value' : 'n'}>`.padEnd(30);
+    return `${left}${s.help} (default ${String(defaults[s.name])}; env ${envName(s.flag)})`;
+  });
+  return ['Usage: chokepoint collector [flags]', '', 'Flags:', ...lines].join('\n');
+}
+
+function convert(setting: Setting, raw: string, source: string): string | number {
+  if (setting.kind === 'string') return raw;
+  const value = Number(raw);
+  const fail = (expected: string) =>
+    new UsageError(`${source}=${JSON.stringify(raw)} is not valid: expected ${expected}`);
+  if (raw.trim() === '' || !Number.isFinite(value)) throw fail('a number');
+  if (setting.kind === 'port' && (!Number.isInteger(value) || value < 0 || value > 65535)) {
+    throw fail('a port from 0 to 65535');
+  }
+  if (setting.kind === 'positiveInt' && (!Number.isInteger(value) || value < 1))
+    throw fail('a whole number ≥ 1');
+  if (setting.kind === 'positiveNumber' && !(value > 0)) throw fail('a number > 0');
+  return value;
+}
+
+function splitOnce(text: string, separator: string): [string, string | undefined] {
+  const at = text.indexOf(separator);
+  return at < 0 ? [text, undefined] : [text.slice(0, at), text.slice(at + 1)];
+}

@@ -1,0 +1,129 @@
+/**
+ * Starts a collector: the OTLP receiver on one port, the API and dashboard on
+ * another, the pipeline between them, ticking on a timer.
+ *
+ * @example
+ * const collector = await startCollector({ otlpPort: 0, port: 0, db: '/tmp/chokepoint.db' });
+ * console.log(collector.dashboardUrl);
+ * await collector.close();
+ */
+
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { createApiApp } from './api/app.js';
+import { createCollectorMetrics } from './api/metrics.js';
+import { type CollectorOptions, defaultCollectorOptions } from './config.js';
+import { defaultDetectionConfig } from './detect/types.js';
+import { Pipeline } from './pipeline.js';
+import { otlpTraceRoutes } from './receive/otlp-http.js';
+import { SqliteStore } from './store/sqlite-store.js';
+
+export type { CollectorOptions } from './config.js';
+
+export interface RunningCollector {
+  /** Base URL of the OTLP/HTTP receiver (`POST /v1/traces`). */
+  otlpUrl: string;
+  /** Base URL of the dashboard, API and `/metrics`. */
+  dashboardUrl: string;
+  readonly pipeline: Pipeline;
+  /** Completes pending traces and runs detection and storage now. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startCollector(overrides: Partial<CollectorOptions> = {}): Promise<RunningCollector> {
+  const options = { ...defaultCollectorOptions(), ...overrides };
+  const dashboardDir = options.dashboardDir || resolveDashboardDir();
+  const store = new SqliteStore(options.db);
+  const pipeline = new Pipeline(store, {
+    detection: {
+      ...defaultDetectionConfig,
+      slowQueryMs: options.slowQueryMs,
+      nPlusOneMin: options.nPlusOneMin,
+    },
+    windowMs: options.windowMinutes * 60_000,
+    retentionMs: options.retentionDays * 24 * 60 * 60_000,
+  });
+  const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
+  const otlpApp = otlpTraceRoutes({
+    maxBodyBytes: Math.round(options.maxBodyMb * 1024 * 1024),
+    onSpans: (spans) => {
+      metrics.spansReceived.inc(spans.length);
+      pipeline.ingest(spans);
+    },
+    onRejected: (_reason, status) => metrics.requestsRejected.inc({ reason: String(status) }),
+  });
+  const apiApp = createApiApp({ store, metrics, dashboardDir, seriesMs: 24 * 60 * 60_000, clock: Date.now });
+
+  const servers: Server[] = [];
+  const closeServers = () => Promise.all(servers.map((server) => closeServer(server)));
+  try {
+    const otlp = await listen(otlpApp, options.host, options.otlpPort, 'otlp');
+    servers.push(otlp.server);
+    const api = await listen(apiApp, options.host, options.port, 'dashboard');
+    servers.push(api.server);
+    const timer = setInterval(() => pipeline.tick(), options.detectIntervalMs);
+    timer.unref();
+    const collector: RunningCollector = {
+      otlpUrl: otlp.url,
+      dashboardUrl: api.url,
+      pipeline,
+      async flush() {
+        pipeline.flush();
+      },
+      async close() {
+        clearInterval(timer);
+        await closeServers();
+        pipeline.flush();
+        store.close();
+      },
+    };
+    if (!options.quiet) {
+      console.log(`otlp listening on ${otlp.url}`);
+      console.log(`dashboard listening on ${api.url}`);
+    }
+    return collector;
+  } catch (error) {
+    await closeServers();
+    store.close();
+    throw error;
+  }
+}
+
+/** `<package root>/dist/dashboard`, found from this file whether it runs from dist/ or from source. */
+function resolveDashboardDir(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'dist', 'dashboard');
+}
+
+function listen(
+  app: Hono,
+  host: string,
+  port: number,
+  label: string,
+): Promise<{ server: Server; url: string }> {
+  const server = createAdaptorServer({ fetch: app.fetch, hostname: host }) as Server;
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const reason = error.code === 'EADDRINUSE' ? `port ${port} is already in use` : error.message;
+      reject(new Error(`cannot start the ${label} server on ${host}:${port}: ${reason}`));
+    });
+    server.listen(port, host, () => {
+      const address = server.address() as AddressInfo;
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve({ server, url: `http://${shownHost}:${address.port}` });
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

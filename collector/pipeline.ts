@@ -1,0 +1,146 @@
+/**
+ * The collector's spine, one direction: receive hands spans in → normalise →
+ * assemble → detect (per trace, then per window) → recommend → store.
+ * Time is injected (`clock`) so tests and detectors never read the wall clock.
+ */
+import type { SpanRecord } from '../model/index.js';
+import { Aggregator, type AggregatorOptions } from './aggregate/window.js';
+import type { AssembledTrace } from './assemble/trace.js';
+import { type AssemblerOptions, TraceAssembler } from './assemble/trace-assembler.js';
+import { detectors as allDetectors } from './detect/registry.js';
+import {
+  type DetectionConfig,
+  type Detector,
+  defaultDetectionConfig,
+  type Occurrence,
+} from './detect/types.js';
+import { normalizeSpan } from './normalize/index.js';
+import { recommend } from './recommend/index.js';
+import type { FindingUpdate, Store } from './store/types.js';
+
+export interface PipelineOptions {
+  detection: DetectionConfig;
+  /** Detection looks at the aggregates of this trailing window. */
+  windowMs: number;
+  /** Buckets older than this are deleted from the store. */
+  retentionMs: number;
+  assembler: Partial<AssemblerOptions>;
+  aggregator: Partial<AggregatorOptions>;
+  detectors: readonly Detector[];
+  /** Where internal errors (a detector throwing) are reported; the pipeline keeps going. */
+  onError: (message: string) => void;
+}
+
+export const defaultPipelineOptions: PipelineOptions = {
+  detection: defaultDetectionConfig,
+  windowMs: 15 * 60_000,
+  retentionMs: 7 * 24 * 60 * 60_000,
+  assembler: {},
+  aggregator: {},
+  detectors: allDetectors,
+  onError: (message) => console.error(`chokepoint: ${message}`),
+};
+
+export interface PipelineCounters {
+  spansReceived: number;
+  tracesAssembled: number;
+  detectionRuns: number;
+  findingsUpdated: number;
+}
+
+export class Pipeline {
+  readonly counters: PipelineCounters = {
+    spansReceived: 0,
+    tracesAssembled: 0,
+    detectionRuns: 0,
+    findingsUpdated: 0,
+  };
+  private readonly options: PipelineOptions;
+  private readonly assembler: TraceAssembler;
+  private readonly aggregator: Aggregator;
+  private readonly failedDetectors = new Set<string>();
+  private lastPruneMs = 0;
+
+  constructor(
+    private readonly store: Store,
+    options: Partial<PipelineOptions> = {},
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.options = { ...defaultPipelineOptions, ...options };
+    this.assembler = new TraceAssembler(this.options.assembler);
+    this.aggregator = new Aggregator({ memoryMs: this.options.windowMs, ...this.options.aggregator });
+    const now = this.clock();
+    this.aggregator.load(this.store.readBuckets({ fromMs: now - this.options.windowMs }));
+  }
+
+  /** Spans in from the receiver: normalised and held until their trace is complete. */
+  ingest(spans: SpanRecord[]): void {
+    this.counters.spansReceived += spans.length;
+    const now = this.clock();
+    const released = this.assembler.add(spans.map(normalizeSpan), now);
+    for (const trace of released) this.process(trace, now);
+  }
+
+  /** Periodic step: completes ready traces, runs window detection, persists. */
+  tick(): void {
+    const now = this.clock();
+    for (const trace of this.assembler.drainReady(now)) this.process(trace, now);
+    this.detectAndStore(now);
+  }
+
+  /** Completes every pending trace now, then detects and persists (shutdown, tests). */
+  flush(): void {
+    const now = this.clock();
+    for (const trace of this.assembler.drainAll()) this.process(trace, now);
+    this.detectAndStore(now);
+  }
+
+  get pendingTraces(): number {
+    return this.assembler.size;
+  }
+
+  private process(trace: AssembledTrace, now: number): void {
+    this.counters.tracesAssembled += 1;
+    const occurrences: Occurrence[] = [];
+    for (const detector of this.options.detectors) {
+      if (!detector.inspectTrace) continue;
+      const found = this.guard(detector, () => detector.inspectTrace?.(trace, this.options.detection));
+      if (found) occurrences.push(...found);
+    }
+    this.aggregator.record(trace, occurrences, now);
+  }
+
+  private detectAndStore(now: number): void {
+    this.counters.detectionRuns += 1;
+    const window = this.aggregator.view(now - this.options.windowMs, now + 1);
+    const updates: FindingUpdate[] = [];
+    for (const detector of this.options.detectors) {
+      const candidates =
+        this.guard(detector, () => detector.detect(window, this.options.detection, now)) ?? [];
+      for (const candidate of candidates)
+        updates.push({ ...candidate, recommendation: recommend(candidate) });
+    }
+    this.store.upsertFindings(updates, now);
+    this.store.updateLifecycle(now);
+    this.store.writeBuckets(this.aggregator.takeDirty());
+    this.counters.findingsUpdated += updates.length;
+    if (now - this.lastPruneMs >= 60_000) {
+      this.lastPruneMs = now;
+      this.aggregator.prune(now);
+      this.store.pruneBuckets(now - this.options.retentionMs);
+    }
+  }
+
+  /** A failing detector is reported once and skipped for that call; the others still run. */
+  private guard<T>(detector: Detector, run: () => T): T | undefined {
+    try {
+      return run();
+    } catch (error) {
+      if (!this.failedDetectors.has(detector.kind)) {
+        this.failedDetectors.add(detector.kind);
+        this.options.onError(`detector ${detector.kind} failed: ${(error as Error).stack ?? error}`);
+      }
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/** The fix for an n_plus_one: one batched statement instead of one per row. */
+import type { FindingCandidate, Recommendation } from '../../model/index.js';
+import { predicateShape } from './sql-shape.js';
+
+export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
+  const { evidence } = candidate;
+  const fingerprint = String(evidence.fingerprint ?? '');
+  const system = String(evidence.system ?? '');
+  const statementType = String(evidence.statementType ?? '');
+  const repeats = Math.round(Number(evidence.avgRepeats ?? 0));
+  const column = predicateShape(fingerprint).equality[0];
+  const tables = Array.isArray(evidence.tables) ? (evidence.tables as string[]) : [];
+
+  if (statementType === 'select' && column) {
+    const batched = batchedSelect(fingerprint, column, system);
+    return {
+      summary: `Load all rows in one query: ${column} IN (…) instead of ${repeats} queries`,
+      detail:
+        `Each request runs this SELECT once per ${column} (${repeats}× on average). Collect the ${column} values ` +
+        'first, fetch them in one statement, and group the rows in memory. With an ORM, eager-load the ' +
+        'relation (include/with/join); in GraphQL resolvers, batch with DataLoader.',
+      code: `-- one query for all ${column} values\n${batched}\n\n${batchedJavaScript(batched, column, system, tables[0])}`,
+      language: 'javascript',
+    };
+  }
+  if (statementType === 'insert') {
+    return {
+      summary: `Insert the ${repeats} rows in one statement`,
+      detail:
+        'Each request inserts rows one statement at a time. Use a multi-row INSERT (VALUES (…), (…)) or ' +
+        'your driver’s bulk API inside one transaction.',
+      code: fingerprint,
+      language: 'sql',
+    };
+  }
+  return {
+    summary: `Batch the ${repeats} repeated statements into one`,
+    detail:
+      'The same statement runs many times for one request. Fetch or change all rows in one set-based ' +
+      'statement (IN list, JOIN, or UPDATE … WHERE id IN (…)) and loop in memory instead.',
+    code: fingerprint,
+    language: 'sql',
+  };
+}
+
+function batchedSelect(fingerprint: string, column: string, system: string): string {
+  const list = system === 'postgresql' ? '= any(?)' : 'in (?)';
+  const pattern = new RegExp(
+    String.raw`((?:[a-z_][a-z0-9_$]*\.)?["\x60]?${column}["\x60]?\s*)(?:=\s*\?|in\s*\([^)]*\))`,
+    'i',
+  );
+  return fingerprint.replace(pattern, `$1${list}`);
+}
+
+/** The driver call for the batched statement, in the style of the system's usual Node driver. */
+function batchedJavaScript(batched: string, column: string, system: string, table = 'row'): string {
+  // Looking rows up by their own id means the parent holds a foreign key (`user_id` for `users`).
+  const parentKey = column === 'id' ? `${table.replace(/s$/, '')}_id` : 'id';
+  const collect = `const ids = parents.map((parent) => parent.${parentKey});`;
+  const group = `const rowsBy${pascal(column)} = Map.groupBy(rows, (row) => row.${column});`;
+  if (system === 'postgresql') {
+    return `// node-postgres\n${collect}\nconst { rows } = await pool.query('${batched.replace('?', '$1')}', [ids]);\n${group}`;
+  }
+  // The placeholder list is JavaScript for the user to paste, not a template of ours.
+  const inList = ['$', "{ids.map(() => '?').join(', ')}"].join('');
+  const statement = batched.replace('(?)', `(${inList})`);
+  const call = system === 'sqlite' ? 'db.prepare(sql).all(...ids)' : '(await connection.query(sql, ids))[0]';
+  return `${collect}\nconst sql = \`${statement}\`;\nconst rows = ${call};\n${group}`;
+}
+
+function pascal(name: string): string {
+  return name.replace(/(^|_)(\w)/g, (_, __, letter: string) => letter.toUpperCase());
+}

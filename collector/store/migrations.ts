@@ -1,0 +1,33 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each and
+ * tracked with `PRAGMA user_version`. Append only: never edit a shipped migration.
+ */
+export const migrations: readonly string[] = [
+  `
+  CREATE TABLE findings (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    impact REAL NOT NULL,
+    status TEXT NOT NULL,
+    first_seen INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    evidence TEXT NOT NULL,
+    recommendation TEXT NOT NULL
+  );
+  CREATE INDEX findings_by_impact ON findings (impact DESC);
+  CREATE INDEX findings_by_service ON findings (service, kind);
+  CREATE TABLE buckets (
+    family TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    bucket_start INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (family, service, key, bucket_start)
+  ) WITHOUT ROWID;
+  CREATE INDEX buckets_by_time ON buckets (bucket_start);
+  `,
+];

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { entryLabel } from '../../../collector/assemble/trace.js';
+import { TraceAssembler } from '../../../collector/assemble/trace-assembler.js';
+import { internal, query, request } from '../../support/operations.js';
+
+describe('TraceAssembler', () => {
+  it('holds a trace until its root arrived and the grace period passed', () => {
+    const assembler = new TraceAssembler({ graceMs: 1_000 });
+    const root = request('t1', { route: '/orders' });
+    const child = query(root, { fingerprint: 'select * from orders where id = ?', durationMs: 3 });
+    expect(assembler.add([child], 0)).toEqual([]);
+    expect(assembler.drainReady(5_000)).toEqual([]);
+    assembler.add([root], 5_000);
+    expect(assembler.drainReady(5_500)).toEqual([]);
+    const [trace] = assembler.drainReady(6_000);
+    expect(trace?.operations).toEqual([child, root]);
+    expect(assembler.size).toBe(0);
+  });
+
+  it('releases a trace whose root never comes once it is older than maxAgeMs', () => {
+    const assembler = new TraceAssembler({ maxAgeMs: 30_000 });
+    const orphan = query(request('t2', { route: '/x' }), { fingerprint: 'select ?', durationMs: 1 });
+    assembler.add([orphan], 0);
+    expect(assembler.drainReady(29_999)).toEqual([]);
+    expect(assembler.drainReady(30_000).map((t) => t.traceId)).toEqual(['t2']);
+  });
+
+  it('stays bounded: the oldest trace is released when maxTraces is reached', () => {
+    const assembler = new TraceAssembler({ maxTraces: 2 });
+    const ops = ['a', 'b', 'c'].map((id) =>
+      query(request(id, { route: '/' }), { fingerprint: 'select ?', durationMs: 1 }),
+    );
+    expect(assembler.add(ops.slice(0, 2), 0)).toEqual([]);
+    const released = assembler.add(ops.slice(2), 0);
+    expect(released.map((t) => t.traceId)).toEqual(['a']);
+    expect(assembler.size).toBe(2);
+  });
+
+  it('releases a trace as soon as it reaches maxOperationsPerTrace', () => {
+    const assembler = new TraceAssembler({ maxOperationsPerTrace: 3 });
+    const root = request('big', { route: '/' });
+    const children = Array.from({ length: 4 }, () => query(root, { fingerprint: 'select ?', durationMs: 1 }));
+    const released = assembler.add(children, 0);
+    expect(released).toHaveLength(1);
+    expect(released[0]?.operations).toHaveLength(3);
+    expect(assembler.size).toBe(1);
+  });
+});
+
+describe('AssembledTrace.entryOf', () => {
+  it('finds the request above nested spans, and labels it', () => {
+    const assembler = new TraceAssembler();
+    const root = request('t3', { route: '/orders/:id', method: 'POST' });
+    const middleware = internal(root, 'request handler');
+    const sql = query(middleware, { fingerprint: 'select ?', durationMs: 1 });
+    assembler.add([sql, middleware, root], 0);
+    const [trace] = assembler.drainAll();
+    expect(trace?.entryOf(sql)).toBe(root);
+    expect(entryLabel(trace?.entryOf(sql))).toBe('POST /orders/:id');
+  });
+
+  it('falls back to the topmost ancestor in the same service when there is no request', () => {
+    const assembler = new TraceAssembler();
+    const job = { ...internal(request('t4', { route: '/' }), 'nightly-report'), parentSpanId: '' };
+    const sql = query(job, { fingerprint: 'select ?', durationMs: 1 });
+    assembler.add([job, sql], 0);
+    const [trace] = assembler.drainAll();
+    expect(trace?.entryOf(sql)).toBe(job);
+    expect(entryLabel(trace?.entryOf(sql))).toBe('nightly-report');
+  });
+});
