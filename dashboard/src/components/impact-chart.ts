@@ -1,0 +1,196 @@
+/**
+ * `<cp-impact-chart>`: a horizontal bar of impact (ms/min) per finding, the selected one
+ * highlighted, answering "how big is this one next to the rest?". Only the Chart.js parts
+ * a bar chart needs are registered, which keeps the bundle small.
+ */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  type ChartData,
+  type ChartOptions,
+  LinearScale,
+  Tooltip,
+} from 'chart.js';
+import { css, html, LitElement, type PropertyValues } from 'lit';
+import { styleMap } from 'lit/directives/style-map.js';
+import type { Finding } from '../../../model/finding.js';
+import { formatImpact } from '../format.js';
+import { sharedStyles } from '../styles.js';
+
+Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
+
+/** More bars than this stop being readable; the selected finding is always drawn. */
+const MAX_BARS = 10;
+const BAR_HEIGHT_PX = 30;
+const LABEL_CHARACTERS = 48;
+
+interface Bar {
+  label: string;
+  impact: number;
+  selected: boolean;
+}
+
+/** The bars to draw: the top findings by impact, plus the selected one when it ranks lower. */
+function impactBars(findings: Finding[], selectedId: string | undefined): Bar[] {
+  const ranked = [...findings].sort((a, b) => b.impact - a.impact);
+  const shown = ranked.slice(0, MAX_BARS);
+  const selected = ranked.find((finding) => finding.id === selectedId);
+  if (selected && !shown.includes(selected)) shown.push(selected);
+  return shown.map((finding) => ({
+    label: truncate(finding.title, LABEL_CHARACTERS),
+    impact: finding.impact,
+    selected: finding.id === selectedId,
+  }));
+}
+
+export class ImpactChart extends LitElement {
+  static override properties = {
+    findings: { attribute: false },
+    selectedId: { attribute: false },
+  };
+
+  static override styles = [
+    sharedStyles,
+    css`
+      :host {
+        display: block;
+      }
+      .frame {
+        position: relative;
+      }
+    `,
+  ];
+
+  declare findings: Finding[];
+  declare selectedId: string | undefined;
+  private chart: Chart<'bar'> | undefined;
+  private readonly darkScheme = matchMedia('(prefers-color-scheme: dark)');
+  private readonly onSchemeChange = () => this.draw();
+
+  constructor() {
+    super();
+    this.findings = [];
+    this.selectedId = undefined;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.darkScheme.addEventListener('change', this.onSchemeChange);
+    // Reattached after a disconnect: the chart was destroyed, so draw it again.
+    if (this.hasUpdated) this.requestUpdate();
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.darkScheme.removeEventListener('change', this.onSchemeChange);
+    this.chart?.destroy();
+    this.chart = undefined;
+  }
+
+  override render() {
+    const bars = impactBars(this.findings, this.selectedId);
+    const summary = bars
+      .map((bar) => `${bar.label}${bar.selected ? ' (this finding)' : ''}: ${formatImpact(bar.impact)}`)
+      .join('; ');
+    // styleMap writes through CSSOM, which the page's Content-Security-Policy allows (style attributes it does not).
+    const frameStyle = { height: `${bars.length * BAR_HEIGHT_PX + 48}px` };
+    return html`<div class="frame" style=${styleMap(frameStyle)}>
+      <canvas role="img" aria-label="Impact per finding, in ms per minute. ${summary}"></canvas>
+    </div>`;
+  }
+
+  protected override updated(changed: PropertyValues<this>): void {
+    if (!this.chart || changed.has('findings') || changed.has('selectedId')) this.draw();
+  }
+
+  /**
+   * Created only once the canvas is in the page: Chart.js watches \`document\` for a canvas
+   * being attached, and that observer never sees nodes added inside a shadow root.
+   */
+  private draw(): void {
+    const canvas = this.renderRoot.querySelector('canvas');
+    if (!canvas || !this.isConnected) return;
+    const config = chartConfig(impactBars(this.findings, this.selectedId), this.colours());
+    if (!this.chart) {
+      this.chart = new Chart(canvas, { type: 'bar', ...config });
+      return;
+    }
+    this.chart.data = config.data;
+    this.chart.options = config.options;
+    this.chart.update();
+  }
+
+  /** Chart.js draws on a canvas, which cannot use CSS variables: read their current values. */
+  private colours(): Colours {
+    const style = getComputedStyle(this);
+    const read = (name: string) => style.getPropertyValue(name).trim();
+    return {
+      bar: read('--cp-chart-bar'),
+      selected: read('--cp-chart-selected'),
+      grid: read('--cp-chart-grid'),
+      text: read('--cp-muted'),
+      font: read('--cp-font'),
+    };
+  }
+}
+
+interface Colours {
+  bar: string;
+  selected: string;
+  grid: string;
+  text: string;
+  font: string;
+}
+
+function chartConfig(
+  bars: Bar[],
+  colours: Colours,
+): { data: ChartData<'bar'>; options: ChartOptions<'bar'> } {
+  const ticks = { color: colours.text, font: { family: colours.font } };
+  return {
+    data: {
+      labels: bars.map((bar) => bar.label),
+      datasets: [
+        {
+          data: bars.map((bar) => bar.impact),
+          backgroundColor: bars.map((bar) => (bar.selected ? colours.selected : colours.bar)),
+          borderRadius: 3,
+          maxBarThickness: 22,
+        },
+      ],
+    },
+    options: {
+      indexAxis: 'y',
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: false,
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: (item) => formatImpact(item.parsed.x ?? 0) } },
+      },
+      scales: {
+        x: {
+          beginAtZero: true,
+          grid: { color: colours.grid },
+          ticks,
+          title: { display: true, text: 'ms of wall time per minute', ...ticks },
+        },
+        y: { grid: { display: false }, ticks },
+      },
+    },
+  };
+}
+
+function truncate(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
+}
+
+customElements.define('cp-impact-chart', ImpactChart);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'cp-impact-chart': ImpactChart;
+  }
+}

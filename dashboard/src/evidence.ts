@@ -1,0 +1,114 @@
+/**
+ * Typed readers for finding evidence. Evidence is JSON whose shape depends on the
+ * finding's kind and grows over time, and its text comes from users' spans: every field
+ * is optional here, and a missing or mistyped one reads as `undefined` (shown as "—")
+ * instead of breaking the view.
+ */
+import type { Evidence } from '../../model/finding.js';
+
+/** A route (or job) the finding was seen under, and how often. */
+export interface RouteCount {
+  route: string;
+  count: number;
+}
+
+/** Fields every database finding carries. */
+export interface QueryEvidence {
+  system?: string;
+  /** The normalised statement: literals already replaced by `?` in the collector. */
+  fingerprint?: string;
+  statementType?: string;
+  tables: string[];
+  routes: RouteCount[];
+  exampleTraceId?: string;
+}
+
+export interface SlowQueryEvidence extends QueryEvidence {
+  count?: number;
+  totalMs?: number;
+  p50Ms?: number;
+  p95Ms?: number;
+  p99Ms?: number;
+  maxMs?: number;
+  /** 0–1: this statement's part of the service's database time. */
+  shareOfDbTime?: number;
+}
+
+export interface NPlusOneEvidence extends QueryEvidence {
+  requests?: number;
+  avgRepeats?: number;
+  maxRepeats?: number;
+  repeatMsPerRequest?: number;
+}
+
+/** Evidence of a `slow_query` finding. */
+export function readSlowQueryEvidence(evidence: Evidence): SlowQueryEvidence {
+  return {
+    ...readQueryEvidence(evidence, 'count'),
+    count: numberField(evidence, 'count'),
+    totalMs: numberField(evidence, 'totalMs'),
+    p50Ms: numberField(evidence, 'p50Ms'),
+    p95Ms: numberField(evidence, 'p95Ms'),
+    p99Ms: numberField(evidence, 'p99Ms'),
+    maxMs: numberField(evidence, 'maxMs'),
+    shareOfDbTime: numberField(evidence, 'shareOfDbTime'),
+  };
+}
+
+/** Evidence of an `n_plus_one` finding. */
+export function readNPlusOneEvidence(evidence: Evidence): NPlusOneEvidence {
+  return {
+    ...readQueryEvidence(evidence, 'requests'),
+    requests: numberField(evidence, 'requests'),
+    avgRepeats: numberField(evidence, 'avgRepeats'),
+    maxRepeats: numberField(evidence, 'maxRepeats'),
+    repeatMsPerRequest: numberField(evidence, 'repeatMsPerRequest'),
+  };
+}
+
+/**
+ * Evidence of a kind this dashboard has no dedicated view for, as label/text pairs.
+ *
+ * @example
+ * evidenceEntries({ hitRatio: 0.4, keys: ['user:{id}'] }) // [['hitRatio', '0.4'], ['keys', '["user:{id}"]']]
+ */
+export function evidenceEntries(evidence: Evidence): Array<[string, string]> {
+  return Object.entries(evidence).map(([key, value]) => [
+    key,
+    typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
+  ]);
+}
+
+/** `routeCountKey` names each route's count: `count` for executions, `requests` for N+1. */
+function readQueryEvidence(evidence: Evidence, routeCountKey: string): QueryEvidence {
+  const tables = evidence.tables;
+  return {
+    system: stringField(evidence, 'system'),
+    fingerprint: stringField(evidence, 'fingerprint'),
+    statementType: stringField(evidence, 'statementType'),
+    tables: Array.isArray(tables) ? tables.filter((table): table is string => typeof table === 'string') : [],
+    routes: readRoutes(evidence.routes, routeCountKey),
+    exampleTraceId: stringField(evidence, 'exampleTraceId'),
+  };
+}
+
+function readRoutes(value: unknown, countKey: string): RouteCount[] {
+  if (!Array.isArray(value)) return [];
+  const routes: RouteCount[] = [];
+  for (const item of value) {
+    if (typeof item !== 'object' || item === null) continue;
+    const { route, [countKey]: count } = item as Record<string, unknown>;
+    if (typeof route === 'string' && typeof count === 'number') routes.push({ route, count });
+  }
+  return routes;
+}
+
+function stringField(evidence: Evidence, key: string): string | undefined {
+  const value = evidence[key];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function numberField(evidence: Evidence, key: string): number | undefined {
+  const value = evidence[key];
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

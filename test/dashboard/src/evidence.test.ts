@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import {
+  evidenceEntries,
+  readNPlusOneEvidence,
+  readSlowQueryEvidence,
+} from '../../../dashboard/src/evidence.js';
+
+describe('readSlowQueryEvidence', () => {
+  it('reads the fields the slow_query detector writes', () => {
+    const evidence = readSlowQueryEvidence({
+      system: 'postgresql',
+      fingerprint: 'select * from orders where id = ?',
+      statementType: 'select',
+      tables: ['orders'],
+      count: 12,
+      totalMs: 1500,
+      p50Ms: 110,
+      p95Ms: 140,
+      p99Ms: 150,
+      maxMs: 151,
+      shareOfDbTime: 0.8,
+      routes: [{ route: 'GET /orders/:id', count: 12 }],
+      exampleTraceId: 'ab'.repeat(16),
+    });
+    expect(evidence).toEqual({
+      system: 'postgresql',
+      fingerprint: 'select * from orders where id = ?',
+      statementType: 'select',
+      tables: ['orders'],
+      count: 12,
+      totalMs: 1500,
+      p50Ms: 110,
+      p95Ms: 140,
+      p99Ms: 150,
+      maxMs: 151,
+      shareOfDbTime: 0.8,
+      routes: [{ route: 'GET /orders/:id', count: 12 }],
+      exampleTraceId: 'ab'.repeat(16),
+    });
+  });
+
+  it('drops missing and mistyped fields instead of failing', () => {
+    const evidence = readSlowQueryEvidence({
+      fingerprint: 42,
+      tables: 'orders',
+      count: '12',
+      p95Ms: Number.NaN,
+      routes: [{ route: '/a', count: 1 }, { route: 7, count: 1 }, null, { route: '/b' }],
+    });
+    expect(evidence).toEqual({
+      system: undefined,
+      fingerprint: undefined,
+      statementType: undefined,
+      tables: [],
+      count: undefined,
+      totalMs: undefined,
+      p50Ms: undefined,
+      p95Ms: undefined,
+      p99Ms: undefined,
+      maxMs: undefined,
+      shareOfDbTime: undefined,
+      routes: [{ route: '/a', count: 1 }],
+      exampleTraceId: undefined,
+    });
+  });
+});
+
+describe('readNPlusOneEvidence', () => {
+  it('reads routes counted in requests', () => {
+    const evidence = readNPlusOneEvidence({
+      fingerprint: 'select * from items where order_id = ?',
+      routes: [{ route: 'GET /orders', requests: 3 }],
+      requests: 3,
+      avgRepeats: 8,
+      maxRepeats: 9,
+      repeatMsPerRequest: 24.5,
+    });
+    expect(evidence.routes).toEqual([{ route: 'GET /orders', count: 3 }]);
+    expect([
+      evidence.requests,
+      evidence.avgRepeats,
+      evidence.maxRepeats,
+      evidence.repeatMsPerRequest,
+    ]).toEqual([3, 8, 9, 24.5]);
+  });
+});
+
+describe('evidenceEntries', () => {
+  it('shows evidence of unknown kinds as text, structures as JSON', () => {
+    expect(evidenceEntries({ hitRatio: 0.4, keyPattern: 'user:{id}', keys: ['a'], missing: null })).toEqual([
+      ['hitRatio', '0.4'],
+      ['keyPattern', 'user:{id}'],
+      ['keys', '["a"]'],
+      ['missing', 'null'],
+    ]);
+  });
+});
