@@ -71,7 +71,11 @@ async function main() {
   let db;
   let catalog;
   let server;
+  let stopping = false;
   const shutdown = async () => {
+    // Ctrl-C signals the whole process group, and a supervisor may send SIGTERM as well: close once.
+    if (stopping) return;
+    stopping = true;
     server?.close();
     server?.closeAllConnections();
     await catalog?.close();
@@ -79,8 +83,8 @@ async function main() {
     // Exit by draining (so the agent's exit hooks flush spans), but never hang on a stray handle.
     setTimeout(() => process.exit(0), 3000).unref();
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
 
   const seedStart = performance.now();
   db = openShopDatabase(process.env.SHOP_DB ?? join(temporaryDir, 'shop.db'));
