@@ -11,6 +11,7 @@ import { sharedStyles } from '../styles.js';
 import './empty-state.js';
 import './finding-detail.js';
 import './findings-list.js';
+import './impact-chart.js';
 
 /** Below this width the detail stacks under the list instead of beside it. */
 const STACKED_LAYOUT = '(max-width: 60rem)';
@@ -93,6 +94,19 @@ export class AppShell extends LitElement {
         top: 1rem;
         max-height: calc(100vh - 2rem);
         overflow: auto;
+      }
+      .overview {
+        padding: 1.25rem 1.4rem;
+        background: var(--cp-surface);
+        border: 1px solid var(--cp-border);
+        border-radius: var(--cp-radius);
+      }
+      .overview h2 {
+        font-size: 1rem;
+        margin-bottom: 0.75rem;
+      }
+      .overview p {
+        margin: 0.75rem 0 0;
       }
       .placeholder {
         margin: 0;
@@ -249,8 +263,9 @@ export class AppShell extends LitElement {
 
   private renderMain() {
     if (!this.loaded) return nothing;
-    if (this.findings.length === 0)
+    if (this.findings.length === 0) {
       return html`<cp-empty-state refresh-seconds=${this.refreshSeconds}></cp-empty-state>`;
+    }
     const { service, kind, findingId } = this.route;
     const shown = this.findings.filter(
       (finding) => (!service || finding.service === service) && (!kind || finding.kind === kind),
@@ -271,13 +286,20 @@ export class AppShell extends LitElement {
               </p>`
         }
       </section>
-      <section class="detail" aria-label="Finding detail">${this.renderDetail(findingId)}</section>
+      <section class="detail" aria-label="Details">${this.renderDetail(findingId, shown)}</section>
     </div>`;
   }
 
-  private renderDetail(findingId: string | undefined) {
-    if (!findingId)
-      return html`<p class="placeholder muted">Open a finding to see what to change and why.</p>`;
+  /** The open finding, or — with none open — where the time of the findings shown goes. */
+  private renderDetail(findingId: string | undefined, shown: Finding[]) {
+    if (!findingId) {
+      if (shown.length === 0) return nothing;
+      return html`<div class="overview">
+        <h2>Where the time goes</h2>
+        <cp-impact-chart .findings=${shown}></cp-impact-chart>
+        <p class="muted">Open a finding to see what to change and why.</p>
+      </div>`;
+    }
     const finding = this.findings.find((candidate) => candidate.id === findingId);
     if (!finding) {
       return html`<p class="placeholder">

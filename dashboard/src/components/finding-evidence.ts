@@ -37,6 +37,11 @@ export class FindingEvidence extends LitElement {
         text-transform: uppercase;
         letter-spacing: 0.04em;
       }
+      h4 .muted {
+        font-weight: normal;
+        text-transform: none;
+        letter-spacing: normal;
+      }
       dl {
         display: grid;
         grid-template-columns: repeat(auto-fill, minmax(9.5rem, 1fr));

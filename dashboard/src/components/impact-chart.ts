@@ -14,7 +14,6 @@ import {
   Tooltip,
 } from 'chart.js';
 import { css, html, LitElement, type PropertyValues } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
 import type { Finding } from '../../../model/finding.js';
 import { formatImpact } from '../format.js';
 import { sharedStyles } from '../styles.js';
@@ -59,12 +58,14 @@ export class ImpactChart extends LitElement {
       }
       .frame {
         position: relative;
+        height: calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 48px);
       }
     `,
   ];
 
   declare findings: Finding[];
   declare selectedId: string | undefined;
+  private bars: Bar[] = [];
   private chart: Chart<'bar'> | undefined;
   private readonly darkScheme = matchMedia('(prefers-color-scheme: dark)');
   private readonly onSchemeChange = () => this.draw();
@@ -89,14 +90,17 @@ export class ImpactChart extends LitElement {
     this.chart = undefined;
   }
 
+  protected override willUpdate(): void {
+    this.bars = impactBars(this.findings, this.selectedId);
+    // Through CSSOM: the page's Content-Security-Policy refuses style attributes, not style properties.
+    this.style.setProperty('--bars', String(this.bars.length));
+  }
+
   override render() {
-    const bars = impactBars(this.findings, this.selectedId);
-    const summary = bars
+    const summary = this.bars
       .map((bar) => `${bar.label}${bar.selected ? ' (this finding)' : ''}: ${formatImpact(bar.impact)}`)
       .join('; ');
-    // styleMap writes through CSSOM, which the page's Content-Security-Policy allows (style attributes it does not).
-    const frameStyle = { height: `${bars.length * BAR_HEIGHT_PX + 48}px` };
-    return html`<div class="frame" style=${styleMap(frameStyle)}>
+    return html`<div class="frame">
       <canvas role="img" aria-label="Impact per finding, in ms per minute. ${summary}"></canvas>
     </div>`;
   }
@@ -106,13 +110,13 @@ export class ImpactChart extends LitElement {
   }
 
   /**
-   * Created only once the canvas is in the page: Chart.js watches \`document\` for a canvas
+   * Created only once the canvas is in the page: Chart.js watches `document` for a canvas
    * being attached, and that observer never sees nodes added inside a shadow root.
    */
   private draw(): void {
     const canvas = this.renderRoot.querySelector('canvas');
     if (!canvas || !this.isConnected) return;
-    const config = chartConfig(impactBars(this.findings, this.selectedId), this.colours());
+    const config = chartConfig(this.bars, this.colours());
     if (!this.chart) {
       this.chart = new Chart(canvas, { type: 'bar', ...config });
       return;
