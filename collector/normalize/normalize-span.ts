@@ -1,0 +1,258 @@
+/**
+ * The normalise stage: a span record becomes a typed operation. Reads both the
+ * current OpenTelemetry semantic conventions and the older ones (`db.query.text`
+ * and `db.statement`, `http.request.method` and `http.method`, …), plus the
+ * `chokepoint.*` attributes the agent adds. Every text that leaves this module
+ * has been scrubbed: statements are fingerprints, paths templates, keys patterns.
+ */
+import {
+  type Attributes,
+  ChokepointAttributes,
+  numberAttribute,
+  type Operation,
+  SpanKind,
+  type SpanRecord,
+  StatusCode,
+  stringAttribute,
+} from '../../model/index.js';
+import { keyPattern, parseRedisStatement } from './redis-key.js';
+import { scrubSpanName } from './span-name.js';
+import { fingerprintId, fingerprintSql } from './sql-fingerprint.js';
+import { hostOf, hostWithPort, templatePath } from './url-template.js';
+
+type OperationBase = Pick<
+  Operation,
+  | 'service'
+  | 'serviceVersion'
+  | 'traceId'
+  | 'spanId'
+  | 'parentSpanId'
+  | 'startTimeMs'
+  | 'durationMs'
+  | 'error'
+>;
+
+/** `db.system.name` values served by the cache_command operation rather than db_query. */
+const CACHE_SYSTEMS = new Set(['redis', 'valkey', 'memcached']);
+
+/** Connection spans of instrumentation-pg (`pg.connect`, `pg-pool.connect`) and instrumentation-redis v4+. */
+const CONNECT_SPAN_NAMES = new Map([
+  ['pg.connect', 'postgresql'],
+  ['pg-pool.connect', 'postgresql'],
+  ['redis-connect', 'redis'],
+]);
+
+/** `messaging.operation.type` values (and old `messaging.operation` ones) on the consuming side. */
+const CONSUME_OPERATIONS = new Set(['receive', 'process', 'deliver', 'settle']);
+
+/** RabbitMQ names exclusive reply queues `amq.gen-<random>`: one destination, not thousands. */
+const RABBITMQ_GENERATED_QUEUE = 'amq.gen-';
+
+/**
+ * Turns a span into the operation it stands for.
+ *
+ * - SERVER spans, and spans carrying an HTTP method with a route or path → `http_server`
+ *   (`http.route`, else the templated path);
+ * - connection spans (`pg.connect`, `pg-pool.connect`, `redis-connect`, ioredis `connect`,
+ *   or `chokepoint.db.connect`) → `db_connect`;
+ * - PRODUCER/CONSUMER spans and spans with `messaging.system` → `queue_message`;
+ * - Redis/Memcached spans → `cache_command`; other database spans with a statement → `db_query`;
+ * - CLIENT spans with HTTP attributes → `http_client`;
+ * - anything else, statement preparation included → `internal`, under its scrubbed name.
+ *
+ * @example
+ * normalizeSpan(span); // { type: 'db_query', system: 'postgresql', fingerprint: 'select * from users where id = ?', … }
+ */
+export function normalizeSpan(span: SpanRecord): Operation {
+  const attributes = span.attributes;
+  const base = baseOf(span);
+  const dbSystem = stringAttribute(attributes, 'db.system.name', 'db.system')?.toLowerCase();
+
+  if (attributes[ChokepointAttributes.DB_CONNECT] === true || isConnectSpan(span.name, dbSystem)) {
+    const system = dbSystem ?? CONNECT_SPAN_NAMES.get(span.name) ?? 'unknown';
+    return { ...base, type: 'db_connect', system };
+  }
+  // Preparing a statement costs time but runs nothing: not a query to count or fingerprint.
+  if (attributes[ChokepointAttributes.DB_PREPARE] === true) {
+    return { ...base, type: 'internal', name: scrubSpanName(span.name) };
+  }
+  if (
+    span.kind === SpanKind.PRODUCER ||
+    span.kind === SpanKind.CONSUMER ||
+    stringAttribute(attributes, 'messaging.system')
+  ) {
+    return queueMessage(span, base);
+  }
+  if (dbSystem !== undefined && CACHE_SYSTEMS.has(dbSystem)) return cacheCommand(span, base, dbSystem);
+  const statement = stringAttribute(attributes, 'db.query.text', 'db.statement');
+  if (statement !== undefined) return dbQuery(attributes, base, dbSystem ?? 'unknown', statement);
+
+  const method = stringAttribute(attributes, 'http.request.method', 'http.method')?.toUpperCase();
+  if (
+    span.kind === SpanKind.SERVER ||
+    (method !== undefined && span.kind !== SpanKind.CLIENT && hasServerPath(attributes))
+  ) {
+    return httpServer(span, base, method);
+  }
+  const url = stringAttribute(attributes, 'url.full', 'http.url');
+  if (span.kind === SpanKind.CLIENT && (method !== undefined || url !== undefined)) {
+    return httpClient(attributes, base, method, url);
+  }
+  return { ...base, type: 'internal', name: scrubSpanName(span.name) };
+}
+
+function baseOf(span: SpanRecord): OperationBase {
+  const base: OperationBase = {
+    service: span.resource.serviceName,
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    startTimeMs: span.startTimeMs,
+    durationMs: Math.max(0, span.endTimeMs - span.startTimeMs),
+    error: span.statusCode === StatusCode.ERROR,
+  };
+  if (span.resource.serviceVersion !== undefined) base.serviceVersion = span.resource.serviceVersion;
+  return base;
+}
+
+function isConnectSpan(name: string, dbSystem: string | undefined): boolean {
+  // ioredis names its connection span plain `connect`.
+  return CONNECT_SPAN_NAMES.has(name) || (dbSystem !== undefined && name === 'connect');
+}
+
+function hasServerPath(attributes: Attributes): boolean {
+  return stringAttribute(attributes, 'http.route', 'url.path', 'http.target') !== undefined;
+}
+
+function statusCodeOf(attributes: Attributes): number | undefined {
+  return numberAttribute(attributes, 'http.response.status_code', 'http.status_code');
+}
+
+function httpServer(span: SpanRecord, base: OperationBase, method: string | undefined): Operation {
+  const attributes = span.attributes;
+  const path = stringAttribute(attributes, 'http.route', 'url.path', 'http.target', 'url.full', 'http.url');
+  const statusCode = statusCodeOf(attributes);
+  return {
+    ...base,
+    type: 'http_server',
+    method: method ?? '_OTHER',
+    // Routes are templates already; templating again is a no-op for them and strips anything that is not.
+    route: path === undefined ? scrubSpanName(span.name) : templatePath(path),
+    statusCode,
+    error: base.error || (statusCode !== undefined && statusCode >= 500),
+  };
+}
+
+function httpClient(
+  attributes: Attributes,
+  base: OperationBase,
+  method: string | undefined,
+  url: string | undefined,
+): Operation {
+  const path = url ?? stringAttribute(attributes, 'url.path', 'http.target');
+  return {
+    ...base,
+    type: 'http_client',
+    method: method ?? '_OTHER',
+    host: clientHost(attributes, url),
+    urlTemplate: path === undefined ? '/' : templatePath(path),
+    statusCode: statusCodeOf(attributes),
+  };
+}
+
+function clientHost(attributes: Attributes, url: string | undefined): string {
+  const address = stringAttribute(attributes, 'server.address', 'net.peer.name');
+  if (address !== undefined)
+    return hostWithPort(address, numberAttribute(attributes, 'server.port', 'net.peer.port'));
+  // Old conventions' `http.host` is the Host header: `name[:port]`.
+  const hostHeader = stringAttribute(attributes, 'http.host');
+  if (hostHeader !== undefined) return hostOf(`http://${hostHeader}`);
+  return url === undefined ? '' : hostOf(url);
+}
+
+function dbQuery(attributes: Attributes, base: OperationBase, system: string, statement: string): Operation {
+  const { fingerprint, statementType, tables } = fingerprintSql(statement, system);
+  // Document stores name their collection in an attribute, not in the statement.
+  const collection = stringAttribute(attributes, 'db.collection.name', 'db.mongodb.collection');
+  return {
+    ...base,
+    type: 'db_query',
+    system,
+    namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
+    fingerprint,
+    fingerprintId: fingerprintId(system, fingerprint),
+    statementType,
+    tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
+    rows: numberAttribute(attributes, 'db.response.returned_rows'),
+  };
+}
+
+function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Operation {
+  const attributes = span.attributes;
+  const statement = stringAttribute(attributes, 'db.query.text', 'db.statement');
+  const parsed = statement === undefined ? undefined : parseRedisStatement(statement);
+  // Without a statement, the operation name or node-redis's `redis-GET` span name still names the command.
+  const command =
+    parsed?.command ??
+    parseRedisStatement(stringAttribute(attributes, 'db.operation.name', 'db.operation') ?? '')?.command ??
+    parseRedisStatement(span.name.replace(/^redis-/, ''))?.command ??
+    'UNKNOWN';
+  const agentPattern = stringAttribute(attributes, ChokepointAttributes.CACHE_KEY_PATTERN);
+  const key = agentPattern ?? parsed?.key;
+  const hit = attributes[ChokepointAttributes.CACHE_HIT];
+  return {
+    ...base,
+    type: 'cache_command',
+    system,
+    command,
+    keyPattern: key === undefined ? undefined : keyPattern(key),
+    hit: typeof hit === 'boolean' ? hit : undefined,
+    hits: numberAttribute(attributes, ChokepointAttributes.CACHE_HITS),
+    misses: numberAttribute(attributes, ChokepointAttributes.CACHE_MISSES),
+    ttlSeconds: numberAttribute(attributes, ChokepointAttributes.CACHE_TTL_SECONDS),
+  };
+}
+
+function queueMessage(span: SpanRecord, base: OperationBase): Operation {
+  const attributes = span.attributes;
+  const role = messageRole(span);
+  return {
+    ...base,
+    type: 'queue_message',
+    system: stringAttribute(attributes, 'messaging.system')?.toLowerCase() ?? 'unknown',
+    destination: destinationOf(span),
+    role,
+    publishTimeMs:
+      role === 'consume'
+        ? numberAttribute(attributes, ChokepointAttributes.MESSAGE_PUBLISH_TIME_MS)
+        : undefined,
+  };
+}
+
+function messageRole(span: SpanRecord): 'publish' | 'consume' {
+  if (span.kind === SpanKind.PRODUCER) return 'publish';
+  if (span.kind === SpanKind.CONSUMER) return 'consume';
+  const operation = stringAttribute(
+    span.attributes,
+    'messaging.operation.type',
+    'messaging.operation',
+    'messaging.operation.name',
+  )?.toLowerCase();
+  // Everything else (`send`, `publish`, `create`) produces.
+  return operation !== undefined && CONSUME_OPERATIONS.has(operation) ? 'consume' : 'publish';
+}
+
+function destinationOf(span: SpanRecord): string {
+  // amqplib publishes to the default exchange as `messaging.destination: ''`: the routing key is the queue.
+  const destination = stringAttribute(
+    span.attributes,
+    'messaging.destination.template',
+    'messaging.destination.name',
+    'messaging.destination',
+    'messaging.rabbitmq.destination.routing_key',
+    'messaging.rabbitmq.routing_key',
+  );
+  if (destination === undefined) return scrubSpanName(span.name);
+  if (destination.startsWith(RABBITMQ_GENERATED_QUEUE)) return `${RABBITMQ_GENERATED_QUEUE}{hash}`;
+  return keyPattern(destination);
+}
