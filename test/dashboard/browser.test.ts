@@ -105,12 +105,16 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     rmSync(workDir, { recursive: true, force: true });
   });
 
-  /** Opens a page on the dashboard, recording console errors and uncaught exceptions. */
-  async function open(hash = '', target: RunningCollector = collector): Promise<Page> {
+  /** Opens a page on the dashboard, recording console errors (but `expectedErrors`) and uncaught exceptions. */
+  async function open(
+    hash = '',
+    target: RunningCollector = collector,
+    expectedErrors?: RegExp,
+  ): Promise<Page> {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
+      if (message.type() === 'error' && !expectedErrors?.test(message.text())) errors.push(message.text());
     });
     page.on('pageerror', (error) => errors.push(error.message));
     pages.push({ page, errors });
@@ -308,6 +312,27 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     expect(await page.evaluate(() => window.__xss)).toBeUndefined();
   });
 
+  it('says when the collector is unreachable, keeps polling, and recovers once it is back', async () => {
+    const db = join(workDir, 'restarted.db');
+    const first = await startCollector({ otlpPort: 0, port: 0, db, dashboardDir, quiet: true });
+    const port = Number(new URL(first.dashboardUrl).port);
+    const page = await open('', first, /ERR_CONNECTION_REFUSED/);
+    await expect.poll(() => page.locator('cp-empty-state h2').textContent()).toBe('No findings yet');
+
+    await first.close();
+    const alert = page.locator('cp-app [role="alert"]');
+    await expect.poll(() => alert.textContent(), { timeout: 15_000 }).toContain('Cannot reach the collector');
+    expect(await page.locator('cp-empty-state h2').textContent()).toBe('No findings yet');
+
+    const again = await startCollector({ otlpPort: 0, port, db, dashboardDir, quiet: true });
+    try {
+      await expect.poll(() => alert.count(), { timeout: 15_000 }).toBe(0);
+      await page.close();
+    } finally {
+      await again.close();
+    }
+  });
+
   it('explains how to attach the agent when the collector has seen nothing yet', async () => {
     const fresh = await startCollector({
       otlpPort: 0,
@@ -325,6 +350,8 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
         'OTEL_SERVICE_NAME=my-api node --require chokepoint/agent server.js',
         'node --import chokepoint/agent server.mjs',
       ]);
+      // Before the collector goes: a poll against a closed port would log a console error.
+      await page.close();
     } finally {
       await fresh.close();
     }

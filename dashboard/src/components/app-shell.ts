@@ -23,7 +23,6 @@ export class AppShell extends LitElement {
     route: { state: true },
     loaded: { state: true },
     error: { state: true },
-    refreshing: { state: true },
     updatedAt: { state: true },
   };
 
@@ -136,7 +135,7 @@ export class AppShell extends LitElement {
   declare route: Route;
   declare loaded: boolean;
   declare error: string | undefined;
-  declare refreshing: boolean;
+  /** When findings last arrived; also the clock the relative times ("5 min ago") read. */
   declare updatedAt: number;
 
   private controller: AbortController | undefined;
@@ -154,7 +153,6 @@ export class AppShell extends LitElement {
     this.route = parseHash(location.hash);
     this.loaded = false;
     this.error = undefined;
-    this.refreshing = false;
     this.updatedAt = Date.now();
   }
 
@@ -177,7 +175,6 @@ export class AppShell extends LitElement {
     if (this.controller) return;
     const controller = new AbortController();
     this.controller = controller;
-    this.refreshing = true;
     try {
       const findings = await fetchFindings(controller.signal);
       const body = JSON.stringify(findings);
@@ -187,13 +184,12 @@ export class AppShell extends LitElement {
       }
       this.error = undefined;
       this.loaded = true;
+      this.updatedAt = Date.now();
     } catch (error) {
       if (controller.signal.aborted) return;
       this.error = error instanceof Error ? error.message : String(error);
     } finally {
       this.controller = undefined;
-      this.refreshing = false;
-      this.updatedAt = Date.now();
     }
     this.schedulePoll();
   }
@@ -257,7 +253,7 @@ export class AppShell extends LitElement {
 
   private renderRefresh() {
     const time = new Date(this.updatedAt).toLocaleTimeString();
-    return html`<button type="button" @click=${() => this.refresh()} ?disabled=${this.refreshing}>Refresh</button>
+    return html`<button type="button" @click=${() => this.refresh()}>Refresh</button>
       <span class="muted">${this.loaded ? html`Updated <time>${time}</time>` : 'Loading…'}</span>`;
   }
 
