@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import {
+  databaseNamespace,
+  describeQuery,
+  operationName,
+} from '../../../../agent/instrumentations/better-sqlite3/utils.js';
+
+describe('operationName', () => {
+  it.each([
+    ['select * from orders', 'SELECT'],
+    ['  \n\tInsert into orders values (1)', 'INSERT'],
+    ['-- newest first\nSELECT 1', 'SELECT'],
+    ['/* report */ /* twice */ update orders set total = 0', 'UPDATE'],
+    ['(SELECT 1) UNION (SELECT 2)', 'SELECT'],
+    ['WITH recent AS (SELECT 1) SELECT * FROM recent', 'WITH'],
+    ['pragma journal_mode = WAL', 'PRAGMA'],
+  ])('%j → %s', (query, expected) => {
+    expect(operationName(query)).toBe(expected);
+  });
+
+  it('is undefined when no keyword leads the text', () => {
+    expect(operationName('')).toBeUndefined();
+    expect(operationName('-- only a comment')).toBeUndefined();
+    expect(operationName('; SELECT 1')).toBeUndefined();
+  });
+
+  it('stays fast on long runs of blanks that lead nowhere', () => {
+    expect(operationName(`${' '.repeat(100_000)};`)).toBeUndefined();
+  });
+});
+
+describe('databaseNamespace', () => {
+  it.each([
+    [{ name: ':memory:', memory: true }, ':memory:'],
+    [{ name: '', memory: true }, ':memory:'],
+    [{ name: '/var/data/shop.db', memory: false }, 'shop.db'],
+    [{ name: 'relative/app.sqlite', memory: false }, 'app.sqlite'],
+    [{ name: 'file:/var/data/shop.db?mode=ro', memory: false }, 'shop.db'],
+  ])('%j → %s', (database, expected) => {
+    expect(databaseNamespace(database)).toBe(expected);
+  });
+});
+
+describe('describeQuery', () => {
+  it('names the span <operation> <namespace> and sets the semconv attributes', () => {
+    expect(describeQuery('SELECT 1', 'shop.db')).toEqual({
+      spanName: 'SELECT shop.db',
+      attributes: {
+        'db.system.name': 'sqlite',
+        'db.namespace': 'shop.db',
+        'db.query.text': 'SELECT 1',
+        'db.operation.name': 'SELECT',
+      },
+    });
+  });
+
+  it('falls back to the namespace alone without an operation', () => {
+    const { spanName, attributes } = describeQuery('-- nothing', ':memory:');
+    expect(spanName).toBe(':memory:');
+    expect(attributes).not.toHaveProperty('db.operation.name');
+  });
+});
