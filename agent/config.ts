@@ -1,0 +1,195 @@
+/**
+ * Agent settings. Programmatic options win, then the environment (`CHOKEPOINT_*` and the
+ * standard `OTEL_*` variables the agent applies itself), then defaults. A bad value never
+ * throws: it becomes one warning (`ignoring CHOKEPOINT_X=…: expected …`) and the default.
+ *
+ * The other `OTEL_*` variables (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_PROPAGATORS`,
+ * `OTEL_TRACES_SAMPLER` …) are read by the SDK itself; the ones OpenTelemetry would only
+ * complain about on its muted diagnostic channel are checked here so the user hears of them.
+ */
+import type { BatchSettings } from './export.js';
+import { SCRUB_MODES, type ScrubMode } from './scrub.js';
+
+export interface AgentOptions {
+  /** Do nothing at all. `CHOKEPOINT_DISABLED`, `OTEL_SDK_DISABLED` or `OTEL_TRACES_EXPORTER=none`. Default `false`. */
+  disabled: boolean;
+  /** Print OpenTelemetry's own diagnostics and the agent's choices on stderr. `CHOKEPOINT_DEBUG`. Default `false`. */
+  debug: boolean;
+  /**
+   * Scrub statements before they leave the process. `CHOKEPOINT_SCRUB`: `none`, `sql`
+   * (literals → `?`), `redis` (arguments after the key dropped, ids in keys folded) or `all`.
+   * Default `none`: the collector scrubs before anything is stored.
+   */
+  scrub: ScrubMode;
+  /**
+   * OTLP/HTTP traces URL. Default `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else
+   * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else `http://127.0.0.1:4318/v1/traces`.
+   */
+  endpoint: string;
+  /** `service.name`. Default `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`, else the app's package.json name. */
+  serviceName?: string;
+  /** `service.version`. Default `OTEL_RESOURCE_ATTRIBUTES`, else the app's package.json version. */
+  serviceVersion?: string;
+  /** Most spans waiting for export; beyond it new spans are dropped and counted. `OTEL_BSP_MAX_QUEUE_SIZE`. Default 2048. */
+  maxQueueSize: number;
+  /** Longest wait for the last export on SIGTERM, SIGINT, `beforeExit` and `shutdown()`. Default 2000 ms. */
+  flushTimeoutMs: number;
+}
+
+/** Everything the agent runs with: the options, settled, plus what only the environment sets. */
+export interface AgentConfig extends AgentOptions {
+  batch: BatchSettings;
+  /** From `OTEL_NODE_RESOURCE_DETECTORS`, in the order they apply (later ones win). */
+  resourceDetectors: ResourceDetectorName[];
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+const DEFAULT_COLLECTOR = 'http://127.0.0.1:4318';
+const TRACES_PATH = 'v1/traces';
+/** The samplers `@opentelemetry/sdk-node` knows how to build from `OTEL_TRACES_SAMPLER`. */
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+/** The local resource detectors; `env` last so that the user's own attributes win. */
+export const RESOURCE_DETECTOR_NAMES = ['host', 'os', 'process', 'serviceinstance', 'env'] as const;
+export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
+/** Cloud detectors are left out: they probe metadata endpoints and warn on every start elsewhere. */
+const DEFAULT_RESOURCE_DETECTORS: ResourceDetectorName[] = ['host', 'os', 'process', 'env'];
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+type Parse<T> = (raw: string) => T | undefined;
+
+const parseBoolean: Parse<boolean> = (raw) => {
+  const word = raw.toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  return FALSE_WORDS.includes(word) ? false : undefined;
+};
+
+const parsePositiveInteger: Parse<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+};
+
+const parsePositiveNumber: Parse<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isFinite(value) && value > 0 ? value : undefined;
+};
+
+const parseRatio: Parse<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isFinite(value) && value >= 0 && value <= 1 ? value : undefined;
+};
+
+const parseHttpUrl: Parse<string> = (raw) => {
+  if (!URL.canParse(raw)) return undefined;
+  const { protocol } = new URL(raw);
+  return protocol === 'http:' || protocol === 'https:' ? raw : undefined;
+};
+
+const isDetectorName = (name: string): name is ResourceDetectorName =>
+  (RESOURCE_DETECTOR_NAMES as readonly string[]).includes(name);
+
+const parseDetectors: Parse<ResourceDetectorName[]> = (raw) => {
+  const names = raw.split(',').map((name) => name.trim());
+  if (names.includes('none')) return [];
+  if (names.includes('all')) return [...RESOURCE_DETECTOR_NAMES];
+  return names.every(isDetectorName)
+    ? RESOURCE_DETECTOR_NAMES.filter((name) => names.includes(name))
+    : undefined;
+};
+
+function oneOf<T extends string>(values: readonly T[]): Parse<T> {
+  return (raw) => values.find((value) => value === raw);
+}
+
+/** `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the signal's path goes after it. */
+function tracesUrl(base: string): string {
+  return base.endsWith('/') ? `${base}${TRACES_PATH}` : `${base}/${TRACES_PATH}`;
+}
+
+/**
+ * Settles the agent's configuration from options and environment, collecting a warning
+ * for every value it had to ignore.
+ *
+ * @example
+ * const { config, warnings } = resolveConfig({}, process.env);
+ * for (const warning of warnings) warn(warning);
+ */
+export function resolveConfig(
+  options: Partial<AgentOptions>,
+  env: Environment,
+): { config: AgentConfig; warnings: string[] } {
+  const warnings: string[] = [];
+  function read<T>(name: string, parse: Parse<T>, expected: string): T | undefined {
+    const raw = env[name]?.trim();
+    if (!raw) return undefined;
+    const value = parse(raw);
+    if (value === undefined) warnings.push(`ignoring ${name}=${raw.slice(0, 200)}: expected ${expected}`);
+    return value;
+  }
+  const boolean = (name: string) => read(name, parseBoolean, 'true or false') ?? false;
+  const positiveInteger = (name: string) => read(name, parsePositiveInteger, 'a positive integer');
+
+  const tracesExporter = read('OTEL_TRACES_EXPORTER', oneOf(['otlp', 'none']), 'otlp or none');
+  const chokepointDisabled = boolean('CHOKEPOINT_DISABLED');
+  const sdkDisabled = boolean('OTEL_SDK_DISABLED');
+  const debug = boolean('CHOKEPOINT_DEBUG');
+  const scrub = read('CHOKEPOINT_SCRUB', oneOf(SCRUB_MODES), 'none, sql, redis or all') ?? 'none';
+
+  const tracesEndpoint = read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', parseHttpUrl, 'an http(s) URL');
+  const baseEndpoint = read('OTEL_EXPORTER_OTLP_ENDPOINT', parseHttpUrl, 'an http(s) URL');
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL']) {
+    read(name, oneOf(['http/protobuf']), 'http/protobuf, the only protocol the agent speaks');
+  }
+  for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
+    read(name, parsePositiveNumber, 'a positive number of milliseconds');
+  }
+  read('OTEL_TRACES_SAMPLER', oneOf(SAMPLERS), SAMPLERS.join(', '));
+  read('OTEL_TRACES_SAMPLER_ARG', parseRatio, 'a number from 0 to 1');
+
+  const settled: AgentOptions = {
+    disabled: chokepointDisabled || sdkDisabled || tracesExporter === 'none',
+    debug,
+    scrub,
+    endpoint: tracesEndpoint ?? tracesUrl(baseEndpoint ?? DEFAULT_COLLECTOR),
+    maxQueueSize: positiveInteger('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+    flushTimeoutMs: 2000,
+    ...withoutUndefined(options),
+  };
+  const batch: BatchSettings = {
+    maxQueueSize: settled.maxQueueSize,
+    maxExportBatchSize: positiveInteger('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
+    scheduledDelayMillis: positiveInteger('OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
+    exportTimeoutMillis: positiveInteger('OTEL_BSP_EXPORT_TIMEOUT') ?? 30_000,
+  };
+  const resourceDetectors =
+    read(
+      'OTEL_NODE_RESOURCE_DETECTORS',
+      parseDetectors,
+      `a comma-separated list of ${RESOURCE_DETECTOR_NAMES.join(', ')}, all or none`,
+    ) ?? DEFAULT_RESOURCE_DETECTORS;
+  return { config: { ...settled, batch, resourceDetectors }, warnings };
+}
+
+/** `start({ endpoint: undefined })` means "no opinion", not "no endpoint". */
+function withoutUndefined<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/**
+ * Whether the environment turns the agent off, without warnings: the ESM entry point
+ * asks before registering its loader hook, and `start()` warns later.
+ */
+export function isDisabledByEnvironment(env: Environment): boolean {
+  const on = (name: string) => parseBoolean(env[name]?.trim() ?? '') === true;
+  return on('CHOKEPOINT_DISABLED') || on('OTEL_SDK_DISABLED') || env.OTEL_TRACES_EXPORTER?.trim() === 'none';
+}

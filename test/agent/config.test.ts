@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { isDisabledByEnvironment, resolveConfig } from '../../agent/config.js';
+
+describe('resolveConfig', () => {
+  it('has defaults for an empty environment, and no warnings', () => {
+    expect(resolveConfig({}, {})).toEqual({
+      config: {
+        disabled: false,
+        debug: false,
+        scrub: 'none',
+        endpoint: 'http://127.0.0.1:4318/v1/traces',
+        maxQueueSize: 2048,
+        flushTimeoutMs: 2000,
+        batch: {
+          maxQueueSize: 2048,
+          maxExportBatchSize: 512,
+          scheduledDelayMillis: 5000,
+          exportTimeoutMillis: 30_000,
+        },
+        resourceDetectors: ['host', 'os', 'process', 'env'],
+      },
+      warnings: [],
+    });
+  });
+
+  it('reads the CHOKEPOINT_* settings', () => {
+    const { config, warnings } = resolveConfig(
+      {},
+      { CHOKEPOINT_DISABLED: 'true', CHOKEPOINT_DEBUG: '1', CHOKEPOINT_SCRUB: 'redis' },
+    );
+    expect(config).toMatchObject({ disabled: true, debug: true, scrub: 'redis' });
+    expect(warnings).toEqual([]);
+  });
+
+  it('turns a bad value into one warning and the default', () => {
+    const { config, warnings } = resolveConfig(
+      {},
+      { CHOKEPOINT_SCRUB: 'bogus', CHOKEPOINT_DEBUG: 'maybe', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' },
+    );
+    expect(config.scrub).toBe('none');
+    expect(config.debug).toBe(false);
+    expect(config.batch.maxExportBatchSize).toBe(512);
+    expect(warnings).toEqual([
+      'ignoring CHOKEPOINT_DEBUG=maybe: expected true or false',
+      'ignoring CHOKEPOINT_SCRUB=bogus: expected none, sql, redis or all',
+      'ignoring OTEL_BSP_MAX_EXPORT_BATCH_SIZE=0: expected a positive integer',
+    ]);
+  });
+
+  it('warns about standard variables the SDK would only complain about on its muted channel', () => {
+    const { warnings } = resolveConfig(
+      {},
+      {
+        OTEL_TRACES_SAMPLER: 'sometimes',
+        OTEL_TRACES_SAMPLER_ARG: 'abc',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '-1',
+        OTEL_NODE_RESOURCE_DETECTORS: 'env,gcp',
+      },
+    );
+    expect(warnings).toEqual([
+      'ignoring OTEL_EXPORTER_OTLP_PROTOCOL=grpc: expected http/protobuf, the only protocol the agent speaks',
+      'ignoring OTEL_EXPORTER_OTLP_TIMEOUT=-1: expected a positive number of milliseconds',
+      expect.stringMatching(/^ignoring OTEL_TRACES_SAMPLER=sometimes: expected always_on, always_off, /),
+      'ignoring OTEL_TRACES_SAMPLER_ARG=abc: expected a number from 0 to 1',
+      'ignoring OTEL_NODE_RESOURCE_DETECTORS=env,gcp: expected a comma-separated list of host, os, process, serviceinstance, env, all or none',
+    ]);
+  });
+
+  it('accepts valid sampler settings silently', () => {
+    expect(
+      resolveConfig({}, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' })
+        .warnings,
+    ).toEqual([]);
+  });
+
+  describe('endpoint', () => {
+    it('appends /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT', () => {
+      expect(
+        resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).config.endpoint,
+      ).toBe('http://collector:4318/v1/traces');
+      expect(
+        resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' }).config.endpoint,
+      ).toBe('http://collector:4318/otlp/v1/traces');
+    });
+
+    it('takes OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, before the base endpoint', () => {
+      const env = {
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://ignored:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector.example/traces',
+      };
+      expect(resolveConfig({}, env).config.endpoint).toBe('https://collector.example/traces');
+    });
+
+    it('ignores a value that is not an http(s) URL', () => {
+      const { config, warnings } = resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' });
+      expect(config.endpoint).toBe('http://127.0.0.1:4318/v1/traces');
+      expect(warnings).toEqual([
+        'ignoring OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: expected an http(s) URL',
+      ]);
+    });
+  });
+
+  it('lets programmatic options win over the environment, ignoring undefined ones', () => {
+    const { config } = resolveConfig(
+      { scrub: 'all', maxQueueSize: 10, endpoint: undefined },
+      { CHOKEPOINT_SCRUB: 'sql', OTEL_BSP_MAX_QUEUE_SIZE: '99', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:1' },
+    );
+    expect(config.scrub).toBe('all');
+    expect(config.maxQueueSize).toBe(10);
+    expect(config.batch.maxQueueSize).toBe(10);
+    expect(config.endpoint).toBe('http://c:1/v1/traces');
+  });
+
+  it('reads the OTEL_BSP_* settings', () => {
+    const { config } = resolveConfig(
+      {},
+      {
+        OTEL_BSP_MAX_QUEUE_SIZE: '100',
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '50',
+        OTEL_BSP_SCHEDULE_DELAY: '200',
+        OTEL_BSP_EXPORT_TIMEOUT: '1000',
+      },
+    );
+    expect(config.batch).toEqual({
+      maxQueueSize: 100,
+      maxExportBatchSize: 50,
+      scheduledDelayMillis: 200,
+      exportTimeoutMillis: 1000,
+    });
+  });
+
+  it('orders resource detectors so that env applies last', () => {
+    expect(resolveConfig({}, { OTEL_NODE_RESOURCE_DETECTORS: 'env, host' }).config.resourceDetectors).toEqual(
+      ['host', 'env'],
+    );
+    expect(resolveConfig({}, { OTEL_NODE_RESOURCE_DETECTORS: 'none' }).config.resourceDetectors).toEqual([]);
+  });
+
+  it.each([
+    ['OTEL_SDK_DISABLED', 'true'],
+    ['OTEL_TRACES_EXPORTER', 'none'],
+  ])('is disabled by %s=%s', (name, value) => {
+    expect(resolveConfig({}, { [name]: value }).config.disabled).toBe(true);
+  });
+});
+
+describe('isDisabledByEnvironment', () => {
+  it('agrees with resolveConfig, without warnings of its own', () => {
+    for (const env of [
+      {},
+      { CHOKEPOINT_DISABLED: 'yes' },
+      { CHOKEPOINT_DISABLED: 'bogus' },
+      { OTEL_SDK_DISABLED: 'true' },
+      { OTEL_TRACES_EXPORTER: 'none' },
+    ]) {
+      expect(isDisabledByEnvironment(env), JSON.stringify(env)).toBe(resolveConfig({}, env).config.disabled);
+    }
+  });
+});
