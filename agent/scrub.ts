@@ -1,0 +1,147 @@
+/**
+ * `CHOKEPOINT_SCRUB`: what the agent removes from span attributes before they leave the
+ * process. The collector scrubs everything before storage anyway; scrubbing here is for
+ * teams whose traces must not travel raw (a shared or remote collector).
+ *
+ * - `sql`: literals in `db.query.text` / `db.statement` become `?`.
+ * - `redis`: a command keeps its name and its key with the ids folded (`GET user:{id}`);
+ *   the arguments after the key are dropped. The folded key is also set as
+ *   `chokepoint.cache.key_pattern`.
+ *
+ * Spans are read-only once ended, so {@link ScrubSpanProcessor} works in `onEnding`: the
+ * SDK's documented hook that runs while the span is still writable, before any `onEnd`.
+ */
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ChokepointAttributes } from '../model/attributes.js';
+
+export const SCRUB_MODES = ['none', 'sql', 'redis', 'all'] as const;
+export type ScrubMode = (typeof SCRUB_MODES)[number];
+
+/** Systems whose `db.query.text` is a Redis command rather than SQL. */
+const REDIS_SYSTEMS = new Set(['redis', 'valkey']);
+/** Systems where `"…"` is a string literal rather than a quoted identifier. */
+const DOUBLE_QUOTED_STRING_SYSTEMS = new Set(['mysql', 'mariadb']);
+
+/**
+ * One pass over SQL, token by token, so that digits inside identifiers (`table1`) and
+ * placeholders (`$1`) survive while literals do not. Unterminated quotes run to the end:
+ * a truncated statement must not leak its tail as if it were an identifier.
+ */
+const SQL_TOKEN = new RegExp(
+  [
+    /(?<string>(?:\b[EXBN])?'(?:[^'\\]|\\[\s\S]|'')*(?:'|$))/.source,
+    /(?<identifier>[A-Za-z_][\w$]*|`(?:[^`]|``)*(?:`|$)|\$\d+)/.source,
+    /(?<dollarQuoted>\$(?<tag>[A-Za-z_]\w*)?\$[\s\S]*?(?:\$\k<tag>\$|$))/.source,
+    /(?<doubleQuoted>"(?:[^"\\]|\\[\s\S]|"")*(?:"|$))/.source,
+    /(?<number>\b0x[\dA-Fa-f]+|(?:\b\d+(?:\.\d*)?|\.\d+)(?:[Ee][+-]?\d+)?)/.source,
+  ].join('|'),
+  'gi',
+);
+
+/**
+ * Replaces the literals of a SQL statement with `?`: strings (with `E'…'`, `X'…'`, `N'…'`
+ * prefixes), dollar-quoted strings, numbers, and `"…"` strings on MySQL and MariaDB.
+ * Identifiers, keywords and placeholders are kept.
+ *
+ * @example
+ * scrubSql("SELECT * FROM users WHERE email = 'a@b.c' AND age > 30"); // SELECT * FROM users WHERE email = ? AND age > ?
+ */
+export function scrubSql(text: string, system?: string): string {
+  const doubleQuotedIsString = system !== undefined && DOUBLE_QUOTED_STRING_SYSTEMS.has(system);
+  return text.replace(SQL_TOKEN, (token, ...rest) => {
+    const groups = rest[rest.length - 1] as Record<string, string | undefined>;
+    if (groups.identifier !== undefined) return token;
+    if (groups.doubleQuoted !== undefined && !doubleQuotedIsString) return token;
+    return '?';
+  });
+}
+
+/** Key segments that identify one record rather than a kind of record. */
+const ID_SEGMENT =
+  /^(?:\d+|[\dA-Fa-f]{8}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{12}|[\dA-Fa-f]{16,}|[^@]+@[^@]+|(?=.*\d).{20,})$/;
+const KEY_SEPARATOR = /([:/|#])/;
+
+/**
+ * Folds the variable parts of a cache key: numbers, UUIDs, long hex strings, e-mail
+ * addresses and long tokens containing digits become `{id}`.
+ *
+ * @example
+ * foldKey('user:42:profile'); // user:{id}:profile
+ */
+export function foldKey(key: string): string {
+  return key
+    .split(KEY_SEPARATOR)
+    .map((segment) => (ID_SEGMENT.test(segment) ? '{id}' : segment))
+    .join('');
+}
+
+export interface ScrubbedRedisCommand {
+  text: string;
+  /** The folded key, when the command has one. */
+  keyPattern?: string;
+}
+
+/**
+ * Keeps a Redis command's name and its first argument (the key) folded; drops the rest.
+ * Statements as the ioredis and redis instrumentations write them (`set user:42 [1 other
+ * arguments]`): a first argument in brackets is their elision marker, not a key.
+ *
+ * @example
+ * scrubRedisCommand('set user:42 [1 other arguments]'); // { text: 'set user:{id}', keyPattern: 'user:{id}' }
+ */
+export function scrubRedisCommand(statement: string): ScrubbedRedisCommand {
+  const [command = '', key] = statement.trim().split(/\s+/, 2);
+  if (key === undefined || key.startsWith('[')) return { text: command };
+  const keyPattern = foldKey(key);
+  return { text: `${command} ${keyPattern}`, keyPattern };
+}
+
+const QUERY_TEXT_ATTRIBUTES = ['db.query.text', 'db.statement'] as const;
+
+/**
+ * Scrubs a span's database statement in place, while it is still writable (`onEnding`).
+ *
+ * @example
+ * new NodeSDK({ spanProcessors: [new ScrubSpanProcessor('all'), exportProcessor] });
+ */
+export class ScrubSpanProcessor implements SpanProcessor {
+  private readonly scrubSql: boolean;
+  private readonly scrubRedis: boolean;
+
+  constructor(mode: ScrubMode) {
+    this.scrubSql = mode === 'sql' || mode === 'all';
+    this.scrubRedis = mode === 'redis' || mode === 'all';
+  }
+
+  onEnding(span: Span): void {
+    const system = span.attributes['db.system.name'] ?? span.attributes['db.system'];
+    if (typeof system !== 'string') return;
+    const isRedis = REDIS_SYSTEMS.has(system);
+    if (isRedis ? !this.scrubRedis : !this.scrubSql) return;
+    for (const name of QUERY_TEXT_ATTRIBUTES) {
+      const text = span.attributes[name];
+      if (typeof text !== 'string') continue;
+      if (!isRedis) {
+        span.setAttribute(name, scrubSql(text, system));
+        continue;
+      }
+      const command = scrubRedisCommand(text);
+      span.setAttribute(name, command.text);
+      if (command.keyPattern !== undefined) {
+        span.setAttribute(ChokepointAttributes.CACHE_KEY_PATTERN, command.keyPattern);
+      }
+    }
+  }
+
+  onStart(): void {}
+
+  onEnd(): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,119 @@
+import { SpanKind } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import {
+  foldKey,
+  type ScrubMode,
+  ScrubSpanProcessor,
+  scrubRedisCommand,
+  scrubSql,
+} from '../../agent/scrub.js';
+
+describe('scrubSql', () => {
+  it.each([
+    [
+      "SELECT * FROM users WHERE email = 'a@b.c' AND age > 30",
+      'SELECT * FROM users WHERE email = ? AND age > ?',
+    ],
+    ["INSERT INTO t (a, b) VALUES ('it''s', -1.5e3)", 'INSERT INTO t (a, b) VALUES (?, -?)'],
+    ["SELECT E'\\x41', X'BEEF', N'nom', 0xFF", 'SELECT ?, ?, ?, ?'],
+    ['SELECT $body$ secret ; text $body$, $$ also $$', 'SELECT ?, ?'],
+    ['SELECT * FROM t1 WHERE id = $1 AND v IN (?, ?)', 'SELECT * FROM t1 WHERE id = $1 AND v IN (?, ?)'],
+    ['SELECT "Users"."id2" FROM "Users" LIMIT 10', 'SELECT "Users"."id2" FROM "Users" LIMIT ?'],
+    ['SELECT `order`.total FROM `order` WHERE x = .5', 'SELECT `order`.total FROM `order` WHERE x = ?'],
+    ["SELECT 'unterminated tail with secret", 'SELECT ?'],
+  ])('%s', (text, expected) => {
+    expect(scrubSql(text)).toBe(expected);
+  });
+
+  it('treats "…" as a string literal on MySQL and MariaDB only', () => {
+    const query = 'SELECT * FROM users WHERE name = "alice"';
+    expect(scrubSql(query, 'mysql')).toBe('SELECT * FROM users WHERE name = ?');
+    expect(scrubSql(query, 'mariadb')).toBe('SELECT * FROM users WHERE name = ?');
+    expect(scrubSql(query, 'postgresql')).toBe(query);
+  });
+});
+
+describe('foldKey', () => {
+  it.each([
+    ['user:42:profile', 'user:{id}:profile'],
+    ['session:3f2a9c1e-8b7d-4c6e-9a1b-2c3d4e5f6a7b', 'session:{id}'],
+    ['cache/users/1234/avatar', 'cache/users/{id}/avatar'],
+    ['token:a1b2c3d4e5f6a7b8c9d0', 'token:{id}'],
+    ['mail:jane@example.com', 'mail:{id}'],
+    ['doc|5f1d7a9e3c2b4a6d8e0f1a2b', 'doc|{id}'],
+    ['config:feature-flags', 'config:feature-flags'],
+  ])('%s → %s', (key, expected) => {
+    expect(foldKey(key)).toBe(expected);
+  });
+});
+
+describe('scrubRedisCommand', () => {
+  it('keeps the command and the folded key, drops the other arguments', () => {
+    expect(scrubRedisCommand('set user:42 [1 other arguments]')).toEqual({
+      text: 'set user:{id}',
+      keyPattern: 'user:{id}',
+    });
+    expect(scrubRedisCommand('hmget user:42 name email')).toEqual({
+      text: 'hmget user:{id}',
+      keyPattern: 'user:{id}',
+    });
+  });
+
+  it('has no key for commands without one, or whose arguments were elided', () => {
+    expect(scrubRedisCommand('ping')).toEqual({ text: 'ping' });
+    expect(scrubRedisCommand('auth [1 other arguments]')).toEqual({ text: 'auth' });
+  });
+});
+
+function exportedThrough(mode: ScrubMode, attributes: Record<string, string>): ReadableSpan {
+  const exporter = new InMemorySpanExporter();
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new ScrubSpanProcessor(mode), new SimpleSpanProcessor(exporter)],
+  });
+  provider.getTracer('test').startSpan('query', { kind: SpanKind.CLIENT, attributes }).end();
+  const [span] = exporter.getFinishedSpans();
+  if (!span) throw new Error('no span exported');
+  return span;
+}
+
+const pgQuery = {
+  'db.system.name': 'postgresql',
+  'db.query.text': "SELECT * FROM users WHERE email = 'a@b.c'",
+};
+const redisCommand = { 'db.system.name': 'redis', 'db.query.text': 'set user:42 [1 other arguments]' };
+
+describe('ScrubSpanProcessor', () => {
+  it('scrubs SQL before the export processor sees the span', () => {
+    expect(exportedThrough('sql', pgQuery).attributes).toEqual({
+      'db.system.name': 'postgresql',
+      'db.query.text': 'SELECT * FROM users WHERE email = ?',
+    });
+  });
+
+  it('scrubs the old attribute names too', () => {
+    const span = exportedThrough('all', { 'db.system': 'mysql', 'db.statement': 'SELECT "x", 1' });
+    expect(span.attributes['db.statement']).toBe('SELECT ?, ?');
+  });
+
+  it('scrubs Redis commands and records the key pattern', () => {
+    expect(exportedThrough('redis', redisCommand).attributes).toEqual({
+      'db.system.name': 'redis',
+      'db.query.text': 'set user:{id}',
+      'chokepoint.cache.key_pattern': 'user:{id}',
+    });
+  });
+
+  it('leaves alone what its mode does not cover', () => {
+    expect(exportedThrough('redis', pgQuery).attributes).toEqual(pgQuery);
+    expect(exportedThrough('sql', redisCommand).attributes).toEqual(redisCommand);
+    expect(exportedThrough('all', { 'http.route': "/users/'x'" }).attributes).toEqual({
+      'http.route': "/users/'x'",
+    });
+  });
+});
