@@ -4,6 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type BatchSettings, BoundedBatchSpanProcessor, createDropWarning } from '../../agent/export.js';
+import { killApps, runWithAgent } from '../support/agent-process.js';
 import { type OtlpCapture, startOtlpCapture } from '../support/otlp-capture.js';
 
 describe('createDropWarning', () => {
@@ -130,5 +131,35 @@ describe('BoundedBatchSpanProcessor', () => {
     processor.abandon(2000);
     processor.abandon(2000);
     expect(drops.slice(3)).toEqual([{ count: 10, reason: 'no answer from the collector within 2000 ms' }]);
+  });
+});
+
+describe('an app whose collector is down', () => {
+  afterEach(killApps);
+
+  it('answers every request, does not crash, and warns once over many failed batches', async () => {
+    const port = await closedPort();
+    const app = runWithAgent('test/agent/fixtures/http-app.js', {
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '200',
+      },
+    });
+    const [, appPort] = await app.waitForStdout(/listening on (\d+)/);
+
+    // Forty requests, each followed by more than one batch delay: a failed export after every one.
+    for (let i = 0; i < 40; i++) {
+      expect((await fetch(`http://127.0.0.1:${appPort}/`)).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    app.child.kill('SIGTERM');
+
+    expect(await app.exited).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(app.stderr()).toMatch(
+      new RegExp(
+        `^chokepoint: cannot export spans: connect ECONNREFUSED 127\\.0\\.0\\.1:${port}; \\d+ span\\(s\\) dropped so far [^\\n]*\\n$`,
+      ),
+    );
   });
 });
