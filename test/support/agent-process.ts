@@ -31,7 +31,8 @@ export interface AppRun {
 export interface AppRunOptions {
   /** Extra environment; `OTEL_*` and `CHOKEPOINT_*` from the test runner's own environment are left out. */
   env?: Record<string, string>;
-  loader?: '--require' | '--import';
+  /** How the agent is loaded; `null` for apps that call `start()` themselves. Default `--require`. */
+  loader?: '--require' | '--import' | null;
   /** Modules preloaded before the agent. */
   preload?: string[];
 }
@@ -53,9 +54,10 @@ export function runWithAgent(fixture: string, options: AppRunOptions = {}): AppR
     ),
   );
   const preload = (options.preload ?? []).flatMap((module) => ['--require', join(ROOT, module)]);
+  const { loader = '--require' } = options;
   const child = spawn(
     process.execPath,
-    [...preload, options.loader ?? '--require', 'chokepoint/agent', join(ROOT, fixture)],
+    [...preload, ...(loader ? [loader, 'chokepoint/agent'] : []), join(ROOT, fixture)],
     { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
