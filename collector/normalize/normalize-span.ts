@@ -7,9 +7,16 @@
  */
 import {
   type Attributes,
+  type CacheCommandOperation,
   ChokepointAttributes,
+  type DbConnectOperation,
+  type DbQueryOperation,
+  type HttpClientOperation,
+  type HttpServerOperation,
+  type InternalOperation,
   numberAttribute,
   type Operation,
+  type QueueMessageOperation,
   SpanKind,
   type SpanRecord,
   StatusCode,
@@ -70,11 +77,11 @@ export function normalizeSpan(span: SpanRecord): Operation {
 
   if (attributes[ChokepointAttributes.DB_CONNECT] === true || isConnectSpan(span.name, dbSystem)) {
     const system = dbSystem ?? CONNECT_SPAN_NAMES.get(span.name) ?? 'unknown';
-    return { ...base, type: 'db_connect', system };
+    return withBase<DbConnectOperation>(base, { type: 'db_connect', system });
   }
   // Preparing a statement costs time but runs nothing: not a query to count or fingerprint.
   if (attributes[ChokepointAttributes.DB_PREPARE] === true) {
-    return { ...base, type: 'internal', name: scrubSpanName(span.name) };
+    return withBase<InternalOperation>(base, { type: 'internal', name: scrubSpanName(span.name) });
   }
   if (
     span.kind === SpanKind.PRODUCER ||
@@ -98,7 +105,15 @@ export function normalizeSpan(span: SpanRecord): Operation {
   if (span.kind === SpanKind.CLIENT && (method !== undefined || url !== undefined)) {
     return httpClient(attributes, base, method, url);
   }
-  return { ...base, type: 'internal', name: scrubSpanName(span.name) };
+  return withBase<InternalOperation>(base, { type: 'internal', name: scrubSpanName(span.name) });
+}
+
+/**
+ * Completes the base into an operation. `Object.assign` rather than `{ ...base, … }`:
+ * V8 builds a spread literal of this size about fifty times slower, and this runs per span.
+ */
+function withBase<T extends Operation>(base: OperationBase, fields: Omit<T, keyof OperationBase>): T {
+  return Object.assign(base, fields) as T;
 }
 
 function baseOf(span: SpanRecord): OperationBase {
@@ -132,15 +147,14 @@ function httpServer(span: SpanRecord, base: OperationBase, method: string | unde
   const attributes = span.attributes;
   const path = stringAttribute(attributes, 'http.route', 'url.path', 'http.target', 'url.full', 'http.url');
   const statusCode = statusCodeOf(attributes);
-  return {
-    ...base,
+  if (statusCode !== undefined && statusCode >= 500) base.error = true;
+  return withBase<HttpServerOperation>(base, {
     type: 'http_server',
     method: method ?? '_OTHER',
     // Routes are templates already; templating again is a no-op for them and strips anything that is not.
     route: path === undefined ? scrubSpanName(span.name) : templatePath(path),
     statusCode,
-    error: base.error || (statusCode !== undefined && statusCode >= 500),
-  };
+  });
 }
 
 function httpClient(
@@ -150,14 +164,13 @@ function httpClient(
   url: string | undefined,
 ): Operation {
   const path = url ?? stringAttribute(attributes, 'url.path', 'http.target');
-  return {
-    ...base,
+  return withBase<HttpClientOperation>(base, {
     type: 'http_client',
     method: method ?? '_OTHER',
     host: clientHost(attributes, url),
     urlTemplate: path === undefined ? '/' : templatePath(path),
     statusCode: statusCodeOf(attributes),
-  };
+  });
 }
 
 function clientHost(attributes: Attributes, url: string | undefined): string {
@@ -174,8 +187,7 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
   const { fingerprint, statementType, tables } = fingerprintSql(statement, system);
   // Document stores name their collection in an attribute, not in the statement.
   const collection = stringAttribute(attributes, 'db.collection.name', 'db.mongodb.collection');
-  return {
-    ...base,
+  return withBase<DbQueryOperation>(base, {
     type: 'db_query',
     system,
     namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
@@ -184,7 +196,7 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
     statementType,
     tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
     rows: numberAttribute(attributes, 'db.response.returned_rows'),
-  };
+  });
 }
 
 function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Operation {
@@ -200,8 +212,7 @@ function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Op
   const agentPattern = stringAttribute(attributes, ChokepointAttributes.CACHE_KEY_PATTERN);
   const key = agentPattern ?? parsed?.key;
   const hit = attributes[ChokepointAttributes.CACHE_HIT];
-  return {
-    ...base,
+  return withBase<CacheCommandOperation>(base, {
     type: 'cache_command',
     system,
     command,
@@ -210,14 +221,13 @@ function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Op
     hits: numberAttribute(attributes, ChokepointAttributes.CACHE_HITS),
     misses: numberAttribute(attributes, ChokepointAttributes.CACHE_MISSES),
     ttlSeconds: numberAttribute(attributes, ChokepointAttributes.CACHE_TTL_SECONDS),
-  };
+  });
 }
 
 function queueMessage(span: SpanRecord, base: OperationBase): Operation {
   const attributes = span.attributes;
   const role = messageRole(span);
-  return {
-    ...base,
+  return withBase<QueueMessageOperation>(base, {
     type: 'queue_message',
     system: stringAttribute(attributes, 'messaging.system')?.toLowerCase() ?? 'unknown',
     destination: destinationOf(span),
@@ -226,7 +236,7 @@ function queueMessage(span: SpanRecord, base: OperationBase): Operation {
       role === 'consume'
         ? numberAttribute(attributes, ChokepointAttributes.MESSAGE_PUBLISH_TIME_MS)
         : undefined,
-  };
+  });
 }
 
 function messageRole(span: SpanRecord): 'publish' | 'consume' {

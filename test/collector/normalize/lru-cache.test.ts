@@ -2,23 +2,38 @@ import { describe, expect, it } from 'vitest';
 import { LruCache } from '../../../collector/normalize/lru-cache.js';
 
 describe('LruCache', () => {
-  it('evicts the least recently used entry beyond its bound', () => {
-    const cache = new LruCache<string, number>(2);
-    cache.set('a', 1);
-    cache.set('b', 2);
-    expect(cache.get('a')).toBe(1);
-    cache.set('c', 3);
-    expect(cache.size).toBe(2);
-    expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')).toBe(1);
-    expect(cache.get('c')).toBe(3);
+  it('never holds more than its bound', () => {
+    const cache = new LruCache<number, number>(100);
+    for (let i = 0; i < 10_000; i++) {
+      cache.set(i, i);
+      if (i % 3 === 0) cache.get(i - 40);
+      expect(cache.size).toBeLessThanOrEqual(100);
+    }
   });
 
-  it('replaces a value without growing', () => {
-    const cache = new LruCache<string, number>(2);
+  it('keeps a recently read entry and drops the ones not used since', () => {
+    // Generations of 3: a, b, c fill the first; reading a carries it into the second.
+    const cache = new LruCache<string, number>(6);
+    cache.set('a', 1);
+    cache.set('b', 2);
+    cache.set('c', 3);
+    expect(cache.get('a')).toBe(1);
+    cache.set('d', 4);
+    cache.set('e', 5);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('c')).toBeUndefined();
+    expect(cache.get('a')).toBe(1);
+    expect(cache.get('d')).toBe(4);
+    expect(cache.get('e')).toBe(5);
+  });
+
+  it('returns the latest value of a replaced entry, in either generation', () => {
+    const cache = new LruCache<string, number>(4);
     cache.set('a', 1);
     cache.set('a', 2);
-    expect(cache.size).toBe(1);
     expect(cache.get('a')).toBe(2);
+    cache.set('b', 0);
+    cache.set('a', 3);
+    expect(cache.get('a')).toBe(3);
   });
 });
