@@ -44,6 +44,8 @@ const CONTAINER_COMMANDS = new Map<string, boolean>([
 const NUMKEYS_COMMANDS = new Set(['EVALSHA', 'EVALSHA_RO', 'FCALL', 'FCALL_RO']);
 
 const MAX_COMMAND_LENGTH = 32;
+/** The command and key are always among the first tokens; the rest can be a megabyte value (memcached `set`). */
+const MAX_TOKENS = 16;
 
 /**
  * Parses a `db.query.text` / `db.statement` as the ioredis, redis and memcached
@@ -56,7 +58,7 @@ const MAX_COMMAND_LENGTH = 32;
  * parseRedisStatement('XREAD COUNT 10 STREAMS events:42 0'); // { command: 'XREAD', key: 'events:42' }
  */
 export function parseRedisStatement(statement: string): RedisStatement | undefined {
-  const tokens = statement.trim().split(' ');
+  const tokens = statement.trim().split(' ', MAX_TOKENS);
   const first = tokens[0] ?? '';
   if (!isCommandName(first)) return undefined;
   const command = first.toUpperCase();

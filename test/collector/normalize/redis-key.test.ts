@@ -80,6 +80,13 @@ describe('parseRedisStatement', () => {
     expect(parseRedisStatement('a'.repeat(40))).toBeUndefined();
   });
 
+  it('reads only the first tokens of a statement that carries a large value', () => {
+    expect(parseRedisStatement(`set blob:9 0 0 3000000\r\n${'v '.repeat(1_500_000)}`)).toEqual({
+      command: 'SET',
+      key: 'blob:9',
+    });
+  });
+
   it('returns the command and key only: the values never come back', () => {
     const parsed = parseRedisStatement('SET session:1 s3cr3t-value EX 60');
     expect(JSON.stringify(parsed)).not.toContain('s3cr3t');
