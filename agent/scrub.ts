@@ -56,22 +56,86 @@ export function scrubSql(text: string, system?: string): string {
   });
 }
 
-/** Key segments that identify one record rather than a kind of record. */
-const ID_SEGMENT =
-  /^(?:\d+|[\dA-Fa-f]{8}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{12}|[\dA-Fa-f]{16,}|[^@]+@[^@]+|(?=.*\d).{20,})$/;
-const KEY_SEPARATOR = /([:/|#])/;
+/**
+ * Key folding, in the collector's vocabulary (collector/normalize/redis-key.ts): a key
+ * folded here reaches the collector as the very pattern it would have made of the raw key.
+ */
+const MAJOR_SEPARATOR = /([:/|#])/;
+/** Split points inside a major part; `{` and `}` too, so that cluster hash tags (`{user:42}`) fold. */
+const MINOR_SEPARATORS = new Set(['.', '_', '-', '{', '}']);
+const UUID_PREFIX = /^[\dA-Fa-f]{8}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{12}/;
+const UUID_LENGTH = 36;
+const DIGITS = /^\d+$/;
+const DATE = /^\d{4}-\d{2}-\d{2}(?:$|[Tt ]\d)/;
+const HEX = /^[\dA-Fa-f]{12,}$/;
+const TOKEN_CHARACTERS = /^[\dA-Za-z+=_-]{20,}$/;
+
+/** One `@` with something before it, and a dot inside the domain after it. */
+function isEmail(text: string): boolean {
+  const at = text.indexOf('@');
+  if (at <= 0 || text.indexOf('@', at + 1) !== -1) return false;
+  const dot = text.indexOf('.', at + 2);
+  if (dot === -1 || dot === text.length - 1) return false;
+  for (let i = 0; i < text.length; i++) {
+    const character = text[i] ?? '';
+    if (character <= ' ' || character === '/' || character === ':') return false;
+  }
+  return true;
+}
+
+/** Base64/base62 with letters and digits, and few `-`/`_` (a slug like `quarterly-report-2024` has many). */
+function isToken(text: string): boolean {
+  if (!TOKEN_CHARACTERS.test(text) || !/\d/.test(text) || !/[A-Za-z]/.test(text)) return false;
+  return (text.match(/[-_]/g)?.length ?? 0) * 10 <= text.length;
+}
+
+function placeholder(part: string): string | undefined {
+  if (DIGITS.test(part)) return '{id}';
+  if (part.length === UUID_LENGTH && UUID_PREFIX.test(part)) return '{uuid}';
+  if (DATE.test(part)) return '{date}';
+  if (isEmail(part)) return '{email}';
+  if (HEX.test(part) || isToken(part)) return '{hash}';
+  return undefined;
+}
+
+function foldMajorPart(part: string): string {
+  const whole = placeholder(part);
+  if (whole !== undefined) return whole;
+  let folded = '';
+  let start = 0;
+  for (let i = 0; i <= part.length; i++) {
+    // A UUID's dashes are not separators: `report-<uuid>` → `report-{uuid}`.
+    const after = i + UUID_LENGTH;
+    if (
+      i === start &&
+      UUID_PREFIX.test(part.slice(i, after)) &&
+      (after === part.length || MINOR_SEPARATORS.has(part[after] ?? ''))
+    ) {
+      folded += `{uuid}${part[after] ?? ''}`;
+      i = after;
+      start = after + 1;
+      continue;
+    }
+    if (i < part.length && !MINOR_SEPARATORS.has(part[i] ?? '')) continue;
+    const piece = part.slice(start, i);
+    folded += (placeholder(piece) ?? piece) + (part[i] ?? '');
+    start = i + 1;
+  }
+  return folded;
+}
 
 /**
- * Folds the variable parts of a cache key: numbers, UUIDs, long hex strings, e-mail
- * addresses and long tokens containing digits become `{id}`.
+ * Folds the variable parts of a cache key: ids → `{id}`, UUIDs → `{uuid}`, hashes and
+ * tokens → `{hash}`, e-mail addresses → `{email}`, dates → `{date}`. Parts are delimited
+ * by `:` `/` `|` `#` and, inside those, by `.` `_` `-` `{` `}`.
  *
  * @example
  * foldKey('user:42:profile'); // user:{id}:profile
  */
 export function foldKey(key: string): string {
   return key
-    .split(KEY_SEPARATOR)
-    .map((segment) => (ID_SEGMENT.test(segment) ? '{id}' : segment))
+    .split(MAJOR_SEPARATOR)
+    .map((part, index) => (index % 2 === 1 ? part : foldMajorPart(part)))
     .join('');
 }
 

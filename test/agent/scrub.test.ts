@@ -13,6 +13,7 @@ import {
   scrubRedisCommand,
   scrubSql,
 } from '../../agent/scrub.js';
+import { keyPattern } from '../../collector/normalize/redis-key.js';
 
 describe('scrubSql', () => {
   it.each([
@@ -40,16 +41,41 @@ describe('scrubSql', () => {
 });
 
 describe('foldKey', () => {
+  const keys = [
+    'user:42:profile',
+    'session:4c1f0d9e8b7a6c5d4e3f',
+    'session:AbC123xYz789QwE456rTy0',
+    'sess:AbC123xyz_Q9wE4rT7yU1iOp',
+    'cart:7f3c9a0e-1b2d-4c5e-8f90-a1b2c3d4e5f6',
+    'prefs:ann.smith@example.com',
+    'stats/2024-03-15/visits',
+    'rate_limit_1234_minute',
+    'feed|9|items',
+    'post#77#comments',
+    'cache.v2.users.1001',
+    'order-2024-00017',
+    'report-7f3c9a0e-1b2d-4c5e-8f90-a1b2c3d4e5f6-v2',
+    'lock:job_7f3c9a0e-1b2d-4c5e-8f90-a1b2c3d4e5f6',
+    '{user:1000}.following',
+    'cache:v1:utf8mb4:users',
+    'slug:quarterly-report-2024-final-draft',
+    'plain',
+    '',
+  ];
+
   it.each([
     ['user:42:profile', 'user:{id}:profile'],
-    ['session:3f2a9c1e-8b7d-4c6e-9a1b-2c3d4e5f6a7b', 'session:{id}'],
-    ['cache/users/1234/avatar', 'cache/users/{id}/avatar'],
-    ['token:a1b2c3d4e5f6a7b8c9d0', 'token:{id}'],
-    ['mail:jane@example.com', 'mail:{id}'],
-    ['doc|5f1d7a9e3c2b4a6d8e0f1a2b', 'doc|{id}'],
-    ['config:feature-flags', 'config:feature-flags'],
+    ['sess:AbC123xyz_Q9wE4rT7yU1iOp', 'sess:{hash}'],
+    ['prefs:ann.smith@example.com', 'prefs:{email}'],
+    ['report-7f3c9a0e-1b2d-4c5e-8f90-a1b2c3d4e5f6-v2', 'report-{uuid}-v2'],
+    ['{user:1000}.following', '{user:{id}}.following'],
+    ['cache:v1:utf8mb4:users', 'cache:v1:utf8mb4:users'],
   ])('%s → %s', (key, expected) => {
     expect(foldKey(key)).toBe(expected);
+  });
+
+  it('folds as the collector does, so scrubbed and raw keys meet in one pattern', () => {
+    for (const key of keys) expect(foldKey(key), key).toBe(keyPattern(key));
   });
 });
 
