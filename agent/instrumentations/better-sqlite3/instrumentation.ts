@@ -28,6 +28,7 @@ import type {
 } from './types.js';
 import {
   ATTR_DB_RESPONSE_RETURNED_ROWS,
+  applyTraced,
   databaseNamespace,
   describeQuery,
   endSpanWithError,
@@ -109,13 +110,7 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
         if (typeof query !== 'string') return original.apply(this, args);
         const { spanName, attributes } = describeQuery(query, instrumentation._namespace(this));
         const span = instrumentation._startSpan('exec', query, spanName, attributes);
-        let result: unknown;
-        try {
-          result = original.apply(this, args);
-        } catch (error) {
-          endSpanWithError(span, error);
-          throw error;
-        }
+        const result = applyTraced(span, original, this, args);
         instrumentation._endSpan(span, 'exec', query, result);
         return result;
       };
@@ -132,13 +127,7 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
           ...description.attributes,
           [ChokepointAttributes.DB_PREPARE]: true,
         });
-        let statement: SqliteStatement;
-        try {
-          statement = original.apply(this, args);
-        } catch (error) {
-          endSpanWithError(span, error);
-          throw error;
-        }
+        const statement = applyTraced(span, original, this, args);
         instrumentation._patchStatementPrototype(Object.getPrototypeOf(statement));
         instrumentation._statementQueries.set(statement, description);
         instrumentation._endSpan(span, 'prepare', query, statement);
@@ -163,13 +152,7 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
         const { spanName, attributes } = instrumentation._statementQuery(this);
         const query = this.source;
         const span = instrumentation._startSpan(method, query, spanName, attributes);
-        let result: unknown;
-        try {
-          result = original.apply(this, args);
-        } catch (error) {
-          endSpanWithError(span, error);
-          throw error;
-        }
+        const result = applyTraced(span, original, this, args);
         if (method === 'iterate') {
           return new TracedIterator(result as Iterator<unknown>, span, query, instrumentation._endIteration);
         }

@@ -66,6 +66,21 @@ export function describeQuery(query: string, namespace: string): QueryDescriptio
   return { spanName: operation === undefined ? namespace : `${operation} ${namespace}`, attributes };
 }
 
+/** Calls `original`; if it throws, ends `span` with the error and rethrows. */
+export function applyTraced<This, Result>(
+  span: Span,
+  original: (this: This, ...args: unknown[]) => Result,
+  self: This,
+  args: unknown[],
+): Result {
+  try {
+    return original.apply(self, args);
+  } catch (error) {
+    endSpanWithError(span, error);
+    throw error;
+  }
+}
+
 /** Ends a span for a call that threw: exception event, `error.type`, status ERROR. */
 export function endSpanWithError(span: Span, error: unknown): void {
   if (error instanceof Error) {
