@@ -9,10 +9,10 @@
 import { createRequire, register } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const { isDisabledByEnvironment } = require('./config.js') as typeof import('./config.js');
 const { warnNotStarted } = require('./warn.js') as typeof import('./warn.js');
 
 try {
+  const { isDisabledByEnvironment } = require('./config.js') as typeof import('./config.js');
   let waitForLoader = () => Promise.resolve();
   if (!isDisabledByEnvironment(process.env)) {
     // The channel must belong to the import-in-the-middle copy @opentelemetry/instrumentation hooks with.
