@@ -4,15 +4,14 @@
  * teams whose traces must not travel raw (a shared or remote collector).
  *
  * - `sql`: literals in `db.query.text` / `db.statement` become `?`.
- * - `redis`: a command keeps its name and its key with the ids folded (`GET user:{id}`);
- *   the arguments after the key are dropped. The folded key is also set as
- *   `chokepoint.cache.key_pattern`.
+ * - `redis`: a command keeps its name and its first argument (the key, for most commands)
+ *   with the ids folded (`GET user:{id}`); the arguments after it are dropped. The
+ *   collector reads the key pattern from that text, knowing which commands have no key.
  *
  * Spans are read-only once ended, so {@link ScrubSpanProcessor} works in `onEnding`: the
  * SDK's documented hook that runs while the span is still writable, before any `onEnd`.
  */
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { ChokepointAttributes } from '../model/attributes.js';
 
 export const SCRUB_MODES = ['none', 'sql', 'redis', 'all'] as const;
 export type ScrubMode = (typeof SCRUB_MODES)[number];
@@ -139,25 +138,17 @@ export function foldKey(key: string): string {
     .join('');
 }
 
-export interface ScrubbedRedisCommand {
-  text: string;
-  /** The folded key, when the command has one. */
-  keyPattern?: string;
-}
-
 /**
- * Keeps a Redis command's name and its first argument (the key) folded; drops the rest.
- * Statements as the ioredis and redis instrumentations write them (`set user:42 [1 other
- * arguments]`): a first argument in brackets is their elision marker, not a key.
+ * Keeps a Redis command's name and its first argument, folded; drops the rest. Statements
+ * as the ioredis and redis instrumentations write them (`set user:42 [1 other arguments]`):
+ * a first argument in brackets is their elision marker, not a key.
  *
  * @example
- * scrubRedisCommand('set user:42 [1 other arguments]'); // { text: 'set user:{id}', keyPattern: 'user:{id}' }
+ * scrubRedisCommand('set user:42 [1 other arguments]'); // 'set user:{id}'
  */
-export function scrubRedisCommand(statement: string): ScrubbedRedisCommand {
+export function scrubRedisCommand(statement: string): string {
   const [command = '', key] = statement.trim().split(/\s+/, 2);
-  if (key === undefined || key.startsWith('[')) return { text: command };
-  const keyPattern = foldKey(key);
-  return { text: `${command} ${keyPattern}`, keyPattern };
+  return key === undefined || key.startsWith('[') ? command : `${command} ${foldKey(key)}`;
 }
 
 const QUERY_TEXT_ATTRIBUTES = ['db.query.text', 'db.statement'] as const;
@@ -185,15 +176,7 @@ export class ScrubSpanProcessor implements SpanProcessor {
     for (const name of QUERY_TEXT_ATTRIBUTES) {
       const text = span.attributes[name];
       if (typeof text !== 'string') continue;
-      if (!isRedis) {
-        span.setAttribute(name, scrubSql(text, system));
-        continue;
-      }
-      const command = scrubRedisCommand(text);
-      span.setAttribute(name, command.text);
-      if (command.keyPattern !== undefined) {
-        span.setAttribute(ChokepointAttributes.CACHE_KEY_PATTERN, command.keyPattern);
-      }
+      span.setAttribute(name, isRedis ? scrubRedisCommand(text) : scrubSql(text, system));
     }
   }
 

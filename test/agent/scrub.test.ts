@@ -13,7 +13,7 @@ import {
   scrubRedisCommand,
   scrubSql,
 } from '../../agent/scrub.js';
-import { keyPattern } from '../../collector/normalize/redis-key.js';
+import { keyPattern, parseRedisStatement } from '../../collector/normalize/redis-key.js';
 
 describe('scrubSql', () => {
   it.each([
@@ -80,20 +80,21 @@ describe('foldKey', () => {
 });
 
 describe('scrubRedisCommand', () => {
-  it('keeps the command and the folded key, drops the other arguments', () => {
-    expect(scrubRedisCommand('set user:42 [1 other arguments]')).toEqual({
-      text: 'set user:{id}',
-      keyPattern: 'user:{id}',
-    });
-    expect(scrubRedisCommand('hmget user:42 name email')).toEqual({
-      text: 'hmget user:{id}',
-      keyPattern: 'user:{id}',
-    });
+  it('keeps the command and its first argument folded, drops the other arguments', () => {
+    expect(scrubRedisCommand('set user:42 [1 other arguments]')).toBe('set user:{id}');
+    expect(scrubRedisCommand('hmget user:42 name email')).toBe('hmget user:{id}');
   });
 
-  it('has no key for commands without one, or whose arguments were elided', () => {
-    expect(scrubRedisCommand('ping')).toEqual({ text: 'ping' });
-    expect(scrubRedisCommand('auth [1 other arguments]')).toEqual({ text: 'auth' });
+  it('leaves the collector a statement it reads the folded key from, keyless commands included', () => {
+    const scrubbed = scrubRedisCommand('set user:42 [1 other arguments]');
+    expect(parseRedisStatement(scrubbed)).toEqual({ command: 'SET', key: 'user:{id}' });
+    expect(keyPattern('user:{id}')).toBe('user:{id}');
+    expect(parseRedisStatement(scrubRedisCommand('select 2'))).toEqual({ command: 'SELECT' });
+  });
+
+  it('keeps only the command when there is no argument, or its arguments were elided', () => {
+    expect(scrubRedisCommand('ping')).toBe('ping');
+    expect(scrubRedisCommand('auth [1 other arguments]')).toBe('auth');
   });
 });
 
@@ -127,11 +128,10 @@ describe('ScrubSpanProcessor', () => {
     expect(span.attributes['db.statement']).toBe('SELECT ?, ?');
   });
 
-  it('scrubs Redis commands and records the key pattern', () => {
+  it('scrubs Redis commands', () => {
     expect(exportedThrough('redis', redisCommand).attributes).toEqual({
       'db.system.name': 'redis',
       'db.query.text': 'set user:{id}',
-      'chokepoint.cache.key_pattern': 'user:{id}',
     });
   });
 
