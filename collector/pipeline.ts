@@ -3,7 +3,7 @@
  * assemble → detect (per trace, then per window) → recommend → store.
  * Time is injected (`clock`) so tests and detectors never read the wall clock.
  */
-import type { SpanRecord } from '../model/index.js';
+import type { RuntimeSample, SpanRecord } from '../model/index.js';
 import { Aggregator, type AggregatorOptions } from './aggregate/window.js';
 import type { AssembledTrace } from './assemble/trace.js';
 import { type AssemblerOptions, TraceAssembler } from './assemble/trace-assembler.js';
@@ -29,6 +29,15 @@ export interface PipelineOptions {
   detectors: readonly Detector[];
   /** Where internal errors (a detector throwing) are reported; the pipeline keeps going. */
   onError: (message: string) => void;
+  /** Read-only taps on what flows through (Prometheus metrics, tests); they never change the data. */
+  observers: readonly PipelineObserver[];
+}
+
+export interface PipelineObserver {
+  /** A trace was assembled and inspected. */
+  onTrace?(trace: AssembledTrace, occurrences: readonly Occurrence[]): void;
+  /** Runtime samples arrived from an agent. */
+  onRuntime?(samples: readonly RuntimeSample[]): void;
 }
 
 export const defaultPipelineOptions: PipelineOptions = {
@@ -39,10 +48,12 @@ export const defaultPipelineOptions: PipelineOptions = {
   aggregator: {},
   detectors: allDetectors,
   onError: (message) => console.error(`chokepoint: ${message}`),
+  observers: [],
 };
 
 export interface PipelineCounters {
   spansReceived: number;
+  runtimeSamplesReceived: number;
   tracesAssembled: number;
   detectionRuns: number;
   findingsUpdated: number;
@@ -51,6 +62,7 @@ export interface PipelineCounters {
 export class Pipeline {
   readonly counters: PipelineCounters = {
     spansReceived: 0,
+    runtimeSamplesReceived: 0,
     tracesAssembled: 0,
     detectionRuns: 0,
     findingsUpdated: 0,
@@ -81,6 +93,12 @@ export class Pipeline {
     for (const trace of released) this.process(trace, now);
   }
 
+  /** Runtime samples in from agents (event loop, GC, memory, CPU). */
+  ingestRuntime(samples: RuntimeSample[]): void {
+    this.counters.runtimeSamplesReceived += samples.length;
+    for (const observer of this.options.observers) this.notify(() => observer.onRuntime?.(samples));
+  }
+
   /** Periodic step: completes ready traces, runs window detection, persists. */
   tick(): void {
     const now = this.clock();
@@ -108,6 +126,16 @@ export class Pipeline {
       if (found) occurrences.push(...found);
     }
     this.aggregator.record(trace, occurrences, now);
+    for (const observer of this.options.observers) this.notify(() => observer.onTrace?.(trace, occurrences));
+  }
+
+  /** An observer's failure is reported and never stops the pipeline. */
+  private notify(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.options.onError(`pipeline observer failed: ${(error as Error).message}`);
+    }
   }
 
   private detectAndStore(now: number): void {

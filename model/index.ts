@@ -2,4 +2,5 @@
 export * from './attributes.js';
 export * from './finding.js';
 export * from './operation.js';
+export * from './runtime.js';
 export * from './span.js';
