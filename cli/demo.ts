@@ -84,6 +84,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
   process.once('SIGTERM', onSignal);
 
   const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-demo-'));
+  // Also on a crash (a closed stdout pipe, say): the shop's database alone is over 100 MB.
+  const removeWorkDir = () => rmSync(workDir, { recursive: true, force: true });
+  process.once('exit', removeWorkDir);
   let collector: RunningCollector | undefined;
   let shop: RunningShop | undefined;
   let stopWatching: (() => Promise<void>) | undefined;
@@ -111,7 +114,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<void> {
     await collector?.flush();
     await stopWatching?.();
     await collector?.close();
-    rmSync(workDir, { recursive: true, force: true });
+    process.off('exit', removeWorkDir);
+    removeWorkDir();
   }
   if (collector) print(`\ndemo stopped; the dashboard was ${collector.dashboardUrl}`);
 }
