@@ -117,4 +117,4 @@ function notFound(what) {
   throw new HttpError(404, `${what} not found`);
 }
 
-module.exports = { createHandlers, HttpError, PRODUCT_TTL_SECONDS };
+module.exports = { createHandlers, HttpError };
