@@ -16,12 +16,14 @@ export interface CollectorOptions {
   maxBodyMb: number;
   /** How often pending traces are completed and detection runs. */
   detectIntervalMs: number;
+  /** Bearer token required on `/v1/*`, `/api/*` (but `/api/health`) and `/metrics`; `''`: no auth. */
+  token: string;
   dashboardDir: string;
   /** No startup lines on stdout (tests, embedding). */
   quiet: boolean;
 }
 
-type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber';
+type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber' | 'token';
 
 interface Setting {
   name: keyof CollectorOptions;
@@ -76,6 +78,12 @@ export const SETTINGS: readonly Setting[] = [
     kind: 'positiveInt',
     help: 'how often detection runs (ms)',
   },
+  {
+    name: 'token',
+    flag: 'token',
+    kind: 'token',
+    help: 'require Authorization: Bearer <token> on /v1/*, /api/* and /metrics; prefer the env variable',
+  },
 ];
 
 export function defaultCollectorOptions(): CollectorOptions {
@@ -90,6 +98,7 @@ export function defaultCollectorOptions(): CollectorOptions {
     retentionDays: 7,
     maxBodyMb: 16,
     detectIntervalMs: 2_000,
+    token: '',
     dashboardDir: '',
     quiet: false,
   };
@@ -136,14 +145,21 @@ export function parseCollectorArgs(argv: readonly string[], env: NodeJS.ProcessE
 export function collectorHelp(): string {
   const defaults = defaultCollectorOptions();
   const lines = SETTINGS.map((s) => {
-    const left = `  --${s.flag} <${s.kind === 'string' ? 'value' : 'n'}>`.padEnd(30);
-    return `${left}${s.help} (default ${String(defaults[s.name])}; env ${envName(s.flag)})`;
+    const left = `  --${s.flag} <${s.kind === 'string' || s.kind === 'token' ? 'value' : 'n'}>`.padEnd(30);
+    return `${left}${s.help} (default ${String(defaults[s.name]) || 'none'}; env ${envName(s.flag)})`;
   });
   return ['Usage: chokepoint collector [flags]', '', 'Flags:', ...lines].join('\n');
 }
 
 function convert(setting: Setting, raw: string, source: string): string | number {
   if (setting.kind === 'string') return raw;
+  if (setting.kind === 'token') {
+    // The value is a secret: the message never repeats it.
+    if (!/^[\x21-\x7e]+$/.test(raw)) {
+      throw new UsageError(`${source} is not valid: expected printable ASCII without spaces`);
+    }
+    return raw;
+  }
   const value = Number(raw);
   const fail = (expected: string) =>
     new UsageError(`${source}=${JSON.stringify(raw)} is not valid: expected ${expected}`);

@@ -13,8 +13,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { createAdaptorServer } from '@hono/node-server';
-import type { Hono } from 'hono';
+import { Hono } from 'hono';
 import { createApiApp } from './api/app.js';
+import { bearerAuth } from './api/auth.js';
 import { createCollectorMetrics } from './api/metrics.js';
 import { type CollectorOptions, defaultCollectorOptions } from './config.js';
 import { defaultDetectionConfig } from './detect/types.js';
@@ -58,13 +59,18 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     onRejected: (_reason, status) => metrics.requestsRejected.inc({ reason: String(status) }),
   });
   const apiApp = createApiApp({ store, metrics, dashboardDir, seriesMs: 24 * 60 * 60_000, clock: Date.now });
+  const guardedOtlpApp = guarded(otlpApp, options.token, ['/v1/*'], () =>
+    metrics.requestsRejected.inc({ reason: '401' }),
+  );
+  // The dashboard's own files stay open: the page must load to ask for the token.
+  const guardedApiApp = guarded(apiApp, options.token, ['/api/*', '/metrics']);
 
   const servers: Server[] = [];
   const closeServers = () => Promise.all(servers.map((server) => closeServer(server)));
   try {
-    const otlp = await listen(otlpApp, options.host, options.otlpPort, 'otlp');
+    const otlp = await listen(guardedOtlpApp, options.host, options.otlpPort, 'otlp');
     servers.push(otlp.server);
-    const api = await listen(apiApp, options.host, options.port, 'dashboard');
+    const api = await listen(guardedApiApp, options.host, options.port, 'dashboard');
     servers.push(api.server);
     const timer = setInterval(() => pipeline.tick(), options.detectIntervalMs);
     timer.unref();
@@ -92,6 +98,15 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     store.close();
     throw error;
   }
+}
+
+/** `app` behind the bearer token on `paths` (`/api/health` always open); `app` itself without a token. */
+function guarded(app: Hono, token: string, paths: string[], onRejected?: () => void): Hono {
+  if (token === '') return app;
+  const front = new Hono();
+  const auth = bearerAuth({ token, except: ['/api/health'], onRejected });
+  for (const path of paths) front.use(path, auth);
+  return front.route('/', app);
 }
 
 /** `<package root>/dist/dashboard`, found from this file whether it runs from dist/ or from source. */
