@@ -4,7 +4,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues, unsafeCSS } from 'lit';
 import type { Finding } from '../../../model/finding.js';
-import { fetchFindings } from '../api.js';
+import { ApiError, accessToken, fetchFindings, setAccessToken } from '../api.js';
 import { formatImpact, kindLabel } from '../format.js';
 import { formatHash, parseHash, type Route } from '../router.js';
 import { sharedStyles } from '../styles.js';
@@ -12,6 +12,7 @@ import './empty-state.js';
 import './finding-detail.js';
 import './findings-list.js';
 import './impact-chart.js';
+import './token-prompt.js';
 
 /** Below this width the detail stacks under the list instead of beside it. */
 const STACKED_LAYOUT = '(max-width: 60rem)';
@@ -23,6 +24,7 @@ export class AppShell extends LitElement {
     route: { state: true },
     loaded: { state: true },
     error: { state: true },
+    tokenPrompt: { state: true },
     updatedAt: { state: true },
   };
 
@@ -135,6 +137,8 @@ export class AppShell extends LitElement {
   declare route: Route;
   declare loaded: boolean;
   declare error: string | undefined;
+  /** The collector wants a token: none was entered yet (`ask`), or the one sent was refused. */
+  declare tokenPrompt: 'ask' | 'rejected' | undefined;
   /** When findings last arrived; also the clock the relative times ("5 min ago") read. */
   declare updatedAt: number;
 
@@ -145,6 +149,10 @@ export class AppShell extends LitElement {
   private readonly onHashChange = () => {
     this.route = parseHash(location.hash);
   };
+  private readonly onToken = (event: CustomEvent<string>) => {
+    setAccessToken(event.detail);
+    void this.refresh();
+  };
 
   constructor() {
     super();
@@ -153,6 +161,7 @@ export class AppShell extends LitElement {
     this.route = parseHash(location.hash);
     this.loaded = false;
     this.error = undefined;
+    this.tokenPrompt = undefined;
     this.updatedAt = Date.now();
   }
 
@@ -183,10 +192,17 @@ export class AppShell extends LitElement {
         this.findings = findings;
       }
       this.error = undefined;
+      this.tokenPrompt = undefined;
       this.loaded = true;
       this.updatedAt = Date.now();
     } catch (error) {
       if (controller.signal.aborted) return;
+      if (error instanceof ApiError && error.status === 401) {
+        // Polling cannot succeed without the token: wait for the user to enter it.
+        this.error = undefined;
+        this.tokenPrompt = accessToken() ? 'rejected' : 'ask';
+        return;
+      }
       this.error = error instanceof Error ? error.message : String(error);
     } finally {
       this.controller = undefined;
@@ -215,7 +231,13 @@ export class AppShell extends LitElement {
             </p>`
           : nothing
       }
-      <main>${this.renderMain()}</main>`;
+      <main>
+        ${
+          this.tokenPrompt
+            ? html`<cp-token-prompt ?rejected=${this.tokenPrompt === 'rejected'} @cp-token=${this.onToken}></cp-token-prompt>`
+            : this.renderMain()
+        }
+      </main>`;
   }
 
   protected override updated(changed: PropertyValues<this>): void {
