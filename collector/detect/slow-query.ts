@@ -15,7 +15,8 @@ export const slowQueryDetector: Detector = {
     const dbMsByService = new Map(window.services.map((s) => [s.service, s.dbMs]));
     const candidates: FindingCandidate[] = [];
     for (const query of window.queries) {
-      if (query.statementType === 'transaction' || query.count === 0) continue;
+      if (query.statementType === 'transaction' || query.statementType === 'ddl') continue;
+      if (query.count < config.slowQueryMinCount) continue;
       const p95 = query.sketch.quantile(0.95);
       const impact = query.totalMs / window.minutes;
       const serviceDbMs = dbMsByService.get(query.service) ?? query.totalMs;

@@ -11,6 +11,8 @@ import type { AssembledTrace } from '../assemble/trace.js';
 export interface DetectionConfig {
   /** slow_query fires when a fingerprint's p95 reaches this. */
   slowQueryMs: number;
+  /** …and it ran at least this often in the window (one-off migrations and seeds are not bottlenecks). */
+  slowQueryMinCount: number;
   /** slow_query also fires when one fingerprint takes this share of the service's DB time… */
   slowQueryShare: number;
   /** …and at least this much DB time per minute (so a lone 2 ms query is never "50% of DB time"). */
@@ -21,6 +23,7 @@ export interface DetectionConfig {
 
 export const defaultDetectionConfig: DetectionConfig = {
   slowQueryMs: 100,
+  slowQueryMinCount: 3,
   slowQueryShare: 0.25,
   slowQueryMinImpact: 500,
   nPlusOneMin: 5,

@@ -8,7 +8,7 @@ export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
   const system = String(evidence.system ?? '');
   const statementType = String(evidence.statementType ?? '');
   const repeats = Math.round(Number(evidence.avgRepeats ?? 0));
-  const column = predicateShape(fingerprint).equality[0];
+  const column = predicateShape(fingerprint).equality[0]?.column;
   const tables = Array.isArray(evidence.tables) ? (evidence.tables as string[]) : [];
 
   if (statementType === 'select' && column) {

@@ -1,74 +1,149 @@
 /**
  * Reads the shape of a normalised statement: which columns its WHERE clause tests
- * by equality and by range, and what it orders by. Enough to suggest an index or a
- * batched form without a plan; a captured plan refines the advice when present.
+ * by equality and by range, what it orders by, and which table each column belongs
+ * to (through aliases). Enough to suggest an index or a batched form without a plan;
+ * a captured plan refines the advice when present.
  */
+
+export interface ColumnRef {
+  /** The table the column belongs to, when the statement says (`o.email` with `FROM orders o`). */
+  table?: string;
+  column: string;
+}
 
 export interface PredicateShape {
   /** Columns compared with `=` or `IN`, in statement order. */
-  equality: string[];
+  equality: ColumnRef[];
   /** Columns compared with `<`, `>`, `BETWEEN`, `LIKE`. */
-  range: string[];
-  orderBy: string[];
+  range: ColumnRef[];
+  orderBy: ColumnRef[];
   /** True when the WHERE clause mixes in OR (an index may not serve it). */
   hasOr: boolean;
 }
 
 const CLAUSE_END = /\b(group by|order by|limit|having|offset|returning|for update|union|window)\b/i;
-const IDENTIFIER = String.raw`(?:[a-z_][a-z0-9_$]*\.)?("[^"]+"|\x60[^\x60]+\x60|[a-z_][a-z0-9_$]*)`;
-const EQUALITY = new RegExp(String.raw`^\(?\s*${IDENTIFIER}\s*(?:=|\bin\b|\bis\b)`, 'i');
+const NAME = String.raw`("[^"]+"|\x60[^\x60]+\x60|[a-z_][a-z0-9_$]*)`;
+const QUALIFIED = String.raw`(?:${NAME}\.)?${NAME}`;
+const EQUALITY = new RegExp(String.raw`^\(?\s*${QUALIFIED}\s*(?:=|\bin\b|\bis\b)`, 'i');
 const RANGE = new RegExp(
-  String.raw`^\(?\s*${IDENTIFIER}\s*(?:<=|>=|<>|!=|<|>|\bbetween\b|\blike\b|\bilike\b)`,
+  String.raw`^\(?\s*${QUALIFIED}\s*(?:<=|>=|<>|!=|<|>|\bbetween\b|\blike\b|\bilike\b)`,
   'i',
 );
+const SORT_KEY = new RegExp(String.raw`^\s*${QUALIFIED}`, 'i');
+const TABLE_REF = /\b(?:from|join|update|into)\s+([a-z_][\w$.]*|"[^"]+")(?:\s+(?:as\s+)?([a-z_][\w$]*))?/gi;
+const NOT_ALIASES = new Set([
+  'where',
+  'join',
+  'inner',
+  'left',
+  'right',
+  'full',
+  'cross',
+  'outer',
+  'on',
+  'using',
+  'group',
+  'order',
+  'limit',
+  'set',
+  'values',
+  'natural',
+  'union',
+  'having',
+  'returning',
+  'select',
+  'offset',
+  'window',
+  'for',
+]);
 
 /**
  * @example
- * predicateShape('select * from orders where customer_id = ? and created_at > ? order by created_at desc')
- * // { equality: ['customer_id'], range: ['created_at'], orderBy: ['created_at'], hasOr: false }
+ * predicateShape('select * from orders o where o.customer_id = ? and o.created_at > ? order by o.created_at desc')
+ * // { equality: [{ table: 'orders', column: 'customer_id' }], range: [{ table: 'orders', column: 'created_at' }], … }
  */
 export function predicateShape(fingerprint: string): PredicateShape {
-  const text = fingerprint;
+  const aliases = tableAliases(fingerprint);
   const shape: PredicateShape = { equality: [], range: [], orderBy: [], hasOr: false };
-  const whereAt = text.search(/\bwhere\b/i);
+  const seen = new Set<string>();
+  const ref = (match: RegExpExecArray | null): ColumnRef | undefined => {
+    const column = unquote(match?.[2]);
+    if (!column || column === '?') return undefined;
+    const qualifier = unquote(match?.[1]);
+    return qualifier ? { table: aliases.get(qualifier) ?? qualifier, column } : { column };
+  };
+  const whereAt = fingerprint.search(/\bwhere\b/i);
   if (whereAt >= 0) {
-    let clause = text.slice(whereAt + 5);
+    let clause = fingerprint.slice(whereAt + 5);
     const end = clause.search(CLAUSE_END);
     if (end >= 0) clause = clause.slice(0, end);
     shape.hasOr = /\bor\b/i.test(clause);
     for (const predicate of clause.split(/\b(?:and|or)\b/i)) {
       const trimmed = predicate.trim();
-      const equality = EQUALITY.exec(trimmed);
-      const range = equality ? null : RANGE.exec(trimmed);
-      const column = unquote((equality ?? range)?.[1]);
-      if (!column || column === '?') continue;
-      const list = equality ? shape.equality : shape.range;
-      if (!shape.equality.includes(column) && !shape.range.includes(column)) list.push(column);
+      const equality = ref(EQUALITY.exec(trimmed));
+      const column = equality ?? ref(RANGE.exec(trimmed));
+      if (!column) continue;
+      const id = `${column.table ?? ''}.${column.column}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      (equality ? shape.equality : shape.range).push(column);
     }
   }
-  const orderAt = text.search(/\border by\b/i);
+  const orderAt = fingerprint.search(/\border by\b/i);
   if (orderAt >= 0) {
-    const rest = text.slice(orderAt + 8).split(/\b(limit|offset|for update)\b/i)[0] ?? '';
+    const rest = fingerprint.slice(orderAt + 8).split(/\b(limit|offset|for update)\b/i)[0] ?? '';
     for (const part of rest.split(',')) {
-      const column = unquote(new RegExp(String.raw`^\s*${IDENTIFIER}`, 'i').exec(part)?.[1]);
-      if (column && !/^\d+$/.test(column)) shape.orderBy.push(column);
+      const column = ref(SORT_KEY.exec(part));
+      if (column && !/^\d+$/.test(column.column)) shape.orderBy.push(column);
     }
   }
   return shape;
 }
 
-function unquote(identifier: string | undefined): string | undefined {
-  if (!identifier) return undefined;
-  return identifier.replace(/^["`]|["`]$/g, '');
+/** `alias → table` (and `table → table`) for every table the statement reads or writes. */
+export function tableAliases(fingerprint: string): Map<string, string> {
+  const aliases = new Map<string, string>();
+  for (const match of fingerprint.matchAll(TABLE_REF)) {
+    const table = unquote(match[1]);
+    if (!table || table === '(') continue;
+    aliases.set(table, table);
+    const bare = table.split('.').pop();
+    if (bare) aliases.set(bare, table);
+    const alias = match[2];
+    if (alias && !NOT_ALIASES.has(alias.toLowerCase())) aliases.set(alias, table);
+  }
+  return aliases;
 }
 
 /**
- * Columns for a composite index: equality columns first, then at most one range
- * column (an index stops being ordered after the first range), else the sort columns.
+ * The index that would serve the statement: on the table its filters point at, with
+ * equality columns first, then at most one range column (an index stops being ordered
+ * after the first range), else the sort columns. Undefined when nothing is selective
+ * or a column's table cannot be told.
  */
-export function indexColumns(shape: PredicateShape): string[] {
-  const columns = [...shape.equality];
-  if (shape.range[0]) columns.push(shape.range[0]);
-  else for (const column of shape.orderBy) if (!columns.includes(column)) columns.push(column);
-  return columns;
+export function suggestIndex(
+  shape: PredicateShape,
+  tables: readonly string[],
+): { table: string; columns: string[] } | undefined {
+  const first = shape.equality[0] ?? shape.range[0];
+  const table = tables.length === 1 ? tables[0] : first?.table;
+  if (!table) return undefined;
+  const onTable = (refs: ColumnRef[]) =>
+    refs
+      .filter((r) => (r.table === undefined ? tables.length === 1 : sameTable(r.table, table)))
+      .map((r) => r.column);
+  const columns = onTable(shape.equality);
+  const range = onTable(shape.range)[0];
+  if (range) columns.push(range);
+  else for (const column of onTable(shape.orderBy)) if (!columns.includes(column)) columns.push(column);
+  return columns.length > 0 ? { table, columns } : undefined;
+}
+
+function sameTable(a: string, b: string): boolean {
+  return a === b || a.split('.').pop() === b.split('.').pop();
+}
+
+function unquote(identifier: string | undefined): string | undefined {
+  if (!identifier) return undefined;
+  return identifier.replace(/^["`]|["`]$/g, '');
 }

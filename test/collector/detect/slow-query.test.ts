@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { slowQueryDetector } from '../../../collector/detect/slow-query.js';
 import { runDetector } from '../../support/detect-harness.js';
-import { chattyQueryDominatesDbTime, fastLookups, slowCommits, unindexedLookup } from './fixtures/queries.js';
+import {
+  chattyQueryDominatesDbTime,
+  fastLookups,
+  oneOffSeedStatements,
+  slowCommits,
+  unindexedLookup,
+} from './fixtures/queries.js';
 
 describe('slow_query detector', () => {
   it('fires on a fingerprint whose p95 passes the threshold, with percentiles and routes', () => {
@@ -48,6 +54,12 @@ describe('slow_query detector', () => {
 
   it('ignores transaction statements however long they wait', () => {
     expect(runDetector(slowQueryDetector, slowCommits())).toEqual([]);
+  });
+
+  it('ignores one-off statements (seeds, migrations) and DDL', () => {
+    expect(runDetector(slowQueryDetector, oneOffSeedStatements())).toEqual([]);
+    const [seed] = runDetector(slowQueryDetector, oneOffSeedStatements(), { slowQueryMinCount: 1 });
+    expect(seed?.evidence.statementType).toBe('insert');
   });
 
   it('follows the configured thresholds', () => {

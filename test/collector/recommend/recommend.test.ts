@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { recommend } from '../../../collector/recommend/index.js';
-import { indexColumns, predicateShape } from '../../../collector/recommend/sql-shape.js';
+import { predicateShape, suggestIndex, tableAliases } from '../../../collector/recommend/sql-shape.js';
 import type { FindingCandidate } from '../../../model/index.js';
 
 function candidate(kind: FindingCandidate['kind'], evidence: Record<string, unknown>): FindingCandidate {
@@ -8,33 +8,72 @@ function candidate(kind: FindingCandidate['kind'], evidence: Record<string, unkn
 }
 
 describe('predicateShape', () => {
-  it('splits equality, range and sort columns', () => {
+  it('splits equality, range and sort columns, resolving aliases to tables', () => {
     expect(
       predicateShape(
         'select * from orders o where o.customer_id = ? and o.created_at > ? and status in (...) order by o.created_at desc limit ?',
       ),
     ).toEqual({
-      equality: ['customer_id', 'status'],
-      range: ['created_at'],
-      orderBy: ['created_at'],
+      equality: [{ table: 'orders', column: 'customer_id' }, { column: 'status' }],
+      range: [{ table: 'orders', column: 'created_at' }],
+      orderBy: [{ table: 'orders', column: 'created_at' }],
       hasOr: false,
     });
   });
 
   it('handles quoted identifiers and OR', () => {
     expect(predicateShape('select * from "Users" where "Email" = ? or name like ?')).toMatchObject({
-      equality: ['Email'],
-      range: ['name'],
+      equality: [{ column: 'Email' }],
+      range: [{ column: 'name' }],
       hasOr: true,
     });
   });
 
+  it('maps aliases from FROM and JOIN, with or without AS, ignoring keywords', () => {
+    const aliases = tableAliases(
+      'select * from shop.orders as o join order_items oi on oi.order_id = o.id left join products where x = ?',
+    );
+    expect(Object.fromEntries(aliases)).toEqual({
+      'shop.orders': 'shop.orders',
+      orders: 'shop.orders',
+      o: 'shop.orders',
+      order_items: 'order_items',
+      oi: 'order_items',
+      products: 'products',
+    });
+  });
+});
+
+describe('suggestIndex', () => {
   it('puts equality columns first, then one range column, else the sort', () => {
-    expect(indexColumns({ equality: ['a'], range: ['b', 'c'], orderBy: ['d'], hasOr: false })).toEqual([
-      'a',
-      'b',
-    ]);
-    expect(indexColumns({ equality: ['a'], range: [], orderBy: ['d'], hasOr: false })).toEqual(['a', 'd']);
+    const on = (column: string) => ({ column });
+    expect(
+      suggestIndex({ equality: [on('a')], range: [on('b'), on('c')], orderBy: [on('d')], hasOr: false }, [
+        't',
+      ]),
+    ).toEqual({ table: 't', columns: ['a', 'b'] });
+    expect(suggestIndex({ equality: [on('a')], range: [], orderBy: [on('d')], hasOr: false }, ['t'])).toEqual(
+      {
+        table: 't',
+        columns: ['a', 'd'],
+      },
+    );
+  });
+
+  it('targets the table a joined query filters on', () => {
+    const fingerprint =
+      'select p.id, p.name, sum(oi.quantity) as units from orders o join order_items oi on oi.order_id = o.id ' +
+      'join products p on p.id = oi.product_id where o.customer_email = ? group by p.id order by units desc limit ?';
+    expect(suggestIndex(predicateShape(fingerprint), ['orders', 'order_items', 'products'])).toEqual({
+      table: 'orders',
+      columns: ['customer_email'],
+    });
+  });
+
+  it('gives up when a joined query filters on unqualified columns', () => {
+    expect(
+      suggestIndex(predicateShape('select * from a join b on a.id = b.a_id where name = ?'), ['a', 'b']),
+    ).toBe(undefined);
   });
 });
 
@@ -49,10 +88,36 @@ describe('recommend', () => {
       }),
     );
     expect(rec.summary).toBe('Add an index on orders (customer_email, created_at)');
+    expect(rec.detail).toContain('This SELECT filters orders on customer_email, created_at.');
     expect(rec.code).toContain(
       'CREATE INDEX CONCURRENTLY idx_orders_customer_email_created_at ON orders (customer_email, created_at);',
     );
     expect(rec.code).toContain('EXPLAIN select * from orders');
+  });
+
+  it('names the sort column as a sort, not a filter', () => {
+    const rec = recommend(
+      candidate('slow_query', {
+        system: 'postgresql',
+        fingerprint: 'select * from orders where customer_id = ? order by created_at desc',
+        tables: ['orders'],
+        statementType: 'select',
+      }),
+    );
+    expect(rec.detail).toContain('This SELECT filters orders on customer_id and sorts by created_at.');
+  });
+
+  it('does not suggest indexing a primary-key lookup', () => {
+    const rec = recommend(
+      candidate('slow_query', {
+        system: 'postgresql',
+        fingerprint: 'select id, sku from shop_products where id = ?',
+        tables: ['shop_products'],
+        statementType: 'select',
+      }),
+    );
+    expect(rec.summary).toBe('The lookup is by primary key: look for the time outside the query plan');
+    expect(rec.code).not.toContain('CREATE INDEX');
   });
 
   it('advises precomputing when nothing selective can be indexed', () => {
