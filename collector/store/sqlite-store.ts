@@ -1,7 +1,9 @@
 /**
  * The SQLite store (better-sqlite3, WAL). Writes are batched into one transaction
  * per call; statements are prepared once. Opening a file that is not a Chokepoint
- * database fails with a clear error and leaves the file untouched.
+ * database fails with a clear error and leaves the file untouched. Opened `readonly`
+ * (for `chokepoint report`), it reads a database a running collector may be writing,
+ * and never migrates or writes it.
  */
 import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -9,6 +11,11 @@ import type { Finding, FindingKind, FindingStatus, Recommendation, Severity } fr
 import type { BucketRecord } from '../aggregate/window.js';
 import { migrations } from './migrations.js';
 import type { FindingFilter, FindingUpdate, LifecycleOptions, Store } from './types.js';
+
+export interface StoreOptions extends LifecycleOptions {
+  /** Read an existing, up-to-date database only: no migration, no write (default false). */
+  readonly: boolean;
+}
 
 export const defaultLifecycle: LifecycleOptions = {
   newForMs: 10 * 60_000,
@@ -44,14 +51,18 @@ export class SqliteStore implements Store {
   private readonly lifecycle: LifecycleOptions;
   private readonly statements;
 
-  constructor(path: string, lifecycle: Partial<LifecycleOptions> = {}) {
+  constructor(path: string, options: Partial<StoreOptions> = {}) {
+    const { readonly = false, ...lifecycle } = options;
     this.lifecycle = { ...defaultLifecycle, ...lifecycle };
     try {
-      this.db = new Database(path, { fileMustExist: false });
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
+      this.db = new Database(path, { readonly, fileMustExist: readonly });
       this.db.pragma('busy_timeout = 5000');
-      this.migrate();
+      if (readonly) this.checkSchemaVersion();
+      else {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = NORMAL');
+        this.migrate();
+      }
     } catch (error) {
       throw new StoreOpenError(
         `cannot open database ${path}: ${(error as Error).message}. ` +
@@ -208,13 +219,31 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 
-  private migrate(): void {
+  /** The database's schema version, refusing one newer than this code understands. */
+  private schemaVersion(): number {
     const version = this.db.pragma('user_version', { simple: true }) as number;
     if (version > migrations.length) {
       throw new Error(
         `schema version ${version} is newer than this collector understands (${migrations.length})`,
       );
     }
+    return version;
+  }
+
+  /** A read-only store cannot migrate: the file must already be a current Chokepoint database. */
+  private checkSchemaVersion(): void {
+    const version = this.schemaVersion();
+    if (version === 0) throw new Error('it is not a Chokepoint database (no schema)');
+    if (version < migrations.length) {
+      throw new Error(
+        `its schema version ${version} is older than this version of Chokepoint (${migrations.length}); ` +
+          'run the collector on it once to upgrade it',
+      );
+    }
+  }
+
+  private migrate(): void {
+    const version = this.schemaVersion();
     for (let next = version; next < migrations.length; next++) {
       const sql = migrations[next] as string;
       this.db.transaction(() => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -134,5 +134,46 @@ describe('SqliteStore', () => {
     db.pragma('user_version = 99');
     db.close();
     expect(() => new SqliteStore(path)).toThrow(/schema version 99 is newer/);
+  });
+});
+
+describe('SqliteStore opened readonly', () => {
+  it('reads what a writer holding the file open has written, including its later writes', () => {
+    const path = tempDb();
+    const writer = storeAt(path);
+    writer.upsertFindings([update({ key: 'a' })], 1_000);
+    const reader = storeAt(path, { readonly: true });
+    expect(reader.listFindings().map((f) => f.key)).toEqual(['a']);
+    writer.upsertFindings([update({ key: 'b', impact: 5_000 })], 2_000);
+    expect(reader.listFindings().map((f) => f.key)).toEqual(['b', 'a']);
+  });
+
+  it('never writes: an attempt fails and the data stays as it was', () => {
+    const path = tempDb();
+    storeAt(path).upsertFindings([update()], 1_000);
+    const reader = storeAt(path, { readonly: true });
+    expect(() => reader.upsertFindings([update({ key: 'other' })], 2_000)).toThrow(/readonly/);
+    expect(reader.listFindings().map((f) => f.key)).toEqual(['abc123']);
+  });
+
+  it('refuses a missing file without creating it', () => {
+    const path = tempDb();
+    expect(() => new SqliteStore(path, { readonly: true })).toThrow(StoreOpenError);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('refuses a SQLite file without a Chokepoint schema, or with a newer one, and leaves it as it was', () => {
+    const empty = tempDb();
+    new Database(empty).close();
+    expect(() => new SqliteStore(empty, { readonly: true })).toThrow(/not a Chokepoint database/);
+    const untouched = new Database(empty, { readonly: true });
+    expect(untouched.pragma('user_version', { simple: true })).toBe(0);
+    untouched.close();
+
+    const newer = tempDb();
+    const db = new Database(newer);
+    db.pragma('user_version = 99');
+    db.close();
+    expect(() => new SqliteStore(newer, { readonly: true })).toThrow(/schema version 99 is newer/);
   });
 });
