@@ -47,7 +47,11 @@ const CHROMIUM_ARGS = [
   '--disable-component-update',
   '--no-first-run',
 ];
-const DOCS = join(__dirname, '..', '..', 'docs');
+// Screenshots refresh the README's pictures only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so a
+// plain test run leaves the work tree clean; otherwise they go to a temporary folder.
+const DOCS = process.env.UPDATE_SCREENSHOTS
+  ? join(__dirname, '..', '..', 'docs')
+  : join(tmpdir(), `chokepoint-screenshots-${process.pid}`);
 const XSS_IMG = '<img src=x onerror=window.__xss=1>';
 const XSS_SCRIPT = '<script>window.__xss=1</script>';
 const XSS_SERVICE = `evil${XSS_SCRIPT}`;
