@@ -19,4 +19,12 @@ export const ChokepointAttributes = {
   DB_CONNECT: 'chokepoint.db.connect',
   /** Marks a span as statement preparation (better-sqlite3 `prepare`): time spent, but not a query run. */
   DB_PREPARE: 'chokepoint.db.prepare',
+  /**
+   * A captured query plan, as JSON text: SQLite `EXPLAIN QUERY PLAN` rows (`[{id, parent, detail}]`),
+   * Postgres `EXPLAIN (FORMAT JSON)` output, or MySQL/MariaDB `EXPLAIN FORMAT=JSON` output. The
+   * collector reads only table, column and index names from it: the literals it may hold are never stored.
+   */
+  DB_PLAN: 'chokepoint.db.plan',
+  /** Which planner wrote `chokepoint.db.plan`: `sqlite`, `postgresql`, `mysql` or `mariadb`. */
+  DB_PLAN_SYSTEM: 'chokepoint.db.plan_system',
 } as const;

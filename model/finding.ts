@@ -3,7 +3,16 @@
  * its identity, lifecycle and recommendation.
  */
 
-export const FINDING_KINDS = ['slow_query', 'n_plus_one'] as const;
+export const FINDING_KINDS = [
+  'slow_query',
+  'n_plus_one',
+  'n_plus_one_http',
+  'cache_hit_ratio',
+  'queue_lag',
+  'slow_endpoint',
+  'event_loop_blocked',
+  'gc_pressure',
+] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -23,6 +32,8 @@ export interface FindingCandidate {
   severity: Severity;
   /** Wall time this bottleneck costs, in milliseconds per minute. */
   impact: number;
+  /** The latency percentile the rule watches (query, request, queue lag), compared across service versions. */
+  p95Ms?: number;
   evidence: Evidence;
 }
 

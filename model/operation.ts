@@ -48,6 +48,23 @@ export interface DbQueryOperation extends OperationBase {
   statementType: StatementType;
   tables: string[];
   rows?: number;
+  /** What a captured plan (`chokepoint.db.plan`) says about the statement, when the agent captured one. */
+  plan?: QueryPlanSummary;
+}
+
+/** The parts of a query plan that index advice needs: names only, never a literal. */
+export interface QueryPlanSummary {
+  system: string;
+  /** Tables read in full (SQLite `SCAN`, Postgres `Seq Scan`, MySQL access type `ALL`). */
+  fullScanTables: string[];
+  /** `table.column` names the plan filters the scanned tables on, in plan order. */
+  filterColumns: string[];
+  /** True when rows are sorted outside an index (a temp B-tree, `Sort` node, filesort). */
+  sortWithoutIndex: boolean;
+  /** `table.column` sort keys of that sort, when the plan names them (Postgres, MariaDB). */
+  sortColumns: string[];
+  /** Indexes the plan uses. */
+  indexesUsed: string[];
 }
 
 /** Acquiring a connection (pool checkout, connect): never counted as a query. */
