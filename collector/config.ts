@@ -16,6 +16,8 @@ export interface CollectorOptions {
   maxBodyMb: number;
   /** How often pending traces are completed and detection runs. */
   detectIntervalMs: number;
+  /** Query fingerprints with their own `/metrics` series; the rest share `fingerprint_id="other"`. */
+  metricsTopQueries: number;
   /** Bearer token required on `/v1/*`, `/api/*` (but `/api/health`) and `/metrics`; `''`: no auth. */
   token: string;
   dashboardDir: string;
@@ -79,6 +81,12 @@ export const SETTINGS: readonly Setting[] = [
     help: 'how often detection runs (ms)',
   },
   {
+    name: 'metricsTopQueries',
+    flag: 'metrics-top-queries',
+    kind: 'positiveInt',
+    help: 'query fingerprints with their own /metrics series, by time (the rest: fingerprint_id="other")',
+  },
+  {
     name: 'token',
     flag: 'token',
     kind: 'token',
@@ -98,6 +106,7 @@ export function defaultCollectorOptions(): CollectorOptions {
     retentionDays: 7,
     maxBodyMb: 16,
     detectIntervalMs: 2_000,
+    metricsTopQueries: 100,
     token: '',
     dashboardDir: '',
     quiet: false,

@@ -16,7 +16,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createApiApp } from './api/app.js';
 import { bearerAuth } from './api/auth.js';
-import { createCollectorMetrics } from './api/metrics.js';
+import { createCollectorMetrics, recordIngest } from './api/metrics.js';
+import { createPrometheusObserver } from './api/prometheus-observer.js';
 import { type CollectorOptions, defaultCollectorOptions } from './config.js';
 import { defaultDetectionConfig } from './detect/types.js';
 import { Pipeline } from './pipeline.js';
@@ -40,6 +41,8 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
   const options = { ...defaultCollectorOptions(), ...overrides };
   const dashboardDir = options.dashboardDir || resolveDashboardDir();
   const store = new SqliteStore(options.db);
+  // Read at scrape time only, once the pipeline exists.
+  const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
   const pipeline = new Pipeline(store, {
     detection: {
       ...defaultDetectionConfig,
@@ -48,14 +51,11 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     },
     windowMs: options.windowMinutes * 60_000,
     retentionMs: options.retentionDays * 24 * 60 * 60_000,
+    observers: [createPrometheusObserver(metrics.registry, { topFingerprints: options.metricsTopQueries })],
   });
-  const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
   const otlpApp = otlpTraceRoutes({
     maxBodyBytes: Math.round(options.maxBodyMb * 1024 * 1024),
-    onSpans: (spans) => {
-      metrics.spansReceived.inc(spans.length);
-      pipeline.ingest(spans);
-    },
+    onSpans: (spans) => recordIngest(metrics, spans.length, () => pipeline.ingest(spans)),
     onRejected: (_reason, status) => metrics.requestsRejected.inc({ reason: String(status) }),
   });
   const apiApp = createApiApp({ store, metrics, dashboardDir, seriesMs: 24 * 60 * 60_000, clock: Date.now });

@@ -1,0 +1,469 @@
+/**
+ * What the apps do, as Prometheus series: a pipeline observer that turns each assembled
+ * trace's operations into request, query, cache and queue metrics, and relays the agents'
+ * runtime samples per service instance. Operations are normalised before they get here,
+ * so label values are routes, fingerprints and key patterns — never a raw path, literal,
+ * key or id. Every label set built from traffic is capped (see label-limits.ts).
+ *
+ * @example
+ * const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
+ * const pipeline = new Pipeline(store, { observers: [createPrometheusObserver(metrics.registry)] });
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type {
+  CacheCommandOperation,
+  DbQueryOperation,
+  HttpServerOperation,
+  QueueMessageOperation,
+  RuntimeSample,
+} from '../../model/index.js';
+import type { AssembledTrace } from '../assemble/trace.js';
+import type { Occurrence } from '../detect/types.js';
+import type { PipelineObserver } from '../pipeline.js';
+import { LabelCap, OTHER, TopKeys } from './label-limits.js';
+
+export interface PrometheusObserverOptions {
+  /** Query fingerprints with their own series: the top N by recent total time; the rest read `other`. */
+  topFingerprints: number;
+  /** Most values of each other traffic-built label set (routes, key patterns, queues, commands, instances). */
+  maxLabelValues: number;
+  /** How often the top fingerprints are re-ranked. */
+  rankIntervalMs: number;
+  /** Ranking weighs a fingerprint's time by its age: it halves every this many milliseconds. */
+  rankHalfLifeMs: number;
+  /** Runtime series of an instance that sent nothing for this long are removed. */
+  runtimeTtlMs: number;
+  clock: () => number;
+}
+
+export const defaultPrometheusObserverOptions: PrometheusObserverOptions = {
+  topFingerprints: 100,
+  maxLabelValues: 200,
+  rankIntervalMs: 60_000,
+  rankHalfLifeMs: 30 * 60_000,
+  runtimeTtlMs: 5 * 60_000,
+  clock: Date.now,
+};
+
+/** OpenTelemetry's HTTP semantic conventions' duration buckets (seconds). */
+const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** Index lookups take well under a millisecond, full scans seconds. */
+const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** A cache round trip on a healthy network is 0.1–2 ms. */
+const CACHE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** Queue lag runs from milliseconds (keeping up) to hours (a backlog). */
+const LAG_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+/** RFC 9110 methods; anything else is `_OTHER`, as the OpenTelemetry conventions say. */
+const HTTP_METHODS = new Set([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'DELETE',
+  'CONNECT',
+  'OPTIONS',
+  'TRACE',
+  'PATCH',
+]);
+
+/** The longest fingerprint text carried in `chokepoint_db_query_info`. */
+const MAX_FINGERPRINT_LABEL = 300;
+
+/**
+ * Registers the application series on `registry` and returns the observer that feeds them.
+ *
+ * @example
+ * const observer = createPrometheusObserver(registry, { topFingerprints: 50 });
+ * new Pipeline(store, { observers: [observer] });
+ */
+export function createPrometheusObserver(
+  registry: Registry,
+  options: Partial<PrometheusObserverOptions> = {},
+): PipelineObserver {
+  return new PrometheusObserver(registry, { ...defaultPrometheusObserverOptions, ...options });
+}
+
+interface FingerprintInfo {
+  service: string;
+  fingerprintId: string;
+  system: string;
+  fingerprint: string;
+}
+
+/** The latest view of one app process, from its runtime samples. */
+interface InstanceState {
+  service: string;
+  instance: string;
+  /** Collector time of the last sample: an instance's own clock may be off. */
+  lastSeenMs: number;
+  sampleTimeMs: number;
+  eventLoopLagP99Seconds?: number;
+  eventLoopLagMaxSeconds?: number;
+  heapUsedBytes?: number;
+  heapTotalBytes?: number;
+  rssBytes?: number;
+  gcPauseSeconds: number;
+  gcCollections: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+/** Fields relayed as gauges (the newest sample's level) and as counters (summed over samples). */
+type InstanceLevel =
+  | 'eventLoopLagP99Seconds'
+  | 'eventLoopLagMaxSeconds'
+  | 'heapUsedBytes'
+  | 'heapTotalBytes'
+  | 'rssBytes';
+type InstanceTotal = 'gcPauseSeconds' | 'gcCollections';
+
+class PrometheusObserver implements PipelineObserver {
+  private readonly tracesAssembled: Counter;
+  private readonly runtimeSamplesReceived: Counter;
+  private readonly patternOccurrences: Counter<'service' | 'kind'>;
+  private readonly requestDuration: Histogram<'service' | 'method' | 'route'>;
+  private readonly requestErrors: Counter<'service' | 'method' | 'route'>;
+  private readonly queryDuration: Histogram<'service' | 'fingerprint_id'>;
+  private readonly queryCalls: Counter<'service' | 'fingerprint_id'>;
+  private readonly queryErrors: Counter<'service' | 'fingerprint_id'>;
+  private readonly queryInfo: Gauge<'service' | 'fingerprint_id' | 'system' | 'fingerprint'>;
+  private readonly cacheLookups: Counter<'service' | 'key_pattern' | 'outcome'>;
+  private readonly cacheCommandDuration: Histogram<'service' | 'command'>;
+  private readonly queueMessages: Counter<'service' | 'system' | 'destination' | 'role'>;
+  private readonly queueLag: Histogram<'service' | 'system' | 'destination'>;
+
+  private readonly routes: LabelCap;
+  private readonly keyPatterns: LabelCap;
+  private readonly commands: LabelCap;
+  private readonly destinations: LabelCap;
+  private readonly topFingerprints: TopKeys<FingerprintInfo>;
+  private readonly instances = new Map<string, InstanceState>();
+  private lastRankMs: number;
+
+  constructor(
+    registry: Registry,
+    private readonly options: PrometheusObserverOptions,
+  ) {
+    const registers = [registry];
+    const now = options.clock();
+    this.routes = new LabelCap(options.maxLabelValues);
+    this.keyPatterns = new LabelCap(options.maxLabelValues);
+    this.commands = new LabelCap(options.maxLabelValues);
+    this.destinations = new LabelCap(options.maxLabelValues);
+    this.topFingerprints = new TopKeys(options.topFingerprints, options.rankHalfLifeMs, now);
+    this.lastRankMs = now;
+
+    this.tracesAssembled = new Counter({
+      name: 'chokepoint_collector_traces_assembled_total',
+      help: 'Traces assembled and inspected by the detectors.',
+      registers,
+    });
+    this.runtimeSamplesReceived = new Counter({
+      name: 'chokepoint_collector_runtime_samples_received_total',
+      help: 'Runtime samples received from agents.',
+      registers,
+    });
+    this.patternOccurrences = new Counter({
+      name: 'chokepoint_pattern_occurrences_total',
+      help: 'Traces in which a per-trace detector found its pattern (an N+1 loop, …), by kind.',
+      labelNames: ['service', 'kind'] as const,
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'chokepoint_http_server_request_duration_seconds',
+      help: 'Duration of inbound HTTP requests, by templated route.',
+      labelNames: ['service', 'method', 'route'] as const,
+      buckets: HTTP_BUCKETS,
+      registers,
+    });
+    this.requestErrors = new Counter({
+      name: 'chokepoint_http_server_request_errors_total',
+      help: 'Inbound HTTP requests that failed (5xx or error status), by templated route.',
+      labelNames: ['service', 'method', 'route'] as const,
+      registers,
+    });
+    this.queryDuration = new Histogram({
+      name: 'chokepoint_db_query_duration_seconds',
+      help: 'Duration of database statements, by fingerprint (top N by time; the rest are "other").',
+      labelNames: ['service', 'fingerprint_id'] as const,
+      buckets: DB_BUCKETS,
+      registers,
+    });
+    this.queryCalls = new Counter({
+      name: 'chokepoint_db_queries_total',
+      help: 'Database statements run, by fingerprint (top N by time; the rest are "other").',
+      labelNames: ['service', 'fingerprint_id'] as const,
+      registers,
+    });
+    this.queryErrors = new Counter({
+      name: 'chokepoint_db_query_errors_total',
+      help: 'Database statements that failed, by fingerprint (top N by time; the rest are "other").',
+      labelNames: ['service', 'fingerprint_id'] as const,
+      registers,
+    });
+    this.queryInfo = new Gauge({
+      name: 'chokepoint_db_query_info',
+      help: 'The normalised statement behind each fingerprint_id with its own series (always 1).',
+      labelNames: ['service', 'fingerprint_id', 'system', 'fingerprint'] as const,
+      registers,
+    });
+    this.cacheLookups = new Counter({
+      name: 'chokepoint_cache_lookups_total',
+      help: 'Cache key lookups by key pattern and outcome (hit or miss).',
+      labelNames: ['service', 'key_pattern', 'outcome'] as const,
+      registers,
+    });
+    this.cacheCommandDuration = new Histogram({
+      name: 'chokepoint_cache_command_duration_seconds',
+      help: 'Duration of cache commands, by command.',
+      labelNames: ['service', 'command'] as const,
+      buckets: CACHE_BUCKETS,
+      registers,
+    });
+    this.queueMessages = new Counter({
+      name: 'chokepoint_queue_messages_total',
+      help: 'Messages published and consumed, by queue.',
+      labelNames: ['service', 'system', 'destination', 'role'] as const,
+      registers,
+    });
+    this.queueLag = new Histogram({
+      name: 'chokepoint_queue_lag_seconds',
+      help: 'Time from publishing a message to its consumer starting on it, by queue.',
+      labelNames: ['service', 'system', 'destination'] as const,
+      buckets: LAG_BUCKETS,
+      registers,
+    });
+    this.registerRuntime(registers);
+  }
+
+  onTrace(trace: AssembledTrace, occurrences: readonly Occurrence[]): void {
+    this.tracesAssembled.inc();
+    this.rerankWhenDue();
+    for (const operation of trace.operations) {
+      switch (operation.type) {
+        case 'http_server':
+          this.recordRequest(operation);
+          break;
+        case 'db_query':
+          this.recordQuery(operation);
+          break;
+        case 'cache_command':
+          this.recordCacheCommand(operation);
+          break;
+        case 'queue_message':
+          this.recordMessage(operation);
+          break;
+      }
+    }
+    for (const occurrence of occurrences) {
+      this.patternOccurrences.inc({ service: occurrence.service, kind: occurrence.kind });
+    }
+  }
+
+  onRuntime(samples: readonly RuntimeSample[]): void {
+    this.runtimeSamplesReceived.inc(samples.length);
+    const now = this.options.clock();
+    for (const sample of samples) this.recordSample(sample, now);
+  }
+
+  private recordRequest(operation: HttpServerOperation): void {
+    const method = HTTP_METHODS.has(operation.method) ? operation.method : '_OTHER';
+    const admitted = this.routes.admits(`${operation.service}\u0000${method}\u0000${operation.route}`);
+    const labels = { service: operation.service, method, route: admitted ? operation.route : OTHER };
+    this.requestDuration.observe(labels, operation.durationMs / 1000);
+    if (operation.error) this.requestErrors.inc(labels);
+  }
+
+  private recordQuery(operation: DbQueryOperation): void {
+    const { service, fingerprintId } = operation;
+    const key = `${service}\u0000${fingerprintId}`;
+    const wasMember = this.topFingerprints.has(key);
+    const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
+    const member = this.topFingerprints.add(key, operation.durationMs, info);
+    if (member && !wasMember) this.queryInfo.set(infoLabels(info), 1);
+    const labels = { service, fingerprint_id: member ? fingerprintId : OTHER };
+    this.queryDuration.observe(labels, operation.durationMs / 1000);
+    this.queryCalls.inc(labels);
+    if (operation.error) this.queryErrors.inc(labels);
+  }
+
+  private recordCacheCommand(operation: CacheCommandOperation): void {
+    const { service } = operation;
+    const command = this.commands.admits(`${service}\u0000${operation.command}`) ? operation.command : OTHER;
+    this.cacheCommandDuration.observe({ service, command }, operation.durationMs / 1000);
+    // Multi-key reads count each key; single-key reads carry one outcome.
+    const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
+    const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
+    if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
+    const pattern = operation.keyPattern ?? 'unknown';
+    const keyPattern = this.keyPatterns.admits(`${service}\u0000${pattern}`) ? pattern : OTHER;
+    this.cacheLookups.inc({ service, key_pattern: keyPattern, outcome: 'hit' }, Math.max(0, hits));
+    this.cacheLookups.inc({ service, key_pattern: keyPattern, outcome: 'miss' }, Math.max(0, misses));
+  }
+
+  private recordMessage(operation: QueueMessageOperation): void {
+    const { service, system } = operation;
+    const admitted = this.destinations.admits(`${service}\u0000${system}\u0000${operation.destination}`);
+    const destination = admitted ? operation.destination : OTHER;
+    this.queueMessages.inc({ service, system, destination, role: operation.role });
+    if (operation.role !== 'consume' || operation.publishTimeMs === undefined) return;
+    const lagMs = operation.startTimeMs - operation.publishTimeMs;
+    // A consumer's clock running behind its publisher's would make lag negative: it is zero.
+    if (Number.isFinite(lagMs))
+      this.queueLag.observe({ service, system, destination }, Math.max(0, lagMs) / 1000);
+  }
+
+  /** Re-ranks the fingerprints once per interval: the demoted lose their series, the promoted gain one. */
+  private rerankWhenDue(): void {
+    const now = this.options.clock();
+    if (now - this.lastRankMs < this.options.rankIntervalMs) return;
+    this.lastRankMs = now;
+    const { promoted, demoted } = this.topFingerprints.rerank(now);
+    for (const info of demoted) {
+      const labels = { service: info.service, fingerprint_id: info.fingerprintId };
+      this.queryDuration.remove(labels);
+      this.queryCalls.remove(labels);
+      this.queryErrors.remove(labels);
+      this.queryInfo.remove(infoLabels(info));
+    }
+    for (const info of promoted) this.queryInfo.set(infoLabels(info), 1);
+  }
+
+  private recordSample(sample: RuntimeSample, now: number): void {
+    const service = nonEmpty(sample.service) ?? 'unknown_service';
+    const instance = nonEmpty(sample.instanceId) ?? 'unknown';
+    const id = `${service}\u0000${instance}`;
+    let state = this.instances.get(id);
+    if (!state) {
+      if (this.instances.size >= this.options.maxLabelValues) this.forgetLeastRecentInstance();
+      state = {
+        service,
+        instance,
+        lastSeenMs: now,
+        sampleTimeMs: Number.NEGATIVE_INFINITY,
+        gcPauseSeconds: 0,
+        gcCollections: 0,
+        cpuUserSeconds: 0,
+        cpuSystemSeconds: 0,
+      };
+      this.instances.set(id, state);
+    }
+    state.lastSeenMs = now;
+    // Totals add up every interval; levels keep the newest sample's, whatever order samples arrive in.
+    state.gcPauseSeconds += (amount(sample.gc?.pauseMs) ?? 0) / 1000;
+    state.gcCollections += amount(sample.gc?.count) ?? 0;
+    state.cpuUserSeconds += (amount(sample.cpu?.userMs) ?? 0) / 1000;
+    state.cpuSystemSeconds += (amount(sample.cpu?.systemMs) ?? 0) / 1000;
+    const sampleTimeMs = amount(sample.timeMs) ?? now;
+    if (sampleTimeMs < state.sampleTimeMs) return;
+    state.sampleTimeMs = sampleTimeMs;
+    const seconds = (ms: unknown) => {
+      const value = amount(ms);
+      return value === undefined ? undefined : value / 1000;
+    };
+    state.eventLoopLagP99Seconds = seconds(sample.eventLoopLag?.p99Ms) ?? state.eventLoopLagP99Seconds;
+    state.eventLoopLagMaxSeconds = seconds(sample.eventLoopLag?.maxMs) ?? state.eventLoopLagMaxSeconds;
+    state.heapUsedBytes = amount(sample.memory?.heapUsedBytes) ?? state.heapUsedBytes;
+    state.heapTotalBytes = amount(sample.memory?.heapTotalBytes) ?? state.heapTotalBytes;
+    state.rssBytes = amount(sample.memory?.rssBytes) ?? state.rssBytes;
+  }
+
+  private forgetLeastRecentInstance(): void {
+    let oldest: [string, InstanceState] | undefined;
+    for (const entry of this.instances)
+      if (!oldest || entry[1].lastSeenMs < oldest[1].lastSeenMs) oldest = entry;
+    if (oldest) this.instances.delete(oldest[0]);
+  }
+
+  /** Instances heard from within the TTL; the others are forgotten, and their series go with them. */
+  private liveInstances(): InstanceState[] {
+    const cutoff = this.options.clock() - this.options.runtimeTtlMs;
+    for (const [id, state] of this.instances) if (state.lastSeenMs < cutoff) this.instances.delete(id);
+    return [...this.instances.values()];
+  }
+
+  /** Runtime series are built at scrape time from the instances' state, so stale instances vanish. */
+  private registerRuntime(registers: Registry[]): void {
+    const labelNames = ['service', 'service_instance'] as const;
+    const liveInstances = () => this.liveInstances();
+    const gauge = (name: string, help: string, field: InstanceLevel) =>
+      new Gauge({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const state of liveInstances()) {
+            const value = state[field];
+            if (value !== undefined)
+              this.set({ service: state.service, service_instance: state.instance }, value);
+          }
+        },
+      });
+    const counter = (name: string, help: string, field: InstanceTotal) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const state of liveInstances()) {
+            this.inc({ service: state.service, service_instance: state.instance }, state[field]);
+          }
+        },
+      });
+    gauge(
+      'chokepoint_runtime_event_loop_lag_p99_seconds',
+      "Event-loop delay p99 over the agent's last interval.",
+      'eventLoopLagP99Seconds',
+    );
+    gauge(
+      'chokepoint_runtime_event_loop_lag_max_seconds',
+      "Longest event-loop delay in the agent's last interval.",
+      'eventLoopLagMaxSeconds',
+    );
+    counter(
+      'chokepoint_runtime_gc_pause_seconds_total',
+      'Time the app spent paused in garbage collection.',
+      'gcPauseSeconds',
+    );
+    counter('chokepoint_runtime_gc_collections_total', 'Garbage collections the app ran.', 'gcCollections');
+    gauge('chokepoint_runtime_heap_used_bytes', 'V8 heap in use.', 'heapUsedBytes');
+    gauge('chokepoint_runtime_heap_total_bytes', 'V8 heap reserved.', 'heapTotalBytes');
+    gauge('chokepoint_runtime_rss_bytes', 'Resident set size of the app process.', 'rssBytes');
+    new Counter({
+      name: 'chokepoint_runtime_cpu_seconds_total',
+      help: 'CPU time the app process used, by mode (user, system).',
+      labelNames: [...labelNames, 'mode'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const state of liveInstances()) {
+          const labels = { service: state.service, service_instance: state.instance };
+          this.inc({ ...labels, mode: 'user' }, state.cpuUserSeconds);
+          this.inc({ ...labels, mode: 'system' }, state.cpuSystemSeconds);
+        }
+      },
+    });
+  }
+}
+
+function infoLabels(info: FingerprintInfo) {
+  const fingerprint =
+    info.fingerprint.length > MAX_FINGERPRINT_LABEL
+      ? `${info.fingerprint.slice(0, MAX_FINGERPRINT_LABEL - 1)}…`
+      : info.fingerprint;
+  return { service: info.service, fingerprint_id: info.fingerprintId, system: info.system, fingerprint };
+}
+
+function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** A sample's number when it is a usable amount: finite and not negative (samples arrive as JSON). */
+function amount(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+}
