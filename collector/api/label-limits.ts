@@ -70,6 +70,11 @@ export class TopKeys<T> {
     return this.members.has(key);
   }
 
+  /** How many keys have a total held: at most twice the tracking limit. */
+  get trackedCount(): number {
+    return this.tracked.size;
+  }
+
   /** Adds to a key's total (first `value` kept); true when the key is in the top, joining it if there is room. */
   add(key: string, amount: number, value: T): boolean {
     const entry = this.tracked.get(key);
