@@ -54,17 +54,25 @@ export interface DbQueryOperation extends OperationBase {
 
 /** The parts of a query plan that index advice needs: names only, never a literal. */
 export interface QueryPlanSummary {
+  /** The planner that wrote the plan: `sqlite`, `postgresql`, `mysql`, `mariadb`. */
   system: string;
-  /** Tables read in full (SQLite `SCAN`, Postgres `Seq Scan`, MySQL access type `ALL`). */
+  /** Tables read in full (SQLite `SCAN`, Postgres `Seq Scan`, MySQL access type `ALL`), as the plan names them. */
   fullScanTables: string[];
-  /** `table.column` names the plan filters the scanned tables on, in plan order. */
-  filterColumns: string[];
-  /** True when rows are sorted outside an index (a temp B-tree, `Sort` node, filesort). */
+  /** Columns the plan filters those full scans on, in plan order. */
+  filterColumns: PlanColumn[];
+  /** True when rows are sorted outside an index (a temp B-tree, a `Sort` node, a filesort). */
   sortWithoutIndex: boolean;
-  /** `table.column` sort keys of that sort, when the plan names them (Postgres, MariaDB). */
-  sortColumns: string[];
+  /** That sort's keys, when the plan names them (Postgres, MySQL, MariaDB). */
+  sortColumns: PlanColumn[];
   /** Indexes the plan uses. */
   indexesUsed: string[];
+}
+
+/** A column named in a plan; `table` is the table or alias the plan gives, `''` when it gives none. */
+export interface PlanColumn {
+  table: string;
+  column: string;
+  comparison: 'equality' | 'range' | 'sort';
 }
 
 /** Acquiring a connection (pool checkout, connect): never counted as a query. */
