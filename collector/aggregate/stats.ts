@@ -2,7 +2,7 @@
  * The mergeable statistics kept per key and time bucket. Every family knows how to
  * start empty, absorb another bucket of itself, and (de)serialise for the store.
  */
-import type { Evidence, StatementType } from '../../model/index.js';
+import type { Evidence, QueryPlanSummary, StatementType } from '../../model/index.js';
 import { QuantileSketch, type SerializedSketch } from './sketch.js';
 
 /** Most entries kept in a per-key label map (routes, …): the long tail folds into `other`. */
@@ -28,6 +28,8 @@ export interface QueryStats extends LatencyStats {
   /** The trace of the slowest execution. */
   exampleTraceId: string;
   exampleDurationMs: number;
+  /** The latest plan captured for the statement. */
+  plan?: QueryPlanSummary;
 }
 
 export interface EndpointStats extends LatencyStats {
@@ -156,6 +158,7 @@ function keepSlowestExample(
 export const queryFamily = latencyFamily<QueryStats>('query', (into, from) => {
   mergeLabels(into.entries, from.entries);
   keepSlowestExample(into, from);
+  if (from.plan) into.plan = from.plan;
 });
 
 export const endpointFamily = latencyFamily<EndpointStats>('endpoint', (into, from) => {

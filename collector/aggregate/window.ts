@@ -263,6 +263,7 @@ export class Aggregator {
       stats.exampleDurationMs = operation.durationMs;
       stats.exampleTraceId = trace.traceId;
     }
+    if (operation.plan) stats.plan = operation.plan;
     const service = this.serviceStats(operation.service, bucket);
     service.dbMs += operation.durationMs;
     service.dbQueries += 1;

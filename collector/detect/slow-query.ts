@@ -53,6 +53,7 @@ export const slowQueryDetector: Detector = {
           shareOfDbTime: round2(share),
           routes: topLabels(query.entries).map(({ label, count }) => ({ route: label, count })),
           exampleTraceId: query.exampleTraceId,
+          ...(query.plan && { plan: query.plan }),
         },
       });
     }

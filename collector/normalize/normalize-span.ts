@@ -22,6 +22,7 @@ import {
   StatusCode,
   stringAttribute,
 } from '../../model/index.js';
+import { readPlan } from '../recommend/plan.js';
 import { keyPattern, parseRedisStatement } from './redis-key.js';
 import { scrubSpanName } from './span-name.js';
 import { fingerprintId, fingerprintSql } from './sql-fingerprint.js';
@@ -187,7 +188,7 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
   const { fingerprint, statementType, tables } = fingerprintSql(statement, system);
   // Document stores name their collection in an attribute, not in the statement.
   const collection = stringAttribute(attributes, 'db.collection.name', 'db.mongodb.collection');
-  return withBase<DbQueryOperation>(base, {
+  const operation = withBase<DbQueryOperation>(base, {
     type: 'db_query',
     system,
     namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
@@ -197,6 +198,16 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
     tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
     rows: numberAttribute(attributes, 'db.response.returned_rows'),
   });
+  // A captured plan prints literals: only its summary (table, column and index names) is kept.
+  const planText = stringAttribute(attributes, ChokepointAttributes.DB_PLAN);
+  if (planText !== undefined) {
+    const plan = readPlan(
+      planText,
+      stringAttribute(attributes, ChokepointAttributes.DB_PLAN_SYSTEM) ?? system,
+    );
+    if (plan) operation.plan = plan;
+  }
+  return operation;
 }
 
 function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Operation {

@@ -1,6 +1,10 @@
-/** The fix for a slow_query: an index shaped from the statement, or how to cut the work. */
-import type { FindingCandidate, Recommendation } from '../../model/index.js';
-import { predicateShape, suggestIndex } from './sql-shape.js';
+/**
+ * The fix for a slow_query: an index, or how to cut the work. A captured plan
+ * (evidence `plan`, see ./plan.ts) says which table is scanned and on what; without
+ * one, the index is shaped from the statement alone.
+ */
+import type { FindingCandidate, QueryPlanSummary, Recommendation } from '../../model/index.js';
+import { type PredicateShape, predicateShape, suggestIndex, tableAliases } from './sql-shape.js';
 
 export function recommendSlowQuery(candidate: FindingCandidate): Recommendation {
   const { evidence } = candidate;
@@ -9,9 +13,24 @@ export function recommendSlowQuery(candidate: FindingCandidate): Recommendation 
   const tables = Array.isArray(evidence.tables) ? (evidence.tables as string[]) : [];
   const statementType = String(evidence.statementType ?? '');
   const shape = predicateShape(fingerprint);
-  const index = statementType === 'insert' ? undefined : suggestIndex(shape, tables);
-  const table = index?.table ?? tables[0];
+  const plan = planOf(evidence.plan);
   const explain = explainCommand(system, fingerprint);
+  if (plan && plan.fullScanTables.length === 0 && !plan.sortWithoutIndex) {
+    return {
+      summary: 'The plan already uses an index: cut the rows it reads or the number of calls',
+      detail:
+        `The captured plan reads through ${plan.indexesUsed.join(', ') || 'an index'} and scans no table in full, ` +
+        'so another index will not help. Look at how many rows each call reads and returns (a LIMIT, a more ' +
+        'selective filter, fewer columns), and at how often it runs (cache the result, or batch the calls).',
+      code: explain.sql,
+      language: 'sql',
+    };
+  }
+  const index =
+    statementType === 'insert'
+      ? undefined
+      : ((plan && indexFromPlan(plan, fingerprint, shape)) ?? suggestIndex(shape, tables));
+  const table = index?.table ?? tables[0];
 
   if (index && isPrimaryKeyLookup(index.columns)) {
     return {
@@ -33,11 +52,18 @@ export function recommendSlowQuery(candidate: FindingCandidate): Recommendation 
     );
     const concurrently = system === 'postgresql' ? 'CONCURRENTLY ' : '';
     const create = `CREATE INDEX ${concurrently}${name} ON ${index.table} (${columns.join(', ')});`;
+    const scanned = plan?.fullScanTables.some((name) =>
+      sameTable(resolveAlias(fingerprint, name), index.table),
+    );
     return {
       summary: `Add an index on ${index.table} (${columns.join(', ')})`,
       detail:
         `This ${statementType.toUpperCase()} ${describeAccess(shape, columns, index.table)}. ` +
-        'Without an index on those columns the database reads the whole table on every call. ' +
+        (scanned
+          ? `The captured plan reads ${index.table} in full on every call. `
+          : plan?.sortWithoutIndex
+            ? 'The captured plan sorts the rows outside any index on every call. '
+            : 'Without an index on those columns the database reads the whole table on every call. ') +
         `Confirm with ${explain.label} that it scans the table, create the index, then check the plan uses it.` +
         (shape.hasOr ? ' The WHERE clause uses OR: an index helps only if every branch can use one.' : ''),
       code: `${explain.sql}\n${create}`,
@@ -73,4 +99,51 @@ function describeAccess(shape: ReturnType<typeof predicateShape>, columns: strin
 /** `WHERE id = ?` alone: almost always the primary key, which is indexed already. */
 function isPrimaryKeyLookup(columns: string[]): boolean {
   return columns.length === 1 && columns[0] === 'id';
+}
+
+function planOf(value: unknown): QueryPlanSummary | undefined {
+  const plan = value as QueryPlanSummary | undefined;
+  return plan && Array.isArray(plan.fullScanTables) && Array.isArray(plan.filterColumns) ? plan : undefined;
+}
+
+/**
+ * The index the plan asks for: on the first fully scanned table it filters, equality
+ * columns first, then one range column, else the sort's columns on that table. The
+ * statement's own predicates fill in when the plan names no columns (SQLite's plans do not).
+ */
+function indexFromPlan(
+  plan: QueryPlanSummary,
+  fingerprint: string,
+  shape: PredicateShape,
+): { table: string; columns: string[] } | undefined {
+  const resolve = (name: string) => resolveAlias(fingerprint, name);
+  const onTable = (table: string, columns: QueryPlanSummary['filterColumns']) =>
+    columns.filter((c) => c.table === '' || sameTable(resolve(c.table), table));
+  const candidates = [...plan.fullScanTables.map(resolve)];
+  const sortTable = plan.sortColumns[0]?.table;
+  if (plan.sortWithoutIndex && sortTable) candidates.push(resolve(sortTable));
+  for (const table of candidates) {
+    const filters = onTable(table, plan.filterColumns);
+    const columns = filters.filter((c) => c.comparison === 'equality').map((c) => c.column);
+    const range = filters.find((c) => c.comparison === 'range');
+    if (range) columns.push(range.column);
+    else if (plan.sortWithoutIndex) {
+      for (const sort of onTable(table, plan.sortColumns))
+        if (!columns.includes(sort.column)) columns.push(sort.column);
+    }
+    if (filters.length === 0) {
+      const fromStatement = suggestIndex(shape, [table]);
+      if (fromStatement) return fromStatement;
+    }
+    if (columns.length > 0) return { table, columns };
+  }
+  return undefined;
+}
+
+function resolveAlias(fingerprint: string, name: string): string {
+  return tableAliases(fingerprint).get(name) ?? name;
+}
+
+function sameTable(a: string, b: string): boolean {
+  return a === b || a.split('.').pop() === b.split('.').pop();
 }

@@ -300,6 +300,57 @@ describe('normalizeSpan: db_query', () => {
     expect(JSON.stringify(operation)).not.toContain('ann@example.com');
   });
 
+  it('keeps only the summary of a captured plan: names, never the literals it prints', () => {
+    const plan = [
+      {
+        Plan: {
+          'Node Type': 'Seq Scan',
+          'Relation Name': 'orders',
+          Alias: 'orders',
+          Filter: "(customer_email = 'ann@example.com'::text)",
+        },
+      },
+    ];
+    const operation = normalizeSpan(
+      span('SELECT', SpanKind.CLIENT, {
+        'db.system.name': 'postgresql',
+        'db.query.text': "SELECT * FROM orders WHERE customer_email = 'ann@example.com'",
+        [ChokepointAttributes.DB_PLAN]: JSON.stringify(plan),
+      }),
+    );
+    expect(operation).toMatchObject({
+      type: 'db_query',
+      plan: {
+        system: 'postgresql',
+        fullScanTables: ['orders'],
+        filterColumns: [{ table: 'orders', column: 'customer_email', comparison: 'equality' }],
+      },
+    });
+    expect(JSON.stringify(operation)).not.toContain('ann@example.com');
+  });
+
+  it('reads the plan with the planner chokepoint.db.plan_system names, and ignores one it cannot read', () => {
+    const withPlan = (plan: string, planSystem?: string) =>
+      normalizeSpan(
+        span('SELECT', SpanKind.CLIENT, {
+          'db.system.name': 'mysql',
+          'db.query.text': 'SELECT * FROM t',
+          [ChokepointAttributes.DB_PLAN]: plan,
+          ...(planSystem ? { [ChokepointAttributes.DB_PLAN_SYSTEM]: planSystem } : {}),
+        }),
+      );
+    const sqliteRows = JSON.stringify([{ id: 2, parent: 0, notused: 0, detail: 'SCAN t' }]);
+    expect(withPlan(sqliteRows, 'sqlite')).toMatchObject({
+      plan: { system: 'sqlite', fullScanTables: ['t'] },
+    });
+    expect(withPlan(sqliteRows)).not.toHaveProperty('plan');
+    expect(withPlan('{not json', 'sqlite')).toMatchObject({
+      type: 'db_query',
+      fingerprint: 'select * from t',
+    });
+    expect(withPlan('{not json', 'sqlite')).not.toHaveProperty('plan');
+  });
+
   it('does not count statement preparation as a query', () => {
     const operation = normalizeSpan(
       span('prepare', SpanKind.INTERNAL, {

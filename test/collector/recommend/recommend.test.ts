@@ -188,3 +188,49 @@ describe('recommend: batched JavaScript', () => {
     expect(pg.code).toContain("await pool.query('select * from users where id = any($1)', [ids])");
   });
 });
+
+describe('recommend: slow_query with a captured plan', () => {
+  const plan = (fields: Record<string, unknown>) => ({
+    system: 'postgresql',
+    fullScanTables: [],
+    filterColumns: [],
+    sortWithoutIndex: false,
+    sortColumns: [],
+    indexesUsed: [],
+    ...fields,
+  });
+
+  it('advises no index when the plan already reads through one', () => {
+    const rec = recommend(
+      candidate('slow_query', {
+        system: 'postgresql',
+        fingerprint: 'select * from orders where customer_email = ?',
+        tables: ['orders'],
+        statementType: 'select',
+        plan: plan({ indexesUsed: ['orders_customer_email_idx'] }),
+      }),
+    );
+    expect(rec.summary).toBe('The plan already uses an index: cut the rows it reads or the number of calls');
+    expect(rec.detail).toContain('orders_customer_email_idx');
+    expect(rec.code).not.toContain('CREATE INDEX');
+  });
+
+  it('indexes the sort of a plan that filters through an index but sorts outside it', () => {
+    const rec = recommend(
+      candidate('slow_query', {
+        system: 'mariadb',
+        fingerprint: 'select * from orders o where o.customer_id = ? order by o.created_at desc',
+        tables: ['orders'],
+        statementType: 'select',
+        plan: plan({
+          system: 'mariadb',
+          sortWithoutIndex: true,
+          sortColumns: [{ table: 'o', column: 'created_at', comparison: 'sort' }],
+          indexesUsed: ['idx_customer'],
+        }),
+      }),
+    );
+    expect(rec.summary).toBe('Add an index on orders (customer_id, created_at)');
+    expect(rec.detail).toContain('sorts the rows outside any index');
+  });
+});
