@@ -196,3 +196,192 @@ export const serviceFamily = plainFamily<ServiceStats>('service', (into, from) =
   into.dbMs += from.dbMs;
   into.dbQueries += from.dbQueries;
 });
+
+/** A statement seen right after a cache miss: what the cache was meant to spare. */
+export interface MissQuery {
+  system: string;
+  fingerprint: string;
+  tables: string[];
+  count: number;
+  totalMs: number;
+}
+
+/** Most statements kept per key pattern as "run after a miss". */
+const MAX_MISS_QUERIES = 5;
+
+export interface CacheStats {
+  service: string;
+  system: string;
+  keyPattern: string;
+  /** Reads whose outcome the agent recorded (a multi-key read counts each key). */
+  lookups: number;
+  hits: number;
+  misses: number;
+  /** Writes of the pattern (SET, SETEX, HSET, …). */
+  writes: number;
+  /** TTL in seconds → how many commands asked for it (SET EX, SETEX, EXPIRE, …). */
+  ttlSeconds: Record<string, number>;
+  /** Time spent in commands on the pattern. */
+  commandMs: number;
+  /** Misses followed, in the same trace, by a write of the same pattern: cache-aside refilling. */
+  refilledMisses: number;
+  /** The first statement run after a miss, by fingerprint id. */
+  missQueries: Record<string, MissQuery>;
+  /** Unit of work (`GET /products/:id`) → lookups. */
+  entries: Record<string, number>;
+  exampleTraceId: string;
+}
+
+export const cacheFamily = plainFamily<CacheStats>('cache', (into, from) => {
+  into.lookups += from.lookups;
+  into.hits += from.hits;
+  into.misses += from.misses;
+  into.writes += from.writes;
+  into.commandMs += from.commandMs;
+  into.refilledMisses += from.refilledMisses;
+  mergeLabels(into.ttlSeconds, from.ttlSeconds);
+  mergeLabels(into.entries, from.entries);
+  for (const [id, query] of Object.entries(from.missQueries)) addMissQuery(into.missQueries, id, query);
+  if (from.misses > 0) into.exampleTraceId = from.exampleTraceId;
+});
+
+/** Adds to the bounded statements-after-a-miss map; a full map keeps the ones it has. */
+export function addMissQuery(queries: Record<string, MissQuery>, id: string, query: MissQuery): void {
+  const existing = queries[id];
+  if (existing) {
+    existing.count += query.count;
+    existing.totalMs += query.totalMs;
+  } else if (Object.keys(queries).length < MAX_MISS_QUERIES) queries[id] = { ...query };
+}
+
+export interface QueueStats {
+  service: string;
+  system: string;
+  destination: string;
+  published: number;
+  consumed: number;
+  consumeErrors: number;
+  /** Consume start − publish time, for consumed messages that carried their publish time. */
+  lag: LatencyStats;
+  /** How long consuming a message took (the consumer span). */
+  processing: LatencyStats;
+  /** The consume with the longest wait. */
+  exampleTraceId: string;
+  exampleLagMs: number;
+}
+
+function cloneLatency(stats: LatencyStats): LatencyStats {
+  const sketch = new QuantileSketch();
+  sketch.merge(stats.sketch);
+  return { ...stats, sketch };
+}
+
+type SerializedLatency = Omit<LatencyStats, 'sketch'> & { sketch: SerializedSketch };
+
+function serializeLatency(stats: LatencyStats): SerializedLatency {
+  return { ...stats, sketch: stats.sketch.toJSON() };
+}
+
+function deserializeLatency(data: SerializedLatency): LatencyStats {
+  return { ...data, sketch: QuantileSketch.fromJSON(data.sketch) };
+}
+
+export const queueFamily: Family<QueueStats> = {
+  name: 'queue',
+  merge(into, from) {
+    into.published += from.published;
+    into.consumed += from.consumed;
+    into.consumeErrors += from.consumeErrors;
+    mergeLatency(into.lag, from.lag);
+    mergeLatency(into.processing, from.processing);
+    if (from.exampleLagMs > into.exampleLagMs) {
+      into.exampleLagMs = from.exampleLagMs;
+      into.exampleTraceId = from.exampleTraceId;
+    }
+  },
+  clone: (stats) => ({ ...stats, lag: cloneLatency(stats.lag), processing: cloneLatency(stats.processing) }),
+  serialize: (stats) => ({
+    ...stats,
+    lag: serializeLatency(stats.lag),
+    processing: serializeLatency(stats.processing),
+  }),
+  deserialize(data) {
+    const raw = data as Omit<QueueStats, 'lag' | 'processing'> & {
+      lag: SerializedLatency;
+      processing: SerializedLatency;
+    };
+    return { ...raw, lag: deserializeLatency(raw.lag), processing: deserializeLatency(raw.processing) };
+  },
+};
+
+export interface RuntimeStats {
+  service: string;
+  instanceId: string;
+  serviceVersion?: string;
+  samples: number;
+  intervalMs: number;
+  /** Event-loop delay beyond the sampling resolution: each interval's median, and each interval's max. */
+  delayP50: QuantileSketch;
+  delayMax: QuantileSketch;
+  maxDelayMs: number;
+  /** Estimated time the loop was blocked (intervals with a real stall only). */
+  blockedMs: number;
+  gcCount: number;
+  gcPauseMs: number;
+  gcMaxPauseMs: number;
+  /** The worst interval's GC pause time per second. */
+  gcWorstMsPerSecond: number;
+  /** GC kind (`major`, `minor`, `incremental`, `weakcb`) → pause time. */
+  gcPauseMsByKind: Record<string, number>;
+  heapUsedMaxBytes: number;
+  rssMaxBytes: number;
+  cpuMs: number;
+}
+
+export const runtimeFamily: Family<RuntimeStats> = {
+  name: 'runtime',
+  merge(into, from) {
+    into.samples += from.samples;
+    into.intervalMs += from.intervalMs;
+    into.delayP50.merge(from.delayP50);
+    into.delayMax.merge(from.delayMax);
+    into.maxDelayMs = Math.max(into.maxDelayMs, from.maxDelayMs);
+    into.blockedMs += from.blockedMs;
+    into.gcCount += from.gcCount;
+    into.gcPauseMs += from.gcPauseMs;
+    into.gcMaxPauseMs = Math.max(into.gcMaxPauseMs, from.gcMaxPauseMs);
+    into.gcWorstMsPerSecond = Math.max(into.gcWorstMsPerSecond, from.gcWorstMsPerSecond);
+    mergeLabels(into.gcPauseMsByKind, from.gcPauseMsByKind);
+    into.heapUsedMaxBytes = Math.max(into.heapUsedMaxBytes, from.heapUsedMaxBytes);
+    into.rssMaxBytes = Math.max(into.rssMaxBytes, from.rssMaxBytes);
+    into.cpuMs += from.cpuMs;
+    if (from.serviceVersion) into.serviceVersion = from.serviceVersion;
+  },
+  clone(stats) {
+    const copy = { ...stats, gcPauseMsByKind: { ...stats.gcPauseMsByKind } };
+    copy.delayP50 = new QuantileSketch();
+    copy.delayP50.merge(stats.delayP50);
+    copy.delayMax = new QuantileSketch();
+    copy.delayMax.merge(stats.delayMax);
+    return copy;
+  },
+  serialize: (stats) => ({ ...stats, delayP50: stats.delayP50.toJSON(), delayMax: stats.delayMax.toJSON() }),
+  deserialize(data) {
+    const raw = data as Omit<RuntimeStats, 'delayP50' | 'delayMax'> & {
+      delayP50: SerializedSketch;
+      delayMax: SerializedSketch;
+    };
+    return {
+      ...raw,
+      delayP50: QuantileSketch.fromJSON(raw.delayP50),
+      delayMax: QuantileSketch.fromJSON(raw.delayMax),
+    };
+  },
+};
+
+/** Every family the aggregator keeps, by name: the store hands back opaque data that these read. */
+export const FAMILIES: Readonly<Record<string, Family<unknown>>> = Object.fromEntries(
+  [queryFamily, endpointFamily, patternFamily, serviceFamily, cacheFamily, queueFamily, runtimeFamily].map(
+    (family) => [family.name, family as Family<unknown>],
+  ),
+);

@@ -3,11 +3,20 @@
  * detection reads them without I/O; changed buckets are handed to the store in
  * batches (`takeDirty`), and old ones are pruned from memory.
  */
-import type { Operation } from '../../model/index.js';
+import type {
+  CacheCommandOperation,
+  Operation,
+  QueueMessageOperation,
+  RuntimeSample,
+} from '../../model/index.js';
 import { type AssembledTrace, entryLabel } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
+import { QuantileSketch } from './sketch.js';
 import {
   addLatency,
+  addMissQuery,
+  type CacheStats,
+  cacheFamily,
   countLabel,
   type EndpointStats,
   emptyLatency,
@@ -16,7 +25,11 @@ import {
   type PatternStats,
   patternFamily,
   type QueryStats,
+  type QueueStats,
   queryFamily,
+  queueFamily,
+  type RuntimeStats,
+  runtimeFamily,
   type ServiceStats,
   serviceFamily,
 } from './stats.js';
@@ -27,13 +40,27 @@ export interface AggregatorOptions {
   memoryMs: number;
   /** Spans stamped further in the past than this count as arriving now (clock skew, replays). */
   maxLatenessMs: number;
+  /**
+   * The period of the agent's event-loop delay histogram, which every reading includes
+   * (`monitorEventLoopDelay` records whole timer periods: an idle loop reads ≈ 10 ms with
+   * prom-client's default). Subtracted so that delay means time the loop was late.
+   */
+  eventLoopResolutionMs: number;
 }
 
 export const defaultAggregatorOptions: AggregatorOptions = {
   bucketMs: 60_000,
   memoryMs: 60 * 60_000,
   maxLatenessMs: 60 * 60_000,
+  eventLoopResolutionMs: 10,
 };
+
+/** An interval counts its estimated blocked time only when its p99 delay shows a stall this long. */
+const STALL_MS = 10;
+/** How far ahead of a cache miss the refill (a write of the same pattern) is looked for. */
+const MISS_FOLLOW_UP_OPERATIONS = 200;
+/** Commands that fill a cache entry: the refill after a miss. */
+const CACHE_WRITES = new Set(['SET', 'SETEX', 'PSETEX', 'SETNX', 'MSET', 'HSET', 'HMSET', 'GETSET']);
 
 /** One stored bucket of one family, as the store persists it. */
 export interface BucketRecord {
@@ -54,6 +81,15 @@ export interface WindowView {
   endpoints: EndpointStats[];
   patterns: PatternStats[];
   services: ServiceStats[];
+  caches: CacheStats[];
+  queues: QueueStats[];
+  runtimes: RuntimeStats[];
+  /** Each queue's buckets in time order, for trends across the window. */
+  queueBuckets: Array<{
+    service: string;
+    key: string;
+    buckets: Array<{ startMs: number; stats: QueueStats }>;
+  }>;
 }
 
 interface Entry<T> {
@@ -115,6 +151,31 @@ class FamilyBuckets<T> {
     return [...merged.values()];
   }
 
+  /** Each key's buckets in [fromMs, toMs), oldest first. */
+  series(
+    fromMs: number,
+    toMs: number,
+  ): Array<{ service: string; key: string; buckets: Array<{ startMs: number; stats: T }> }> {
+    const byKey = new Map<
+      string,
+      { service: string; key: string; buckets: Array<{ startMs: number; stats: T }> }
+    >();
+    const starts = [...this.buckets.keys()]
+      .filter((start) => start >= fromMs && start < toMs)
+      .sort((a, b) => a - b);
+    for (const start of starts) {
+      for (const [id, entry] of this.buckets.get(start) ?? []) {
+        let series = byKey.get(id);
+        if (!series) {
+          series = { service: entry.service, key: entry.key, buckets: [] };
+          byKey.set(id, series);
+        }
+        series.buckets.push({ startMs: start, stats: entry.stats });
+      }
+    }
+    return [...byKey.values()];
+  }
+
   takeDirty(): BucketRecord[] {
     const records: BucketRecord[] = [];
     for (const [start, ids] of this.dirty) {
@@ -153,6 +214,18 @@ export class Aggregator {
   private readonly endpoints = new FamilyBuckets(endpointFamily);
   private readonly patterns = new FamilyBuckets(patternFamily);
   private readonly services = new FamilyBuckets(serviceFamily);
+  private readonly caches = new FamilyBuckets(cacheFamily);
+  private readonly queues = new FamilyBuckets(queueFamily);
+  private readonly runtimes = new FamilyBuckets(runtimeFamily);
+  private readonly all: ReadonlyArray<FamilyBuckets<unknown>> = [
+    this.queries,
+    this.endpoints,
+    this.patterns,
+    this.services,
+    this.caches,
+    this.queues,
+    this.runtimes,
+  ] as ReadonlyArray<FamilyBuckets<unknown>>;
   private firstDataMs = Number.POSITIVE_INFINITY;
 
   constructor(options: Partial<AggregatorOptions> = {}) {
@@ -185,8 +258,10 @@ export class Aggregator {
       if (operation.type === 'db_query') this.recordQuery(operation, trace, bucket);
       else if (operation.type === 'http_server' && trace.entryOf(operation) === operation) {
         this.recordEndpoint(operation, childTime.get(operation.spanId), trace.traceId, bucket);
-      }
+      } else if (operation.type === 'queue_message')
+        this.recordQueueMessage(operation, trace.traceId, bucket);
     }
+    this.recordCacheCommands(trace, nowMs);
 
     const occurrenceBucket = this.bucketOf(latestMs || nowMs, nowMs);
     for (const occurrence of occurrences) this.recordOccurrence(occurrence, occurrenceBucket);
@@ -203,24 +278,79 @@ export class Aggregator {
       endpoints: this.endpoints.merged(fromMs, toMs),
       patterns: this.patterns.merged(fromMs, toMs),
       services: this.services.merged(fromMs, toMs),
+      caches: this.caches.merged(fromMs, toMs),
+      queues: this.queues.merged(fromMs, toMs),
+      runtimes: this.runtimes.merged(fromMs, toMs),
+      queueBuckets: this.queues.series(fromMs, toMs),
     };
+  }
+
+  /**
+   * Folds runtime samples into per-(service, instance) buckets. Event-loop delay is read
+   * beyond the histogram's resolution; blocked time is estimated as the delay of the
+   * histogram's readings times their number (interval ÷ (resolution + delay)), counted
+   * only for intervals whose p99 shows a stall, so timer jitter of an idle loop adds nothing.
+   */
+  recordRuntime(samples: readonly RuntimeSample[], nowMs: number): void {
+    const resolution = this.options.eventLoopResolutionMs;
+    for (const sample of samples) {
+      const bucket = this.bucketOf(sample.timeMs, nowMs);
+      const stats = this.runtimes.upsert(bucket, sample.service, sample.instanceId, () => ({
+        service: sample.service,
+        instanceId: sample.instanceId,
+        samples: 0,
+        intervalMs: 0,
+        delayP50: new QuantileSketch(),
+        delayMax: new QuantileSketch(),
+        maxDelayMs: 0,
+        blockedMs: 0,
+        gcCount: 0,
+        gcPauseMs: 0,
+        gcMaxPauseMs: 0,
+        gcWorstMsPerSecond: 0,
+        gcPauseMsByKind: {},
+        heapUsedMaxBytes: 0,
+        rssMaxBytes: 0,
+        cpuMs: 0,
+      }));
+      const lag = sample.eventLoopLag;
+      const delay = (ms: number) => Math.max(0, ms - resolution);
+      stats.samples += 1;
+      stats.intervalMs += sample.intervalMs;
+      stats.delayP50.add(delay(lag.p50Ms));
+      stats.delayMax.add(delay(lag.maxMs));
+      stats.maxDelayMs = Math.max(stats.maxDelayMs, delay(lag.maxMs));
+      if (delay(lag.p99Ms) >= STALL_MS) {
+        const meanDelay = delay(lag.meanMs);
+        stats.blockedMs += (sample.intervalMs * meanDelay) / (resolution + meanDelay);
+      }
+      stats.gcCount += sample.gc.count;
+      stats.gcPauseMs += sample.gc.pauseMs;
+      stats.gcMaxPauseMs = Math.max(stats.gcMaxPauseMs, sample.gc.maxPauseMs);
+      if (sample.intervalMs > 0) {
+        stats.gcWorstMsPerSecond = Math.max(
+          stats.gcWorstMsPerSecond,
+          (sample.gc.pauseMs * 1000) / sample.intervalMs,
+        );
+      }
+      for (const [kind, { pauseMs }] of Object.entries(sample.gc.byKind)) {
+        countLabel(stats.gcPauseMsByKind, kind, pauseMs);
+      }
+      stats.heapUsedMaxBytes = Math.max(stats.heapUsedMaxBytes, sample.memory.heapUsedBytes);
+      stats.rssMaxBytes = Math.max(stats.rssMaxBytes, sample.memory.rssBytes);
+      stats.cpuMs += sample.cpu.userMs + sample.cpu.systemMs;
+      if (sample.serviceVersion) stats.serviceVersion = sample.serviceVersion;
+    }
   }
 
   /** Buckets changed since the last call, for the store. */
   takeDirty(): BucketRecord[] {
-    return [this.queries, this.endpoints, this.patterns, this.services].flatMap((family) =>
-      family.takeDirty(),
-    );
+    return this.all.flatMap((family) => family.takeDirty());
   }
 
   /** Restores buckets read back from the store (collector restart). */
   load(records: Iterable<BucketRecord>): void {
-    const families = new Map<string, FamilyBuckets<unknown>>(
-      [this.queries, this.endpoints, this.patterns, this.services].map((f) => [
-        f.family.name,
-        f as FamilyBuckets<unknown>,
-      ]),
-    );
+    const families = new Map(this.all.map((f) => [f.family.name, f]));
     for (const record of records) {
       families.get(record.family)?.load(record);
       this.firstDataMs = Math.min(this.firstDataMs, record.bucketStartMs);
@@ -230,7 +360,7 @@ export class Aggregator {
   /** Drops in-memory buckets older than the memory horizon. */
   prune(nowMs: number): void {
     const before = nowMs - this.options.memoryMs;
-    for (const family of [this.queries, this.endpoints, this.patterns, this.services]) family.prune(before);
+    for (const family of this.all) family.prune(before);
   }
 
   private bucketOf(timeMs: number, nowMs: number): number {
@@ -329,6 +459,101 @@ export class Aggregator {
       stats.exampleRepeats = occurrence.repeats;
       stats.exampleTraceId = occurrence.traceId;
     }
+  }
+
+  private recordQueueMessage(operation: QueueMessageOperation, traceId: string, bucket: number) {
+    const key = `${operation.system} ${operation.destination}`;
+    const stats = this.queues.upsert(bucket, operation.service, key, () => ({
+      service: operation.service,
+      system: operation.system,
+      destination: operation.destination,
+      published: 0,
+      consumed: 0,
+      consumeErrors: 0,
+      lag: emptyLatency(),
+      processing: emptyLatency(),
+      exampleTraceId: traceId,
+      exampleLagMs: 0,
+    }));
+    if (operation.role === 'publish') {
+      stats.published += 1;
+      return;
+    }
+    stats.consumed += 1;
+    if (operation.error) stats.consumeErrors += 1;
+    addLatency(stats.processing, operation.durationMs, operation.error);
+    if (operation.publishTimeMs === undefined) return;
+    // Clocks of the publishing and consuming hosts may disagree: a negative wait is no wait.
+    const lagMs = Math.max(0, operation.startTimeMs - operation.publishTimeMs);
+    addLatency(stats.lag, lagMs, false);
+    if (lagMs > stats.exampleLagMs) {
+      stats.exampleLagMs = lagMs;
+      stats.exampleTraceId = traceId;
+    }
+  }
+
+  /**
+   * Cache commands by key pattern, and what follows each miss in the same trace: the
+   * first statement run after it, and whether a write of the same pattern refills it.
+   */
+  private recordCacheCommands(trace: AssembledTrace, nowMs: number) {
+    const operations = trace.operations
+      .filter((o) => o.type === 'cache_command' || o.type === 'db_query')
+      .sort((a, b) => a.startTimeMs - b.startTimeMs);
+    operations.forEach((operation, index) => {
+      if (operation.type !== 'cache_command' || operation.keyPattern === undefined) return;
+      const bucket = this.bucketOf(operation.startTimeMs + operation.durationMs, nowMs);
+      const stats = this.cacheStats(operation, operation.keyPattern, trace.traceId, bucket);
+      stats.commandMs += operation.durationMs;
+      if (operation.ttlSeconds !== undefined) countLabel(stats.ttlSeconds, String(operation.ttlSeconds));
+      if (CACHE_WRITES.has(operation.command)) stats.writes += 1;
+      const hits = operation.hit === undefined ? (operation.hits ?? 0) : operation.hit ? 1 : 0;
+      const misses = operation.hit === undefined ? (operation.misses ?? 0) : operation.hit ? 0 : 1;
+      if (hits + misses === 0) return;
+      stats.lookups += hits + misses;
+      stats.hits += hits;
+      stats.misses += misses;
+      const label = entryLabel(trace.entryOf(operation));
+      if (label) countLabel(stats.entries, label, hits + misses);
+      if (misses === 0) return;
+      stats.exampleTraceId = trace.traceId;
+      // Up to the refill, or to the next read of the same pattern (a later, separate lookup).
+      let query: Operation | undefined;
+      for (const next of operations.slice(index + 1, index + 1 + MISS_FOLLOW_UP_OPERATIONS)) {
+        if (next.type === 'db_query') query ??= next;
+        else if (next.type === 'cache_command' && next.keyPattern === operation.keyPattern) {
+          if (CACHE_WRITES.has(next.command)) stats.refilledMisses += misses;
+          if (CACHE_WRITES.has(next.command) || next.hit !== undefined || next.misses !== undefined) break;
+        }
+      }
+      if (query?.type === 'db_query') {
+        addMissQuery(stats.missQueries, query.fingerprintId, {
+          system: query.system,
+          fingerprint: query.fingerprint,
+          tables: query.tables,
+          count: misses,
+          totalMs: query.durationMs,
+        });
+      }
+    });
+  }
+
+  private cacheStats(operation: CacheCommandOperation, keyPattern: string, traceId: string, bucket: number) {
+    return this.caches.upsert(bucket, operation.service, `${operation.system} ${keyPattern}`, () => ({
+      service: operation.service,
+      system: operation.system,
+      keyPattern,
+      lookups: 0,
+      hits: 0,
+      misses: 0,
+      writes: 0,
+      ttlSeconds: {},
+      commandMs: 0,
+      refilledMisses: 0,
+      missQueries: {},
+      entries: {},
+      exampleTraceId: traceId,
+    }));
   }
 
   private serviceStats(service: string, bucket: number): ServiceStats {

@@ -13,6 +13,10 @@ import type { Detector, Occurrence } from './types.js';
 
 export const nPlusOneDetector: Detector = {
   kind: 'n_plus_one',
+  explain: (config) => ({
+    rule: `the same statement fingerprint ${config.nPlusOneMin}+ times under one parent span (a request, a job)`,
+    impact: 'wall time the repeats occupy in their requests (parallel repeats count once), per minute',
+  }),
 
   inspectTrace(trace, config) {
     const groups = new Map<string, DbQueryOperation[]>();

@@ -11,6 +11,13 @@ import type { Detector } from './types.js';
 
 export const slowQueryDetector: Detector = {
   kind: 'slow_query',
+  explain: (config) => ({
+    rule:
+      `a statement fingerprint run ${config.slowQueryMinCount}+ times whose p95 reaches ${config.slowQueryMs} ms, ` +
+      `or which takes ${Math.round(config.slowQueryShare * 100)}%+ of its service's database time ` +
+      `and ${config.slowQueryMinImpact}+ ms of it per minute`,
+    impact: 'time spent running the statement, per minute',
+  }),
   detect(window, config) {
     const dbMsByService = new Map(window.services.map((s) => [s.service, s.dbMs]));
     const candidates: FindingCandidate[] = [];
@@ -36,6 +43,7 @@ export const slowQueryDetector: Detector = {
           : `${query.statementType.toUpperCase()} on ${target} takes ${Math.round(share * 100)}% of DB time`,
         severity,
         impact: round2(impact),
+        p95Ms: round2(p95),
         evidence: {
           system: query.system,
           fingerprint: query.fingerprint,

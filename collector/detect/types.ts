@@ -19,6 +19,30 @@ export interface DetectionConfig {
   slowQueryMinImpact: number;
   /** n_plus_one fires when one fingerprint repeats this many times under one parent. */
   nPlusOneMin: number;
+  /** n_plus_one_http fires when one outbound call (method, host, URL template) repeats this often under one parent. */
+  nPlusOneHttpMin: number;
+  /** cache_hit_ratio fires below this hit ratio (0–1)… */
+  cacheMinHitRatio: number;
+  /** …over at least this many lookups of the key pattern in the window. */
+  cacheMinLookups: number;
+  /** Key patterns never judged by hit ratio (sessions miss by design); `*` matches anything. */
+  cacheExcludedPatterns: readonly string[];
+  /** queue_lag fires when the wait between publish and consume reaches this p95… */
+  queueLagMs: number;
+  /** …or when the p95 rose over this many consecutive buckets… */
+  queueLagGrowthBuckets: number;
+  /** …ending at least this high (a wait growing from 1 ms to 3 ms is no backlog). */
+  queueLagGrowthMinMs: number;
+  /** slow_endpoint fires when a route's p95 reaches this… */
+  slowEndpointMs: number;
+  /** …over at least this many requests in the window. */
+  slowEndpointMinCount: number;
+  /** event_loop_blocked fires when an instance's median event-loop delay reaches this… */
+  eventLoopMedianMs: number;
+  /** …or its largest delay reaches this (Clinic Doctor's thresholds). */
+  eventLoopMaxMs: number;
+  /** gc_pressure fires when garbage collection blocks this many ms per second in some interval. */
+  gcMsPerSecond: number;
 }
 
 export const defaultDetectionConfig: DetectionConfig = {
@@ -27,6 +51,18 @@ export const defaultDetectionConfig: DetectionConfig = {
   slowQueryShare: 0.25,
   slowQueryMinImpact: 500,
   nPlusOneMin: 5,
+  nPlusOneHttpMin: 5,
+  cacheMinHitRatio: 0.5,
+  cacheMinLookups: 50,
+  cacheExcludedPatterns: ['sess:*', 'session:*'],
+  queueLagMs: 1_000,
+  queueLagGrowthBuckets: 3,
+  queueLagGrowthMinMs: 100,
+  slowEndpointMs: 500,
+  slowEndpointMinCount: 3,
+  eventLoopMedianMs: 10,
+  eventLoopMaxMs: 100,
+  gcMsPerSecond: 100,
 };
 
 /** A pattern seen inside one trace, aggregated across traces by (kind, service, key). */
@@ -45,8 +81,15 @@ export interface Occurrence {
   evidence: Evidence;
 }
 
+/** What a detector looks for and how it counts impact, in words, for the API and the docs. */
+export interface DetectorExplanation {
+  rule: string;
+  impact: string;
+}
+
 export interface Detector {
   readonly kind: FindingKind;
+  explain(config: DetectionConfig): DetectorExplanation;
   inspectTrace?(trace: AssembledTrace, config: DetectionConfig): Occurrence[];
   detect(window: WindowView, config: DetectionConfig, nowMs: number): FindingCandidate[];
 }

@@ -115,7 +115,7 @@ describe('API', () => {
     const res = await app().request('/api/findings?kind=slow');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
-      'unknown kind "slow": expected one of slow_query, n_plus_one',
+      'unknown kind "slow": expected one of slow_query, n_plus_one, n_plus_one_http, cache_hit_ratio, queue_lag, slow_endpoint, event_loop_blocked, gc_pressure',
     );
     expect((await app().request('/api/findings?status=open')).status).toBe(400);
   });
