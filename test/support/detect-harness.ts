@@ -6,7 +6,7 @@
 import { Aggregator } from '../../collector/aggregate/window.js';
 import { TraceAssembler } from '../../collector/assemble/trace-assembler.js';
 import { type DetectionConfig, type Detector, defaultDetectionConfig } from '../../collector/detect/types.js';
-import type { FindingCandidate, Operation } from '../../model/index.js';
+import type { FindingCandidate, Operation, RuntimeSample } from '../../model/index.js';
 
 export const FIXTURE_NOW = 1_700_000_060_000;
 
@@ -14,10 +14,12 @@ export function runDetector(
   detector: Detector,
   operations: Operation[],
   config: Partial<DetectionConfig> = {},
+  runtimeSamples: RuntimeSample[] = [],
 ): FindingCandidate[] {
   const settings = { ...defaultDetectionConfig, ...config };
   const assembler = new TraceAssembler();
   const aggregator = new Aggregator();
+  aggregator.recordRuntime(runtimeSamples, FIXTURE_NOW);
   assembler.add(operations, FIXTURE_NOW);
   for (const trace of assembler.drainAll()) {
     aggregator.record(trace, detector.inspectTrace?.(trace, settings) ?? [], FIXTURE_NOW);

@@ -3,10 +3,13 @@
  * from the agent's integration tests; these cover what real traffic rarely shows.
  */
 import type {
+  CacheCommandOperation,
   DbQueryOperation,
+  HttpClientOperation,
   HttpServerOperation,
   InternalOperation,
   Operation,
+  QueueMessageOperation,
   StatementType,
 } from '../../model/index.js';
 
@@ -67,5 +70,64 @@ export function internal(parent: Operation, name: string): InternalOperation {
     durationMs: 1,
     error: false,
     name,
+  };
+}
+
+/** An outbound HTTP call made under `parent`. */
+export function httpCall(
+  parent: Operation,
+  fields: Partial<HttpClientOperation> & { urlTemplate: string; durationMs: number },
+): HttpClientOperation {
+  return {
+    type: 'http_client',
+    service: parent.service,
+    traceId: parent.traceId,
+    spanId: spanId(),
+    parentSpanId: parent.spanId,
+    startTimeMs: parent.startTimeMs + 1,
+    error: false,
+    method: 'GET',
+    host: 'users.internal:8080',
+    statusCode: 200,
+    ...fields,
+  };
+}
+
+/** A Redis command run under `parent`. */
+export function cacheCommand(
+  parent: Operation,
+  fields: Partial<CacheCommandOperation> & { command: string; keyPattern: string },
+): CacheCommandOperation {
+  return {
+    type: 'cache_command',
+    service: parent.service,
+    traceId: parent.traceId,
+    spanId: spanId(),
+    parentSpanId: parent.spanId,
+    startTimeMs: parent.startTimeMs + 1,
+    durationMs: 0.5,
+    error: false,
+    system: 'redis',
+    ...fields,
+  };
+}
+
+/** Publishing (under `parent`) or consuming (a root, its own trace) a message. */
+export function queueMessage(
+  traceId: string,
+  fields: Partial<QueueMessageOperation> & { role: 'publish' | 'consume'; destination: string },
+  parent?: Operation,
+): QueueMessageOperation {
+  return {
+    type: 'queue_message',
+    service: parent?.service ?? 'worker',
+    traceId,
+    spanId: spanId(),
+    parentSpanId: parent?.spanId ?? '',
+    startTimeMs: (parent?.startTimeMs ?? 1_700_000_000_000) + 1,
+    durationMs: 5,
+    error: false,
+    system: 'rabbitmq',
+    ...fields,
   };
 }
