@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/instrumentation';
 import { ChokepointAttributes } from '../../../model/attributes.js';
 import { AGENT_NAME, AGENT_VERSION } from '../../version.js';
+import { ATTR_DB_RESPONSE_RETURNED_ROWS } from '../semconv.js';
 import type {
   BetterSqlite3InstrumentationConfig,
   BetterSqlite3Method,
@@ -27,7 +28,6 @@ import type {
   SqliteStatement,
 } from './types.js';
 import {
-  ATTR_DB_RESPONSE_RETURNED_ROWS,
   applyTraced,
   databaseNamespace,
   describeQuery,

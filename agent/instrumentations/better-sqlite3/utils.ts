@@ -1,34 +1,19 @@
 import { basename } from 'node:path';
 import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
+import {
+  ATTR_DB_NAMESPACE,
+  ATTR_DB_OPERATION_NAME,
+  ATTR_DB_QUERY_TEXT,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_ERROR_TYPE,
+} from '../semconv.js';
+import { operationName } from '../sql.js';
 import type { SqliteDatabase } from './types.js';
 
-/** Database semantic conventions (stable since semconv 1.26), spelled out: the package is not a dependency. */
-export const ATTR_DB_SYSTEM_NAME = 'db.system.name';
-export const ATTR_DB_NAMESPACE = 'db.namespace';
-export const ATTR_DB_QUERY_TEXT = 'db.query.text';
-export const ATTR_DB_OPERATION_NAME = 'db.operation.name';
-export const ATTR_DB_RESPONSE_RETURNED_ROWS = 'db.response.returned_rows';
-export const ATTR_ERROR_TYPE = 'error.type';
 export const DB_SYSTEM_NAME_VALUE_SQLITE = 'sqlite';
 
 /** `:memory:` and `''` (a private temporary database) alike. */
 export const MEMORY_NAMESPACE = ':memory:';
-
-/**
- * Leading blanks, comments (each running to its very end) and parentheses, then the first
- * keyword. One `\s` per step: no backtracking blow-up on long blank runs.
- */
-const FIRST_KEYWORD = /^(?:\s|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/|\()*([A-Za-z]+)/;
-
-/**
- * The statement's first keyword, upper-cased: `SELECT`, `INSERT`, `WITH`, `PRAGMA` …
- *
- * @example
- * operationName('-- newest first\n(select * from orders)'); // 'SELECT'
- */
-export function operationName(query: string): string | undefined {
-  return FIRST_KEYWORD.exec(query)?.[1]?.toUpperCase();
-}
 
 /**
  * `db.namespace` of a database: the file's basename, or `:memory:`.
