@@ -292,10 +292,10 @@ class PrometheusObserver implements PipelineObserver {
     const { service } = operation;
     const command = this.commands.admits(`${service}\u0000${operation.command}`) ? operation.command : OTHER;
     this.cacheCommandDuration.observe({ service, command }, operation.durationMs / 1000);
+    if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
     // Multi-key reads count each key; single-key reads carry one outcome.
     const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
     const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
-    if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
     const pattern = operation.keyPattern ?? 'unknown';
     const keyPattern = this.keyPatterns.admits(`${service}\u0000${pattern}`) ? pattern : OTHER;
     this.cacheLookups.inc({ service, key_pattern: keyPattern, outcome: 'hit' }, Math.max(0, hits));
