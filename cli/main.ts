@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { collectorHelp, parseCollectorArgs, UsageError } from '../collector/config.js';
 /**
- * `chokepoint <command>`: the collector, the demo, and (later) reports and checks.
- * Exit codes: 0 success, 1 the command's own failure, 2 usage or internal error.
+ * `chokepoint <command>`: the collector, the demo, reports and the CI check.
+ * Exit codes: 0 success, 1 the command's own failure (`check`: budget broken), 2 usage or
+ * internal error, 3 (`check`) the checked command itself failed.
  */
 import { startCollector } from '../collector/index.js';
 
@@ -11,6 +12,8 @@ const HELP = `Usage: chokepoint <command> [flags]
 Commands:
   collector   run the OTLP receiver, detectors, dashboard and API
   demo        run the collector with the example shop app under load
+  report      print the findings with evidence and fixes (text, markdown or json)
+  check       run a command (e.g. npm test) under the agent and fail on a broken budget
   help        show this help (or: chokepoint <command> --help)
 
 Attach the agent to your app:
@@ -50,6 +53,12 @@ async function main(argv: string[]): Promise<void> {
       return runCollector(rest);
     case 'demo':
       return runDemoCommand(rest);
+    case 'report':
+      process.exitCode = await (await import('./report.js')).runReport(rest);
+      return;
+    case 'check':
+      process.exitCode = await (await import('./check.js')).runCheck(rest);
+      return;
     case undefined:
     case 'help':
     case '--help':
