@@ -4,10 +4,13 @@
  * Time is injected (`clock`) so tests and detectors never read the wall clock.
  */
 import type { RuntimeSample, SpanRecord } from '../model/index.js';
-import { Aggregator, type AggregatorOptions } from './aggregate/window.js';
+import { mergeBucketData } from './aggregate/stats.js';
+import { ServiceVersions } from './aggregate/versions.js';
+import { Aggregator, type AggregatorOptions, defaultAggregatorOptions } from './aggregate/window.js';
 import type { AssembledTrace } from './assemble/trace.js';
 import { type AssemblerOptions, TraceAssembler } from './assemble/trace-assembler.js';
 import { detectors as allDetectors } from './detect/registry.js';
+import { linkRelated } from './detect/related.js';
 import {
   type DetectionConfig,
   type Detector,
@@ -16,6 +19,7 @@ import {
 } from './detect/types.js';
 import { normalizeSpan } from './normalize/index.js';
 import { recommend } from './recommend/index.js';
+import { findingId } from './store/finding-id.js';
 import type { FindingUpdate, Store } from './store/types.js';
 
 export interface PipelineOptions {
@@ -24,6 +28,11 @@ export interface PipelineOptions {
   windowMs: number;
   /** Buckets older than this are deleted from the store. */
   retentionMs: number;
+  /**
+   * Per-minute buckets older than this are rolled up into hourly ones. Never less than the
+   * window plus the aggregator's lateness allowance, so no minute still being written is rolled up.
+   */
+  rollupAfterMs: number;
   assembler: Partial<AssemblerOptions>;
   aggregator: Partial<AggregatorOptions>;
   detectors: readonly Detector[];
@@ -44,6 +53,7 @@ export const defaultPipelineOptions: PipelineOptions = {
   detection: defaultDetectionConfig,
   windowMs: 15 * 60_000,
   retentionMs: 7 * 24 * 60 * 60_000,
+  rollupAfterMs: 2 * 60 * 60_000,
   assembler: {},
   aggregator: {},
   detectors: allDetectors,
@@ -71,6 +81,7 @@ export class Pipeline {
   private readonly assembler: TraceAssembler;
   private readonly aggregator: Aggregator;
   private readonly failedDetectors = new Set<string>();
+  private readonly versions = new ServiceVersions();
   private lastPruneMs = 0;
 
   constructor(
@@ -96,6 +107,8 @@ export class Pipeline {
   /** Runtime samples in from agents (event loop, GC, memory, CPU). */
   ingestRuntime(samples: RuntimeSample[]): void {
     this.counters.runtimeSamplesReceived += samples.length;
+    for (const sample of samples) this.versions.note(sample.service, sample.serviceVersion);
+    this.aggregator.recordRuntime(samples, this.clock());
     for (const observer of this.options.observers) this.notify(() => observer.onRuntime?.(samples));
   }
 
@@ -119,6 +132,7 @@ export class Pipeline {
 
   private process(trace: AssembledTrace, now: number): void {
     this.counters.tracesAssembled += 1;
+    for (const operation of trace.operations) this.versions.note(operation.service, operation.serviceVersion);
     const occurrences: Occurrence[] = [];
     for (const detector of this.options.detectors) {
       if (!detector.inspectTrace) continue;
@@ -141,13 +155,15 @@ export class Pipeline {
   private detectAndStore(now: number): void {
     this.counters.detectionRuns += 1;
     const window = this.aggregator.view(now - this.options.windowMs, now + 1);
-    const updates: FindingUpdate[] = [];
-    for (const detector of this.options.detectors) {
-      const candidates =
-        this.guard(detector, () => detector.detect(window, this.options.detection, now)) ?? [];
-      for (const candidate of candidates)
-        updates.push({ ...candidate, recommendation: recommend(candidate) });
-    }
+    const candidates = this.options.detectors.flatMap(
+      (detector) => this.guard(detector, () => detector.detect(window, this.options.detection, now)) ?? [],
+    );
+    const updates: FindingUpdate[] = linkRelated(candidates, findingId).map((candidate) => {
+      const serviceVersion = this.versions.of(candidate.service);
+      const update: FindingUpdate = { ...candidate, recommendation: recommend(candidate) };
+      if (serviceVersion !== undefined) update.serviceVersion = serviceVersion;
+      return update;
+    });
     this.store.upsertFindings(updates, now);
     this.store.updateLifecycle(now);
     this.store.writeBuckets(this.aggregator.takeDirty());
@@ -155,8 +171,14 @@ export class Pipeline {
     if (now - this.lastPruneMs >= 60_000) {
       this.lastPruneMs = now;
       this.aggregator.prune(now);
+      this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
       this.store.pruneBuckets(now - this.options.retentionMs);
     }
+  }
+
+  private rollupAfterMs(): number {
+    const lateness = this.options.aggregator.maxLatenessMs ?? defaultAggregatorOptions.maxLatenessMs;
+    return Math.max(this.options.rollupAfterMs, this.options.windowMs + lateness + 60_000);
   }
 
   /** A failing detector is reported once and skipped for that call; the others still run. */

@@ -53,4 +53,8 @@ export interface Finding extends FindingCandidate {
   firstSeen: string;
   lastSeen: string;
   recommendation: Recommendation;
+  /** The service version the finding was last seen in, when the service reports one. */
+  serviceVersion?: string;
+  /** How the finding looked under the previous service version: what a regression is measured against. */
+  baseline?: { serviceVersion: string; impact: number; p95Ms?: number };
 }

@@ -385,3 +385,26 @@ export const FAMILIES: Readonly<Record<string, Family<unknown>>> = Object.fromEn
     (family) => [family.name, family as Family<unknown>],
   ),
 );
+
+/**
+ * Merges stored bucket data of one family into one (rolling minutes up into an hour).
+ * Data that cannot be read as the family is skipped; an unknown family gives `undefined`.
+ *
+ * @example
+ * mergeBucketData('query', [minute1.data, minute2.data]) // one serialised QueryStats
+ */
+export function mergeBucketData(family: string, data: unknown[]): unknown {
+  const stats = FAMILIES[family];
+  if (!stats) return undefined;
+  let merged: unknown;
+  for (const item of data) {
+    try {
+      const next = stats.deserialize(item);
+      if (merged === undefined) merged = next;
+      else stats.merge(merged, next);
+    } catch {
+      // A damaged bucket must not stop the others from rolling up.
+    }
+  }
+  return merged === undefined ? undefined : stats.serialize(merged);
+}

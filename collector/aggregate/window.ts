@@ -68,6 +68,8 @@ export interface BucketRecord {
   service: string;
   key: string;
   bucketStartMs: number;
+  /** Set on buckets the store rolled up (an hour); absent on the aggregator's own buckets. */
+  bucketMs?: number;
   data: unknown;
 }
 

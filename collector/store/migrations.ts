@@ -30,4 +30,20 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX buckets_by_time ON buckets (bucket_start);
   `,
+  `
+  ALTER TABLE findings ADD COLUMN p95 REAL;
+  ALTER TABLE findings ADD COLUMN service_version TEXT;
+  ALTER TABLE findings ADD COLUMN baseline_version TEXT;
+  ALTER TABLE findings ADD COLUMN baseline_impact REAL;
+  ALTER TABLE findings ADD COLUMN baseline_p95 REAL;
+  CREATE TABLE hourly_buckets (
+    family TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    bucket_start INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (family, service, key, bucket_start)
+  ) WITHOUT ROWID;
+  CREATE INDEX hourly_buckets_by_time ON hourly_buckets (bucket_start);
+  `,
 ];

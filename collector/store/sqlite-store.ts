@@ -5,12 +5,12 @@
  * (for `chokepoint report`), it reads a database a running collector may be writing,
  * and never migrates or writes it.
  */
-import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Finding, FindingKind, FindingStatus, Recommendation, Severity } from '../../model/index.js';
 import type { BucketRecord } from '../aggregate/window.js';
+import { findingId } from './finding-id.js';
 import { migrations } from './migrations.js';
-import type { FindingFilter, FindingUpdate, LifecycleOptions, Store } from './types.js';
+import type { FindingFilter, FindingUpdate, LifecycleOptions, MergeBuckets, Store } from './types.js';
 
 export interface StoreOptions extends LifecycleOptions {
   /** Read an existing, up-to-date database only: no migration, no write (default false). */
@@ -21,6 +21,8 @@ export const defaultLifecycle: LifecycleOptions = {
   newForMs: 10 * 60_000,
   resolveAfterMs: 15 * 60_000,
 };
+
+export { findingId };
 
 export class StoreOpenError extends Error {
   override name = 'StoreOpenError';
@@ -39,11 +41,26 @@ interface FindingRow {
   last_seen: number;
   evidence: string;
   recommendation: string;
+  p95: number | null;
+  service_version: string | null;
+  baseline_version: string | null;
+  baseline_impact: number | null;
+  baseline_p95: number | null;
 }
 
-/** Stable finding id: the same bottleneck keeps its id across restarts and versions. */
-export function findingId(kind: string, service: string, key: string): string {
-  return createHash('sha256').update(`${kind}\u0000${service}\u0000${key}`).digest('hex').slice(0, 16);
+/** Width of the buckets fine ones are rolled up into. */
+export const HOUR_MS = 60 * 60_000;
+/** A finding regressed when, under a new service version, its impact reached this multiple of before… */
+const REGRESSION_IMPACT_FACTOR = 2;
+/** …or its p95 reached this multiple. */
+const REGRESSION_P95_FACTOR = 1.5;
+
+interface BucketRow {
+  family: string;
+  service: string;
+  key: string;
+  bucket_start: number;
+  data: string;
 }
 
 export class SqliteStore implements Store {
@@ -72,12 +89,17 @@ export class SqliteStore implements Store {
     this.statements = {
       getFinding: this.db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE id = ?'),
       insertFinding: this.db.prepare(
-        `INSERT INTO findings (id, kind, service, key, title, severity, impact, status, first_seen, last_seen, evidence, recommendation)
-         VALUES (@id, @kind, @service, @key, @title, @severity, @impact, 'new', @now, @now, @evidence, @recommendation)`,
+        `INSERT INTO findings (id, kind, service, key, title, severity, impact, status, first_seen, last_seen, evidence,
+           recommendation, p95, service_version)
+         VALUES (@id, @kind, @service, @key, @title, @severity, @impact, 'new', @now, @now, @evidence, @recommendation,
+           @p95, @serviceVersion)`,
       ),
       refreshFinding: this.db.prepare(
         `UPDATE findings SET title = @title, severity = @severity, impact = @impact, status = @status,
-           last_seen = @now, evidence = @evidence, recommendation = @recommendation WHERE id = @id`,
+           last_seen = @now, evidence = @evidence, recommendation = @recommendation, p95 = @p95,
+           service_version = @serviceVersion, baseline_version = @baselineVersion,
+           baseline_impact = @baselineImpact, baseline_p95 = @baselineP95
+         WHERE id = @id`,
       ),
       ageNew: this.db.prepare(
         `UPDATE findings SET status = 'ongoing' WHERE status = 'new' AND first_seen <= ?`,
@@ -86,13 +108,32 @@ export class SqliteStore implements Store {
         `UPDATE findings SET status = 'resolved' WHERE status IN ('new', 'ongoing', 'regressed') AND last_seen <= ?`,
       ),
       services: this.db.prepare<[], { service: string }>(
-        'SELECT service FROM findings UNION SELECT DISTINCT service FROM buckets ORDER BY service',
+        `SELECT service FROM findings UNION SELECT DISTINCT service FROM buckets
+         UNION SELECT DISTINCT service FROM hourly_buckets ORDER BY service`,
       ),
       upsertBucket: this.db.prepare(
         `INSERT INTO buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (family, service, key, bucket_start) DO UPDATE SET data = excluded.data`,
       ),
       pruneBuckets: this.db.prepare('DELETE FROM buckets WHERE bucket_start < ?'),
+      pruneHourlyBuckets: this.db.prepare('DELETE FROM hourly_buckets WHERE bucket_start < ?'),
+      oldestBucket: this.db.prepare<[], { start: number | null }>(
+        'SELECT MIN(bucket_start) AS start FROM buckets',
+      ),
+      bucketsBetween: this.db.prepare<[number, number], BucketRow>(
+        `SELECT * FROM buckets WHERE bucket_start >= ? AND bucket_start < ?
+         ORDER BY family, service, key, bucket_start`,
+      ),
+      hourlyBucket: this.db.prepare<[string, string, string, number], { data: string }>(
+        'SELECT data FROM hourly_buckets WHERE family = ? AND service = ? AND key = ? AND bucket_start = ?',
+      ),
+      upsertHourlyBucket: this.db.prepare(
+        `INSERT INTO hourly_buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (family, service, key, bucket_start) DO UPDATE SET data = excluded.data`,
+      ),
+      deleteBucketsBetween: this.db.prepare(
+        'DELETE FROM buckets WHERE bucket_start >= ? AND bucket_start < ?',
+      ),
     };
   }
 
@@ -112,18 +153,38 @@ export class SqliteStore implements Store {
           now: nowMs,
           evidence: JSON.stringify(update.evidence),
           recommendation: JSON.stringify(update.recommendation),
+          p95: update.p95Ms ?? null,
+          serviceVersion: update.serviceVersion ?? existing?.service_version ?? null,
         };
         if (!existing) {
           this.statements.insertFinding.run(row);
           continue;
         }
+        // A new version: how the finding looked under the one before becomes what it is measured against.
+        const newVersion =
+          existing.service_version !== null &&
+          update.serviceVersion !== undefined &&
+          update.serviceVersion !== existing.service_version;
+        const baseline = newVersion
+          ? { version: existing.service_version, impact: existing.impact, p95: existing.p95 }
+          : {
+              version: existing.baseline_version,
+              impact: existing.baseline_impact,
+              p95: existing.baseline_p95,
+            };
         const status: FindingStatus =
-          existing.status === 'resolved'
+          existing.status === 'resolved' || (existing.status !== 'regressed' && isWorse(update, baseline))
             ? 'regressed'
             : existing.status === 'new' && nowMs - existing.first_seen >= this.lifecycle.newForMs
               ? 'ongoing'
               : (existing.status as FindingStatus);
-        this.statements.refreshFinding.run({ ...row, status });
+        this.statements.refreshFinding.run({
+          ...row,
+          status,
+          baselineVersion: baseline.version,
+          baselineImpact: baseline.impact,
+          baselineP95: baseline.p95,
+        });
       }
     });
     write(findings);
@@ -170,6 +231,7 @@ export class SqliteStore implements Store {
     write(records);
   }
 
+  /** Fine and rolled-up buckets together, oldest first; rolled-up ones carry their `bucketMs`. */
   readBuckets(query: {
     family?: string;
     service?: string;
@@ -190,23 +252,70 @@ export class SqliteStore implements Store {
         params[field] = value;
       }
     }
+    const where = clauses.join(' AND ');
     return this.db
-      .prepare<
-        Record<string, string | number>,
-        { family: string; service: string; key: string; bucket_start: number; data: string }
-      >(`SELECT * FROM buckets WHERE ${clauses.join(' AND ')} ORDER BY bucket_start`)
+      .prepare<Record<string, string | number>, BucketRow & { width: number | null }>(
+        `SELECT *, NULL AS width FROM buckets WHERE ${where}
+         UNION ALL SELECT *, ${HOUR_MS} AS width FROM hourly_buckets WHERE ${where}
+         ORDER BY bucket_start`,
+      )
       .all(params)
       .map((row) => ({
         family: row.family,
         service: row.service,
         key: row.key,
         bucketStartMs: row.bucket_start,
+        ...(row.width === null ? {} : { bucketMs: row.width }),
         data: JSON.parse(row.data) as unknown,
       }));
   }
 
+  rollUpBuckets(beforeMs: number, merge: MergeBuckets): number {
+    let rolledUp = 0;
+    const rollUpHour = this.db.transaction((hourStart: number) => {
+      const hourEnd = hourStart + HOUR_MS;
+      // Merged rows are buffered: better-sqlite3 allows no write while a read is iterating.
+      const merged: Array<[string, string, string, number, string]> = [];
+      let group: BucketRow[] = [];
+      const flush = () => {
+        const first = group[0];
+        if (!first) return;
+        const previous = this.statements.hourlyBucket.get(first.family, first.service, first.key, hourStart);
+        const datas = [...(previous ? [previous.data] : []), ...group.map((row) => row.data)].map(
+          (data) => JSON.parse(data) as unknown,
+        );
+        const data = merge(first.family, datas);
+        if (data !== undefined)
+          merged.push([first.family, first.service, first.key, hourStart, JSON.stringify(data)]);
+        rolledUp += group.length;
+        group = [];
+      };
+      for (const row of this.statements.bucketsBetween.iterate(hourStart, hourEnd)) {
+        const first = group[0];
+        if (first && (first.family !== row.family || first.service !== row.service || first.key !== row.key))
+          flush();
+        group.push(row);
+      }
+      flush();
+      for (const values of merged) this.statements.upsertHourlyBucket.run(...values);
+      this.statements.deleteBucketsBetween.run(hourStart, hourEnd);
+    });
+    for (;;) {
+      const oldest = this.statements.oldestBucket.get()?.start;
+      if (oldest === null || oldest === undefined) break;
+      const hourStart = oldest - (oldest % HOUR_MS);
+      if (hourStart + HOUR_MS > beforeMs) break;
+      rollUpHour(hourStart);
+    }
+    return rolledUp;
+  }
+
   pruneBuckets(beforeMs: number): number {
-    return this.statements.pruneBuckets.run(beforeMs).changes;
+    return this.db.transaction(
+      () =>
+        this.statements.pruneBuckets.run(beforeMs).changes +
+        this.statements.pruneHourlyBuckets.run(beforeMs).changes,
+    )();
   }
 
   sizeBytes(): number {
@@ -268,5 +377,34 @@ function toFinding(row: FindingRow): Finding {
     lastSeen: new Date(row.last_seen).toISOString(),
     evidence: JSON.parse(row.evidence) as Record<string, unknown>,
     recommendation: JSON.parse(row.recommendation) as Recommendation,
+    ...(row.p95 === null ? {} : { p95Ms: row.p95 }),
+    ...(row.service_version === null ? {} : { serviceVersion: row.service_version }),
+    ...(row.baseline_version === null || row.baseline_impact === null
+      ? {}
+      : {
+          baseline: {
+            serviceVersion: row.baseline_version,
+            impact: row.baseline_impact,
+            ...(row.baseline_p95 === null ? {} : { p95Ms: row.baseline_p95 }),
+          },
+        }),
   };
+}
+
+/** Worse than under the previous version: impact doubled, or p95 up by half. */
+function isWorse(
+  update: FindingUpdate,
+  baseline: { version: string | null; impact: number | null; p95: number | null },
+): boolean {
+  if (baseline.version === null || baseline.version === update.serviceVersion) return false;
+  const impactWorse =
+    baseline.impact !== null &&
+    baseline.impact > 0 &&
+    update.impact >= REGRESSION_IMPACT_FACTOR * baseline.impact;
+  const p95Worse =
+    baseline.p95 !== null &&
+    baseline.p95 > 0 &&
+    update.p95Ms !== undefined &&
+    update.p95Ms >= REGRESSION_P95_FACTOR * baseline.p95;
+  return impactWorse || p95Worse;
 }

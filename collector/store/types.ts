@@ -14,7 +14,12 @@ import type { BucketRecord } from '../aggregate/window.js';
 
 export interface FindingUpdate extends FindingCandidate {
   recommendation: Recommendation;
+  /** The service's current version (the newest `service.version` seen), when it reports one. */
+  serviceVersion?: string;
 }
+
+/** Merges the data of several buckets of one family into one (the aggregate layer knows how). */
+export type MergeBuckets = (family: string, data: unknown[]) => unknown;
 
 export interface FindingFilter {
   service?: string;
@@ -30,7 +35,10 @@ export interface LifecycleOptions {
 }
 
 export interface Store {
-  /** Inserts or refreshes findings seen now; resolved ones seen again become `regressed`. */
+  /**
+   * Inserts or refreshes findings seen now. Resolved ones seen again become `regressed`, and
+   * so do ones that got worse (impact ≥ 2×, or p95 ≥ 1.5×) since a new service version appeared.
+   */
   upsertFindings(findings: FindingUpdate[], nowMs: number): void;
   /** Applies time-based transitions: new → ongoing, unseen → resolved. */
   updateLifecycle(nowMs: number): void;
@@ -45,7 +53,12 @@ export interface Store {
     fromMs: number;
     toMs?: number;
   }): BucketRecord[];
-  /** Deletes buckets older than `beforeMs`. */
+  /**
+   * Merges the fine buckets of every whole hour that ends by `beforeMs` into one hourly
+   * bucket per key, and deletes them. Returns how many fine buckets were rolled up.
+   */
+  rollUpBuckets(beforeMs: number, merge: MergeBuckets): number;
+  /** Deletes buckets (fine and hourly) older than `beforeMs`. */
   pruneBuckets(beforeMs: number): number;
   sizeBytes(): number;
   close(): void;

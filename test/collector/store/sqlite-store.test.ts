@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { migrations } from '../../../collector/store/migrations.js';
 import { findingId, SqliteStore, StoreOpenError } from '../../../collector/store/sqlite-store.js';
 import type { FindingUpdate } from '../../../collector/store/types.js';
 
@@ -40,7 +41,7 @@ describe('SqliteStore', () => {
     storeAt(path).close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
     db.close();
   });
 

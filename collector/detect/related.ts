@@ -1,0 +1,50 @@
+/**
+ * Links each slow_endpoint candidate to the findings behind it: those of its service
+ * whose evidence names its route (slow queries, N+1 loops, caches), and — when the
+ * route's own code dominates — the service's event-loop and GC findings. Pure: the
+ * id of a finding comes from the caller, who owns identity.
+ */
+import type { FindingCandidate } from '../../model/index.js';
+
+type FindingIdOf = (kind: string, service: string, key: string) => string;
+
+const RUNTIME_KINDS = new Set(['event_loop_blocked', 'gc_pressure']);
+
+/**
+ * Returns the candidates, slow_endpoint ones with `evidence.related` filled in (by impact, highest first).
+ *
+ * @example
+ * linkRelated(candidates, findingId).find((c) => c.kind === 'slow_endpoint')?.evidence.related
+ * // [{ id: '3f2a…', kind: 'slow_query', title: 'Slow SELECT on sales: p95 612 ms', impact: 12000 }]
+ */
+export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): FindingCandidate[] {
+  return candidates.map((candidate) => {
+    if (candidate.kind !== 'slow_endpoint') return candidate;
+    const ownCode = candidate.evidence.dominant === 'ownCode';
+    const related = candidates
+      .filter(
+        (other) =>
+          other !== candidate &&
+          other.service === candidate.service &&
+          (routesOf(other).includes(candidate.key) || (ownCode && RUNTIME_KINDS.has(other.kind))),
+      )
+      .sort((a, b) => b.impact - a.impact)
+      .map((other) => ({
+        id: idOf(other.kind, other.service, other.key),
+        kind: other.kind,
+        title: other.title,
+        impact: other.impact,
+      }));
+    return { ...candidate, evidence: { ...candidate.evidence, related } };
+  });
+}
+
+function routesOf(candidate: FindingCandidate): string[] {
+  const routes = candidate.evidence.routes;
+  if (!Array.isArray(routes)) return [];
+  return routes.flatMap((entry) =>
+    typeof entry === 'object' && entry !== null && typeof (entry as { route?: unknown }).route === 'string'
+      ? [(entry as { route: string }).route]
+      : [],
+  );
+}
