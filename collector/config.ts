@@ -3,6 +3,7 @@
  * environment variables, the defaults and `--help`. A flag beats its variable;
  * a bad value of either is a usage error that names the setting.
  */
+import type { DetectionConfig } from './detect/types.js';
 
 export interface CollectorOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface CollectorOptions {
   dashboardDir: string;
   /** No startup lines on stdout (tests, embedding). */
   quiet: boolean;
+  /** Detection thresholds set by an embedder (`chokepoint check`), over the ones above and the defaults. */
+  detection: Partial<DetectionConfig>;
 }
 
 type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber' | 'token';
@@ -110,6 +113,7 @@ export function defaultCollectorOptions(): CollectorOptions {
     token: '',
     dashboardDir: '',
     quiet: false,
+    detection: {},
   };
 }
 

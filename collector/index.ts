@@ -48,6 +48,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       ...defaultDetectionConfig,
       slowQueryMs: options.slowQueryMs,
       nPlusOneMin: options.nPlusOneMin,
+      ...options.detection,
     },
     windowMs: options.windowMinutes * 60_000,
     retentionMs: options.retentionDays * 24 * 60 * 60_000,
