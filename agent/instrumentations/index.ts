@@ -5,9 +5,14 @@
  * `fs`, `dns` and `net` (noise, and costly), logging, metrics, cloud SDKs and RPC
  * frameworks stay off.
  *
+ * Upstream ones are configured with the agent's hooks (hooks/): what the collector needs
+ * and upstream leaves out (cache outcomes, publish times, row counts, current messaging
+ * names). Where upstream has nothing, the agent brings its own: better-sqlite3, BullMQ,
+ * and route names for Hono and Fastify.
+ *
  * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` replaces the default set and
  * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` removes from it, with the upstream names
- * (`http`, `pg`, …) plus `better-sqlite3` for the agent's own.
+ * (`http`, `pg`, …) plus `better-sqlite3`, `bullmq`, `fastify` and `hono` for the agent's own.
  */
 import {
   getNodeAutoInstrumentations,
@@ -16,6 +21,15 @@ import {
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Environment } from '../config.js';
 import { BetterSqlite3Instrumentation } from './better-sqlite3/instrumentation.js';
+import { BullMQInstrumentation } from './bullmq/instrumentation.js';
+import { FastifyInstrumentation } from './fastify/instrumentation.js';
+import { HonoInstrumentation } from './hono/instrumentation.js';
+import { amqplibConfig } from './hooks/amqplib.js';
+import { kafkajsConfig } from './hooks/kafkajs.js';
+import { mysql2Config } from './hooks/mysql2.js';
+import { pgConfig } from './hooks/pg.js';
+import { ioredisConfig, redisConfig } from './hooks/redis.js';
+import type { UpstreamConfig } from './hooks/types.js';
 
 const UPSTREAM_PREFIX = '@opentelemetry/instrumentation-';
 type UpstreamName = keyof InstrumentationConfigMap;
@@ -73,21 +87,31 @@ const UPSTREAM_DEFAULTS: Readonly<Record<ShortName, boolean>> = {
   winston: false,
 };
 
-const OWN_INSTRUMENTATIONS = ['better-sqlite3'];
-const KNOWN_INSTRUMENTATIONS = [...Object.keys(UPSTREAM_DEFAULTS), ...OWN_INSTRUMENTATIONS];
+/** The agent's own instrumentations, all on by default. */
+const OWN_INSTRUMENTATIONS: Readonly<Record<string, () => Instrumentation>> = {
+  'better-sqlite3': () => new BetterSqlite3Instrumentation(),
+  bullmq: () => new BullMQInstrumentation(),
+  fastify: () => new FastifyInstrumentation(),
+  hono: () => new HonoInstrumentation(),
+};
+const KNOWN_INSTRUMENTATIONS = [...Object.keys(UPSTREAM_DEFAULTS), ...Object.keys(OWN_INSTRUMENTATIONS)];
 
 /** The short names enabled when the environment says nothing. */
 export const DEFAULT_INSTRUMENTATIONS: readonly string[] = [
   ...Object.entries(UPSTREAM_DEFAULTS)
     .filter(([, enabled]) => enabled)
     .map(([name]) => name),
-  ...OWN_INSTRUMENTATIONS,
+  ...Object.keys(OWN_INSTRUMENTATIONS),
 ];
 
 /** Settings that differ from upstream defaults. */
-const OVERRIDES: Partial<Record<ShortName, object>> = {
-  // Commands sent from timers, queue workers and start-up code count too.
-  ioredis: { requireParentSpan: false },
+const OVERRIDES: { [Name in ShortName]?: UpstreamConfig<Name> } = {
+  amqplib: amqplibConfig,
+  ioredis: ioredisConfig,
+  kafkajs: kafkajsConfig,
+  mysql2: mysql2Config,
+  pg: pgConfig,
+  redis: redisConfig,
 };
 
 /**
@@ -131,6 +155,8 @@ export function createInstrumentations(names: readonly string[]): Instrumentatio
     });
   }
   const instrumentations: Instrumentation[] = getNodeAutoInstrumentations(configs);
-  if (names.includes('better-sqlite3')) instrumentations.push(new BetterSqlite3Instrumentation());
+  for (const [name, create] of Object.entries(OWN_INSTRUMENTATIONS)) {
+    if (names.includes(name)) instrumentations.push(create());
+  }
   return instrumentations;
 }

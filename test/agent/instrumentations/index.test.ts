@@ -11,7 +11,10 @@ describe('enabledInstrumentations', () => {
     const { names, warnings } = enabledInstrumentations({});
     expect(names).toEqual(DEFAULT_INSTRUMENTATIONS);
     expect(names).toEqual(
-      expect.arrayContaining(['http', 'undici', 'express', 'pg', 'ioredis', 'better-sqlite3']),
+      expect.arrayContaining([
+        ...['http', 'undici', 'express', 'koa', 'pg', 'mysql2', 'ioredis', 'redis', 'amqplib', 'kafkajs'],
+        ...['better-sqlite3', 'bullmq', 'fastify', 'hono'],
+      ]),
     );
     for (const noisy of ['fs', 'dns', 'net']) expect(names).not.toContain(noisy);
     expect(warnings).toEqual([]);
@@ -50,6 +53,15 @@ describe('createInstrumentations', () => {
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-ioredis',
       'chokepoint/instrumentation-better-sqlite3',
+    ]);
+  });
+
+  it('builds the agent’s own for the frameworks and queues upstream leaves out', () => {
+    created = createInstrumentations(['bullmq', 'fastify', 'hono']);
+    expect(created.map((instrumentation) => instrumentation.instrumentationName)).toEqual([
+      'chokepoint/instrumentation-bullmq',
+      'chokepoint/instrumentation-fastify',
+      'chokepoint/instrumentation-hono',
     ]);
   });
 
