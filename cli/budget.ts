@@ -13,7 +13,7 @@
  * - an impact at least `worseFactor` × the baseline's *and* a higher severity — both, so that
  *   run-to-run noise on a small finding, or a nudge across a severity boundary, is not "worse".
  *
- * Everything here is pure: budgets in, verdicts out.
+ * {@link evaluateBudget} is pure (findings and budget in, verdict out); {@link readBudgetFile} reads the file.
  *
  * @example
  * const verdict = evaluateBudget(findings, { ...defaultBudget, maxNPlusOne: 2 });
@@ -75,7 +75,7 @@ const RULES: readonly Rule[] = [
     name: 'slowQueryMs',
     appliesTo: (kind) => kind === 'slow_query',
     measure: 'p95Ms',
-    read: latencyP95,
+    read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.p95Ms),
     breaks: (actual, limit) => actual >= limit,
     worse: (actual, previous, factor) => actual >= factor * previous,
     describe: (actual, limit) => `p95 ${actual} ms (budget: under ${limit} ms)`,
@@ -92,8 +92,8 @@ const RULES: readonly Rule[] = [
   {
     name: 'maxQueueLagMs',
     appliesTo: (kind) => kind === 'queue_lag',
-    measure: 'p95Ms',
-    read: latencyP95,
+    measure: 'lagP95Ms',
+    read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.lagP95Ms),
     breaks: (actual, limit) => actual > limit,
     worse: (actual, previous, factor) => actual >= factor * previous,
     describe: (actual, limit) => `lag p95 ${actual} ms (budget: at most ${limit} ms)`,
@@ -106,8 +106,8 @@ export interface Violation {
   title: string;
   rule: RuleName;
   limit: number;
-  /** The measured value; `null` when the finding's evidence does not carry it. */
-  actual: number | null;
+  /** The measured value (`maxRepeats`, `p95Ms`, `hitRatio`, `lagP95Ms`). */
+  actual: number;
   /** Against the baseline: not in it, or worse than it. `null` without a baseline. */
   change: 'new' | 'worse' | null;
   message: string;
@@ -145,18 +145,15 @@ export function evaluateBudget(
     const limit = rule ? budget[rule.name] : undefined;
     if (!rule || limit === undefined) continue;
     const actual = rule.read(finding);
-    if (actual !== undefined && !rule.breaks(actual, limit)) continue;
-    const measured =
-      actual === undefined
-        ? `the finding has no ${rule.measure} to compare with ${limit}; the collector flagged it, so it counts`
-        : rule.describe(actual, limit);
+    if (actual === undefined || !rule.breaks(actual, limit)) continue;
+    const measured = rule.describe(actual, limit);
     const violation: Violation = {
       findingId: finding.id,
       kind: finding.kind,
       title: finding.title,
       rule: rule.name,
       limit,
-      actual: actual ?? null,
+      actual,
       change: null,
       message: measured,
     };
@@ -219,11 +216,6 @@ function routesOf(finding: Finding): string[] {
 
 function numberIn(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-/** The latency percentile the finding's rule watches: the finding's own `p95Ms`, else its evidence's. */
-function latencyP95(finding: Finding): number | undefined {
-  return numberIn(finding.p95Ms) ?? numberIn(finding.evidence.p95Ms);
 }
 
 function percent(ratio: number): string {

@@ -17,7 +17,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCollectorOptions } from '../collector/config.js';
+import type { DetectionConfig } from '../collector/detect/types.js';
 import { startCollector } from '../collector/index.js';
 import type { Finding } from '../model/index.js';
 import { type FlagSpecs, flagsHelp, parseChoice, parseFlags, parseNumber, UsageError } from './args.js';
@@ -146,7 +146,6 @@ export async function runCheck(
   const agent = agentPath();
   const progress = (line: string) => io.stderr.write(`chokepoint check: ${line}\n`);
 
-  const collectorDefaults = defaultCollectorOptions();
   const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-check-'));
   let findings: Finding[];
   let exit: CommandExit;
@@ -157,9 +156,7 @@ export async function runCheck(
       otlpPort: 0,
       db: join(workDir, 'chokepoint.db'),
       quiet: true,
-      // The collector reports exactly what is over budget (its own defaults for a rule turned off).
-      slowQueryMs: budget.slowQueryMs ?? collectorDefaults.slowQueryMs,
-      nPlusOneMin: budget.maxNPlusOne === undefined ? collectorDefaults.nPlusOneMin : budget.maxNPlusOne + 1,
+      detection: detectionFor(budget),
       // One window over the whole run, however long the suite takes.
       windowMinutes: 24 * 60,
     });
@@ -177,7 +174,7 @@ export async function runCheck(
       await collector.flush();
       findings = await fetchFindings(collector.dashboardUrl);
       const spans = collector.pipeline.counters.spansReceived;
-      progress(`${spans} spans received, ${findings.length} findings`);
+      progress(`${spans} spans received, ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
       if (spans === 0) {
         progress(
           'no spans arrived: is the agent disabled (CHOKEPOINT_DISABLED, OTEL_SDK_DISABLED), or does the command run no Node process?',
@@ -215,6 +212,22 @@ export async function runCheck(
   if (summary !== undefined) appendFileSync(summary, formatReport(report, 'markdown', { color: false }));
   io.stdout.write(formatReport(report, format, { color: useColor(io.stdout, io.env) }));
   return exitCode;
+}
+
+/**
+ * Thresholds that make the collector report exactly what is over budget; a rule turned off
+ * keeps the collector's default, so its findings still show in the report.
+ */
+function detectionFor(budget: Budget): Partial<DetectionConfig> {
+  const detection: Partial<DetectionConfig> = {};
+  if (budget.maxNPlusOne !== undefined) {
+    detection.nPlusOneMin = budget.maxNPlusOne + 1;
+    detection.nPlusOneHttpMin = budget.maxNPlusOne + 1;
+  }
+  if (budget.slowQueryMs !== undefined) detection.slowQueryMs = budget.slowQueryMs;
+  if (budget.minCacheHitRatio !== undefined) detection.cacheMinHitRatio = budget.minCacheHitRatio;
+  if (budget.maxQueueLagMs !== undefined) detection.queueLagMs = budget.maxQueueLagMs;
+  return detection;
 }
 
 /** The budget file (if any) under the budget flags. */
