@@ -12,8 +12,12 @@ export interface CollectorOptions {
   db: string;
   slowQueryMs: number;
   nPlusOneMin: number;
+  slowEndpointMs: number;
+  queueLagMs: number;
   windowMinutes: number;
   retentionDays: number;
+  /** Per-minute aggregates older than this are rolled up into hourly ones. */
+  rollupAfterHours: number;
   maxBodyMb: number;
   /** How often pending traces are completed and detection runs. */
   detectIntervalMs: number;
@@ -60,6 +64,18 @@ export const SETTINGS: readonly Setting[] = [
     help: 'n_plus_one fires at this many repeats under one parent',
   },
   {
+    name: 'slowEndpointMs',
+    flag: 'slow-endpoint-ms',
+    kind: 'positiveNumber',
+    help: "slow_endpoint fires at this p95 of a route's requests (ms)",
+  },
+  {
+    name: 'queueLagMs',
+    flag: 'queue-lag-ms',
+    kind: 'positiveNumber',
+    help: 'queue_lag fires at this p95 wait between publish and consume (ms)',
+  },
+  {
     name: 'windowMinutes',
     flag: 'window-minutes',
     kind: 'positiveNumber',
@@ -70,6 +86,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'retention-days',
     kind: 'positiveNumber',
     help: 'aggregates older than this are deleted',
+  },
+  {
+    name: 'rollupAfterHours',
+    flag: 'rollup-after-hours',
+    kind: 'positiveNumber',
+    help: 'per-minute aggregates older than this are merged into hourly ones',
   },
   {
     name: 'maxBodyMb',
@@ -105,8 +127,11 @@ export function defaultCollectorOptions(): CollectorOptions {
     db: './chokepoint.db',
     slowQueryMs: 100,
     nPlusOneMin: 5,
+    slowEndpointMs: 500,
+    queueLagMs: 1_000,
     windowMinutes: 15,
     retentionDays: 7,
+    rollupAfterHours: 2,
     maxBodyMb: 16,
     detectIntervalMs: 2_000,
     metricsTopQueries: 100,

@@ -22,6 +22,7 @@ import { type CollectorOptions, defaultCollectorOptions } from './config.js';
 import { defaultDetectionConfig } from './detect/types.js';
 import { Pipeline } from './pipeline.js';
 import { otlpTraceRoutes } from './receive/otlp-http.js';
+import { runtimeRoutes } from './receive/runtime-http.js';
 import { SqliteStore } from './store/sqlite-store.js';
 
 export type { CollectorOptions } from './config.js';
@@ -48,17 +49,27 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       ...defaultDetectionConfig,
       slowQueryMs: options.slowQueryMs,
       nPlusOneMin: options.nPlusOneMin,
+      slowEndpointMs: options.slowEndpointMs,
+      queueLagMs: options.queueLagMs,
       ...options.detection,
     },
     windowMs: options.windowMinutes * 60_000,
     retentionMs: options.retentionDays * 24 * 60 * 60_000,
+    rollupAfterMs: options.rollupAfterHours * 60 * 60_000,
     observers: [createPrometheusObserver(metrics.registry, { topFingerprints: options.metricsTopQueries })],
   });
-  const otlpApp = otlpTraceRoutes({
-    maxBodyBytes: Math.round(options.maxBodyMb * 1024 * 1024),
-    onSpans: (spans) => recordIngest(metrics, spans.length, () => pipeline.ingest(spans)),
-    onRejected: (_reason, status) => metrics.requestsRejected.inc({ reason: String(status) }),
-  });
+  const onRejected = (_reason: string, status: number) =>
+    metrics.requestsRejected.inc({ reason: String(status) });
+  const otlpApp = new Hono()
+    .route(
+      '/',
+      otlpTraceRoutes({
+        maxBodyBytes: Math.round(options.maxBodyMb * 1024 * 1024),
+        onSpans: (spans) => recordIngest(metrics, spans.length, () => pipeline.ingest(spans)),
+        onRejected,
+      }),
+    )
+    .route('/', runtimeRoutes({ onSamples: (samples) => pipeline.ingestRuntime(samples), onRejected }));
   const apiApp = createApiApp({ store, metrics, dashboardDir, seriesMs: 24 * 60 * 60_000, clock: Date.now });
   const guardedOtlpApp = guarded(otlpApp, options.token, ['/v1/*'], () =>
     metrics.requestsRejected.inc({ reason: '401' }),
