@@ -77,7 +77,7 @@ const RULES: readonly Rule[] = [
     measure: 'p95Ms',
     read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.p95Ms),
     breaks: (actual, limit) => actual >= limit,
-    worse: (actual, previous, factor) => actual >= factor * previous,
+    worse: (actual, previous, factor) => atLeast(actual, factor * previous),
     describe: (actual, limit) => `p95 ${actual} ms (budget: under ${limit} ms)`,
   },
   {
@@ -86,7 +86,7 @@ const RULES: readonly Rule[] = [
     measure: 'hitRatio',
     read: (finding) => numberIn(finding.evidence.hitRatio),
     breaks: (actual, limit) => actual < limit,
-    worse: (actual, previous, factor) => 1 - actual >= factor * (1 - previous) && actual < previous,
+    worse: (actual, previous, factor) => actual < previous && atLeast(1 - actual, factor * (1 - previous)),
     describe: (actual, limit) => `hit ratio ${percent(actual)} (budget: at least ${percent(limit)})`,
   },
   {
@@ -95,7 +95,7 @@ const RULES: readonly Rule[] = [
     measure: 'lagP95Ms',
     read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.lagP95Ms),
     breaks: (actual, limit) => actual > limit,
-    worse: (actual, previous, factor) => actual >= factor * previous,
+    worse: (actual, previous, factor) => atLeast(actual, factor * previous),
     describe: (actual, limit) => `lag p95 ${actual} ms (budget: at most ${limit} ms)`,
   },
 ];
@@ -186,7 +186,7 @@ function worseThanBaseline(
     return `${rule.measure} ${actual}, was ${before} in the baseline`;
   }
   const severityRose = SEVERITIES.indexOf(current.severity) < SEVERITIES.indexOf(previous.severity);
-  if (severityRose && current.impact >= factor * previous.impact) {
+  if (severityRose && atLeast(current.impact, factor * previous.impact)) {
     return `impact ${current.impact} ms/min (${current.severity}), was ${previous.impact} ms/min (${previous.severity}) in the baseline`;
   }
   return undefined;
@@ -212,6 +212,11 @@ function routesOf(finding: Finding): string[] {
     const route = (entry as { route?: unknown } | null)?.route;
     return typeof route === 'string' ? [route] : [];
   });
+}
+
+/** `value ≥ threshold`, forgiving floating-point error (1 − 0.6 is not quite 1.5 × 0.4 in binary). */
+function atLeast(value: number, threshold: number): boolean {
+  return value >= threshold - 1e-9 * Math.abs(threshold);
 }
 
 function numberIn(value: unknown): number | undefined {
