@@ -44,15 +44,16 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
   const store = new SqliteStore(options.db);
   // Read at scrape time only, once the pipeline exists.
   const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
+  const detection = {
+    ...defaultDetectionConfig,
+    slowQueryMs: options.slowQueryMs,
+    nPlusOneMin: options.nPlusOneMin,
+    slowEndpointMs: options.slowEndpointMs,
+    queueLagMs: options.queueLagMs,
+    ...options.detection,
+  };
   const pipeline = new Pipeline(store, {
-    detection: {
-      ...defaultDetectionConfig,
-      slowQueryMs: options.slowQueryMs,
-      nPlusOneMin: options.nPlusOneMin,
-      slowEndpointMs: options.slowEndpointMs,
-      queueLagMs: options.queueLagMs,
-      ...options.detection,
-    },
+    detection,
     windowMs: options.windowMinutes * 60_000,
     retentionMs: options.retentionDays * 24 * 60 * 60_000,
     rollupAfterMs: options.rollupAfterHours * 60 * 60_000,
@@ -70,7 +71,14 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       }),
     )
     .route('/', runtimeRoutes({ onSamples: (samples) => pipeline.ingestRuntime(samples), onRejected }));
-  const apiApp = createApiApp({ store, metrics, dashboardDir, seriesMs: 24 * 60 * 60_000, clock: Date.now });
+  const apiApp = createApiApp({
+    store,
+    metrics,
+    dashboardDir,
+    seriesMs: 24 * 60 * 60_000,
+    clock: Date.now,
+    detection,
+  });
   const guardedOtlpApp = guarded(otlpApp, options.token, ['/v1/*'], () =>
     metrics.requestsRejected.inc({ reason: '401' }),
   );

@@ -2,10 +2,24 @@
  * The collector's HTTP face for people and tools: JSON API, Prometheus `/metrics`
  * and the dashboard. Routes read from the store only.
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { FINDING_KINDS, type FindingKind, type FindingStatus } from '../../model/index.js';
-import { patternFamily, queryFamily } from '../aggregate/stats.js';
+import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
+import type { BucketRecord } from '../aggregate/window.js';
+import { detectors } from '../detect/registry.js';
+import { SEVERITY_IMPACT_MS_PER_MIN } from '../detect/severity.js';
+import { type DetectionConfig, defaultDetectionConfig } from '../detect/types.js';
 import type { Store } from '../store/types.js';
+import {
+  cacheRows,
+  endpointRows,
+  findingSeries,
+  queryRows,
+  queueRows,
+  runtimeRows,
+  SINCE,
+  seriesSource,
+} from './aggregates.js';
 import type { CollectorMetrics } from './metrics.js';
 import { serveDashboard } from './static-assets.js';
 
@@ -16,7 +30,30 @@ export interface ApiOptions {
   /** How far back `/api/findings/:id` reads its time series. */
   seriesMs: number;
   clock: () => number;
+  /** The thresholds detection runs with, for `/api/meta` (default: the defaults). */
+  detection?: DetectionConfig;
 }
+
+/** How impact and severity are counted, the same for every kind. */
+export const IMPACT_EXPLAINED =
+  'Impact is the wall time a bottleneck costs, in milliseconds per minute: the time its operations took in ' +
+  'the detection window, divided by the minutes of data in that window. Each kind counts its own operations ' +
+  '(see kinds[].impact). Severity follows impact on one scale for every kind; a slow query whose p95 is 10× ' +
+  'its threshold is raised one step.';
+
+const LIST_ROUTES: Record<
+  string,
+  { family: string; rows: (records: BucketRecord[], nowMs: number) => unknown[] }
+> = {
+  queries: { family: queryFamily.name, rows: queryRows },
+  endpoints: { family: endpointFamily.name, rows: endpointRows },
+  caches: { family: cacheFamily.name, rows: cacheRows },
+  queues: { family: queueFamily.name, rows: queueRows },
+  runtime: { family: runtimeFamily.name, rows: runtimeRows },
+};
+const DEFAULT_SINCE = '1h';
+const DEFAULT_LIMIT = 100;
+const MAX_LIMIT = 1_000;
 
 const STATUSES: readonly FindingStatus[] = ['new', 'ongoing', 'resolved', 'regressed'];
 
@@ -26,6 +63,22 @@ const STATUSES: readonly FindingStatus[] = ['new', 'ongoing', 'resolved', 'regre
  * serve({ fetch: app.fetch, port: 7070 });
  */
 export function createApiApp(options: ApiOptions): Hono {
+  /** `?service=&since=15m|1h|24h|7d&limit=` of the list routes, or what is wrong with them. */
+  const listRange = (c: Context) => {
+    const since = c.req.query('since') ?? DEFAULT_SINCE;
+    const sinceMs = SINCE[since];
+    if (sinceMs === undefined) {
+      return { error: `unknown since "${since}": expected one of ${Object.keys(SINCE).join(', ')}` };
+    }
+    const rawLimit = c.req.query('limit');
+    const limit = rawLimit === undefined ? DEFAULT_LIMIT : Number(rawLimit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      return { error: `limit must be a whole number from 1 to ${MAX_LIMIT}, got "${rawLimit}"` };
+    }
+    const nowMs = options.clock();
+    return { since, nowMs, fromMs: nowMs - sinceMs, limit, service: c.req.query('service') || undefined };
+  };
+
   const { store } = options;
   const app = new Hono();
 
@@ -53,12 +106,37 @@ export function createApiApp(options: ApiOptions): Hono {
   app.get('/api/findings/:id', (c) => {
     const finding = store.getFinding(c.req.param('id'));
     if (!finding) return c.json({ error: `no finding with id ${c.req.param('id')}` }, 404);
-    const fromMs = options.clock() - options.seriesMs;
+    const source = seriesSource(finding.kind, finding.key);
+    const records = store.readBuckets({
+      ...source,
+      service: finding.service,
+      fromMs: options.clock() - options.seriesMs,
+    });
+    return c.json({ finding, series: findingSeries(finding.kind, records) });
+  });
+
+  app.get('/api/meta', (c) => {
+    const detection = options.detection ?? defaultDetectionConfig;
     return c.json({
-      finding,
-      series: findingSeries(store, finding.kind, finding.service, finding.key, fromMs),
+      impactExplained: IMPACT_EXPLAINED,
+      severityImpactMsPerMin: SEVERITY_IMPACT_MS_PER_MIN,
+      kinds: detectors.map((detector) => ({ kind: detector.kind, ...detector.explain(detection) })),
+      detection,
     });
   });
+
+  for (const [name, route] of Object.entries(LIST_ROUTES)) {
+    app.get(`/api/${name}`, (c) => {
+      const range = listRange(c);
+      if ('error' in range) return c.json({ error: range.error }, 400);
+      const records = store.readBuckets({
+        family: route.family,
+        service: range.service,
+        fromMs: range.fromMs,
+      });
+      return c.json({ since: range.since, [name]: route.rows(records, range.nowMs).slice(0, range.limit) });
+    });
+  }
 
   app.get('/metrics', async (c) => {
     const body = await options.metrics.registry.metrics();
@@ -69,32 +147,4 @@ export function createApiApp(options: ApiOptions): Hono {
   app.onError((error, c) => c.json({ error: `internal error: ${error.message}` }, 500));
   serveDashboard(app, options.dashboardDir);
   return app;
-}
-
-/** Per-bucket points behind a finding, for its chart. */
-function findingSeries(store: Store, kind: FindingKind, service: string, key: string, fromMs: number) {
-  if (kind === 'slow_query') {
-    return store.readBuckets({ family: queryFamily.name, service, key, fromMs }).map((record) => {
-      const stats = queryFamily.deserialize(record.data);
-      return {
-        t: new Date(record.bucketStartMs).toISOString(),
-        count: stats.count,
-        p50Ms: stats.sketch.quantile(0.5),
-        p95Ms: stats.sketch.quantile(0.95),
-        p99Ms: stats.sketch.quantile(0.99),
-        totalMs: stats.totalMs,
-      };
-    });
-  }
-  return store
-    .readBuckets({ family: patternFamily.name, service, key: `${kind}:${key}`, fromMs })
-    .map((record) => {
-      const stats = patternFamily.deserialize(record.data);
-      return {
-        t: new Date(record.bucketStartMs).toISOString(),
-        count: stats.occurrences,
-        avgRepeats: stats.occurrences > 0 ? stats.totalRepeats / stats.occurrences : 0,
-        totalMs: stats.totalMs,
-      };
-    });
 }

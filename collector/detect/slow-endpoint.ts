@@ -6,6 +6,7 @@
  * Impact is the route's request time per minute.
  */
 import type { FindingCandidate } from '../../model/index.js';
+import type { EndpointStats } from '../aggregate/stats.js';
 import { formatMs, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { Detector } from './types.js';
@@ -35,17 +36,8 @@ export const slowEndpointDetector: Detector = {
       const p95 = endpoint.sketch.quantile(0.95);
       if (p95 < config.slowEndpointMs) continue;
       const impact = endpoint.totalMs / window.minutes;
-      const perRequest = (ms: number) => ms / endpoint.count;
-      const children = {
-        sql: perRequest(endpoint.dbMs),
-        cache: perRequest(endpoint.cacheMs),
-        http: perRequest(endpoint.httpMs),
-        queue: perRequest(endpoint.queueMs),
-      };
-      const childSum = children.sql + children.cache + children.http + children.queue;
-      const meanMs = perRequest(endpoint.totalMs);
-      // Children run in parallel sometimes: their sum can pass the request's time, leaving no own time.
-      const breakdown: Record<TimePart, number> = { ...children, ownCode: Math.max(0, meanMs - childSum) };
+      const meanMs = endpoint.totalMs / endpoint.count;
+      const breakdown = timeBreakdown(endpoint);
       const dominant = TIME_PARTS.reduce((best, part) => (breakdown[part] > breakdown[best] ? part : best));
       const total = TIME_PARTS.reduce((sum, part) => sum + breakdown[part], 0);
       candidates.push({
@@ -78,3 +70,26 @@ export const slowEndpointDetector: Detector = {
     return candidates;
   },
 };
+
+/**
+ * Where a route's requests spend their time, per request on average: its children's
+ * time by kind of work, and what is left for its own code. Children running in parallel
+ * can add up to more than the request; its own time is then zero, never negative.
+ *
+ * @example
+ * timeBreakdown({ count: 2, totalMs: 1_000, dbMs: 600, cacheMs: 0, httpMs: 100, queueMs: 0 })
+ * // { sql: 300, cache: 0, http: 50, queue: 0, ownCode: 150 }
+ */
+export function timeBreakdown(
+  endpoint: Pick<EndpointStats, 'count' | 'totalMs' | 'dbMs' | 'cacheMs' | 'httpMs' | 'queueMs'>,
+): Record<TimePart, number> {
+  const perRequest = (ms: number) => (endpoint.count > 0 ? ms / endpoint.count : 0);
+  const children = {
+    sql: perRequest(endpoint.dbMs),
+    cache: perRequest(endpoint.cacheMs),
+    http: perRequest(endpoint.httpMs),
+    queue: perRequest(endpoint.queueMs),
+  };
+  const childSum = children.sql + children.cache + children.http + children.queue;
+  return { ...children, ownCode: Math.max(0, perRequest(endpoint.totalMs) - childSum) };
+}
