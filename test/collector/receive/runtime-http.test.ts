@@ -29,7 +29,7 @@ function receiver(options: { maxBodyBytes?: number; maxSamples?: number } = {}) 
     onSamples: (samples) => received.push(samples),
     onRejected: (reason, status) => rejected.push([reason, status]),
   });
-  const post = (body: BodyInit, headers: Record<string, string> = { 'content-type': JSON_TYPE }) =>
+  const post = (body: string | Uint8Array, headers: Record<string, string> = { 'content-type': JSON_TYPE }) =>
     app.request('/v1/runtime', { method: 'POST', headers, body });
   return { app, received, rejected, post };
 }
