@@ -35,10 +35,24 @@ export interface AgentOptions {
   maxQueueSize: number;
   /** Longest wait for the last export on SIGTERM, SIGINT, `beforeExit` and `shutdown()`. Default 2000 ms. */
   flushTimeoutMs: number;
+  /**
+   * How often a runtime sample (event loop, GC, memory, CPU) goes to the collector's
+   * `/v1/runtime`. `CHOKEPOINT_RUNTIME_INTERVAL_MS`; `0` turns sampling off. Default 10 000 ms.
+   */
+  runtimeIntervalMs: number;
+  /**
+   * Serve the runtime metrics as Prometheus text on `http://<metricsHost>:<port>/metrics`.
+   * `CHOKEPOINT_METRICS_PORT`; `0` picks a free port. Default: not served.
+   */
+  metricsPort?: number;
+  /** Address the metrics server binds to. `CHOKEPOINT_METRICS_HOST`. Default `127.0.0.1`. */
+  metricsHost: string;
 }
 
 /** Everything the agent runs with: the options, settled, plus what only the environment sets. */
 export interface AgentConfig extends AgentOptions {
+  /** Where runtime samples go: the collector's `/v1/runtime`, beside `/v1/traces`. */
+  runtimeEndpoint: string;
   batch: BatchSettings;
   /** From `OTEL_NODE_RESOURCE_DETECTORS`, in the order they apply (later ones win). */
   resourceDetectors: ResourceDetectorName[];
@@ -48,6 +62,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 
 const DEFAULT_COLLECTOR = 'http://127.0.0.1:4318';
 const TRACES_PATH = 'v1/traces';
+const RUNTIME_PATH = 'v1/runtime';
 /** The samplers `@opentelemetry/sdk-node` knows how to build from `OTEL_TRACES_SAMPLER`. */
 const SAMPLERS = [
   'always_on',
@@ -77,6 +92,16 @@ const parseBoolean: Parse<boolean> = (raw) => {
 const parsePositiveInteger: Parse<number> = (raw) => {
   const value = Number(raw);
   return Number.isInteger(value) && value > 0 ? value : undefined;
+};
+
+const parseNonNegativeInteger: Parse<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 ? value : undefined;
+};
+
+const parsePort: Parse<number> = (raw) => {
+  const value = Number(raw);
+  return Number.isInteger(value) && value >= 0 && value <= 65_535 ? value : undefined;
 };
 
 const parsePositiveNumber: Parse<number> = (raw) => {
@@ -112,8 +137,15 @@ function oneOf<T extends string>(values: readonly T[]): Parse<T> {
 }
 
 /** `OTEL_EXPORTER_OTLP_ENDPOINT` is a base URL: the signal's path goes after it. */
-function tracesUrl(base: string): string {
-  return base.endsWith('/') ? `${base}${TRACES_PATH}` : `${base}/${TRACES_PATH}`;
+function signalUrl(base: string, path: string): string {
+  return base.endsWith('/') ? `${base}${path}` : `${base}/${path}`;
+}
+
+/** Beside the traces URL: `…/v1/traces` becomes `…/v1/runtime`; any other path, the server's `/v1/runtime`. */
+function runtimeUrlBeside(tracesUrl: string): string {
+  if (tracesUrl.endsWith(`/${TRACES_PATH}`))
+    return `${tracesUrl.slice(0, -TRACES_PATH.length)}${RUNTIME_PATH}`;
+  return new URL(`/${RUNTIME_PATH}`, tracesUrl).href;
 }
 
 /**
@@ -156,15 +188,31 @@ export function resolveConfig(
   read('OTEL_TRACES_SAMPLER', oneOf(SAMPLERS), SAMPLERS.join(', '));
   read('OTEL_TRACES_SAMPLER_ARG', parseRatio, 'a number from 0 to 1');
 
+  const runtimeIntervalMs = read(
+    'CHOKEPOINT_RUNTIME_INTERVAL_MS',
+    parseNonNegativeInteger,
+    '0 (off) or a positive integer',
+  );
+  const metricsPort = read('CHOKEPOINT_METRICS_PORT', parsePort, 'a port number from 0 to 65535');
+  const metricsHost = env.CHOKEPOINT_METRICS_HOST?.trim() || undefined;
+
   const settled: AgentOptions = {
     disabled: chokepointDisabled || sdkDisabled || tracesExporter === 'none',
     debug,
     scrub,
-    endpoint: tracesEndpoint ?? tracesUrl(baseEndpoint ?? DEFAULT_COLLECTOR),
+    endpoint: tracesEndpoint ?? signalUrl(baseEndpoint ?? DEFAULT_COLLECTOR, TRACES_PATH),
     maxQueueSize: positiveInteger('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
     flushTimeoutMs: 2000,
+    runtimeIntervalMs: runtimeIntervalMs ?? 10_000,
+    metricsPort,
+    metricsHost: metricsHost ?? '127.0.0.1',
     ...withoutUndefined(options),
   };
+  // The base endpoint names the collector for every signal; a traces URL alone (or given in code) says where it is.
+  const runtimeEndpoint =
+    options.endpoint === undefined && (baseEndpoint !== undefined || tracesEndpoint === undefined)
+      ? signalUrl(baseEndpoint ?? DEFAULT_COLLECTOR, RUNTIME_PATH)
+      : runtimeUrlBeside(settled.endpoint);
   const batch: BatchSettings = {
     maxQueueSize: settled.maxQueueSize,
     maxExportBatchSize: positiveInteger('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
@@ -177,7 +225,7 @@ export function resolveConfig(
       parseDetectors,
       `a comma-separated list of ${RESOURCE_DETECTOR_NAMES.join(', ')}, all or none`,
     ) ?? DEFAULT_RESOURCE_DETECTORS;
-  return { config: { ...settled, batch, resourceDetectors }, warnings };
+  return { config: { ...settled, runtimeEndpoint, batch, resourceDetectors }, warnings };
 }
 
 /** `start({ endpoint: undefined })` means "no opinion", not "no endpoint". */

@@ -23,7 +23,7 @@ export interface BatchSettings {
   exportTimeoutMillis: number;
 }
 
-/** Told about every loss: how many spans, and why, worded for a warning. */
+/** Told about every loss: how many spans (or runtime samples), and why, worded for a warning. */
 export type DropListener = (count: number, reason: string) => void;
 
 export interface BoundedBatchOptions extends BatchSettings {
@@ -112,15 +112,17 @@ function describeExportError(error: unknown): string {
 }
 
 export interface DropWarningOptions {
-  /** Where spans go, named in the warning. */
+  /** Where the data goes, named in the warning. */
   endpoint: string;
+  /** What is lost, singular: `span` (default) or `runtime sample`. */
+  unit?: string;
   /** Shortest time between two warnings. Default one minute. */
   intervalMs?: number;
   now?: () => number;
   warn?: (message: string) => void;
 }
 
-const dropWarningDefaults = { intervalMs: 60_000, now: Date.now, warn };
+const dropWarningDefaults = { unit: 'span', intervalMs: 60_000, now: Date.now, warn };
 
 /**
  * A {@link DropListener} that keeps the total and warns at most once per interval, with
@@ -131,7 +133,7 @@ const dropWarningDefaults = { intervalMs: 60_000, now: Date.now, warn };
  * onDrop(12, 'cannot export spans: connect ECONNREFUSED 127.0.0.1:4318');
  */
 export function createDropWarning(options: DropWarningOptions): DropListener {
-  const { endpoint, intervalMs, now, warn } = { ...dropWarningDefaults, ...options };
+  const { endpoint, unit, intervalMs, now, warn } = { ...dropWarningDefaults, ...options };
   const every = `${Math.round(intervalMs / 1000)} s`;
   let dropped = 0;
   let lastWarningAt = Number.NEGATIVE_INFINITY;
@@ -141,7 +143,7 @@ export function createDropWarning(options: DropWarningOptions): DropListener {
     if (time - lastWarningAt < intervalMs) return;
     lastWarningAt = time;
     warn(
-      `${reason}; ${dropped} span(s) dropped so far (collector ${endpoint}; this warning repeats at most once every ${every})`,
+      `${reason}; ${dropped} ${unit}(s) dropped so far (collector ${endpoint}; this warning repeats at most once every ${every})`,
     );
   };
 }

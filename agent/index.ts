@@ -10,6 +10,7 @@
  */
 import { type AgentOptions, resolveConfig } from './config.js';
 import { flushOnExit, waitAtMost } from './exit.js';
+import type { RunningRuntime } from './runtime/index.js';
 import type { RunningSdk } from './sdk.js';
 import { warn, warnNotStarted } from './warn.js';
 
@@ -18,6 +19,7 @@ export type { ScrubMode } from './scrub.js';
 
 interface RunningAgent {
   sdk: RunningSdk;
+  runtime: RunningRuntime;
   flushTimeoutMs: number;
   removeExitListeners: () => void;
 }
@@ -27,7 +29,7 @@ let running: RunningAgent | undefined;
 
 /**
  * Starts tracing: instruments the libraries the app loads from now on and exports spans
- * to the collector. Options override the environment. Only the first call does anything:
+ * to the collector, with runtime samples beside them. Options override the environment. Only the first call does anything:
  * OpenTelemetry's globals can be registered once per process.
  *
  * @example
@@ -47,9 +49,12 @@ export function start(options: Partial<AgentOptions> = {}): void {
     // Loaded here, not at the top: a disabled agent costs the app nothing.
     const { startSdk } = require('./sdk.js') as typeof import('./sdk.js');
     const sdk = startSdk(config, process.env);
+    const { startRuntime } = require('./runtime/index.js') as typeof import('./runtime/index.js');
+    const runtime = startRuntime(config, sdk.resource);
     const { flushTimeoutMs } = config;
     running = {
       sdk,
+      runtime,
       flushTimeoutMs,
       removeExitListeners: flushOnExit({
         flush: sdk.flush,
@@ -74,5 +79,6 @@ export async function shutdown(): Promise<void> {
   running = undefined;
   if (!agent) return;
   agent.removeExitListeners();
+  await agent.runtime.stop();
   if (!(await waitAtMost(agent.sdk.shutdown, agent.flushTimeoutMs))) agent.sdk.abandon(agent.flushTimeoutMs);
 }

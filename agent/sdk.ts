@@ -1,15 +1,17 @@
 /**
  * The OpenTelemetry side of the agent, loaded only when it starts: NodeSDK with the chosen
- * instrumentations, optional scrubbing, and the bounded OTLP/HTTP protobuf export. Metrics
+ * instrumentations, `db.operation.name` where they leave it out, optional scrubbing, and
+ * the bounded OTLP/HTTP protobuf export. Metrics
  * and logs exporters stay off unless `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` ask.
  */
 import { format } from 'node:util';
 import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AgentConfig, Environment } from './config.js';
+import { DbOperationSpanProcessor } from './db-operation.js';
 import { BoundedBatchSpanProcessor, createDropWarning } from './export.js';
 import { createInstrumentations, enabledInstrumentations } from './instrumentations/index.js';
 import { createResource } from './resource.js';
@@ -33,6 +35,8 @@ const stderrLogger: DiagLogger = {
 };
 
 export interface RunningSdk {
+  /** What every span is exported with: the app's service, host and process. */
+  resource: Resource;
   /** Exports what is queued. */
   flush(): Promise<void>;
   /** Exports what is queued and stops. */
@@ -59,8 +63,11 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     exporter: new OTLPTraceExporter({ url: config.endpoint }),
     onDrop: createDropWarning({ endpoint: config.endpoint }),
   });
-  const spanProcessors: SpanProcessor[] =
-    config.scrub === 'none' ? [exportProcessor] : [new ScrubSpanProcessor(config.scrub), exportProcessor];
+  const spanProcessors: SpanProcessor[] = [
+    new DbOperationSpanProcessor(),
+    ...(config.scrub === 'none' ? [] : [new ScrubSpanProcessor(config.scrub)]),
+    exportProcessor,
+  ];
   const resource = createResource({
     serviceName: config.serviceName,
     serviceVersion: config.serviceVersion,
@@ -86,6 +93,7 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     warn(`exporting to ${config.endpoint}; instrumentations: ${names.join(', ')}`);
   }
   return {
+    resource,
     flush: () => exportProcessor.forceFlush(),
     shutdown: () => sdk.shutdown(),
     abandon: (waitedMs) => exportProcessor.abandon(waitedMs),

@@ -20,6 +20,7 @@ import {
 } from '@opentelemetry/auto-instrumentations-node';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Environment } from '../config.js';
+import { isAgentRequest } from '../runtime/prometheus.js';
 import { BetterSqlite3Instrumentation } from './better-sqlite3/instrumentation.js';
 import { BullMQInstrumentation } from './bullmq/instrumentation.js';
 import { FastifyInstrumentation } from './fastify/instrumentation.js';
@@ -107,6 +108,8 @@ export const DEFAULT_INSTRUMENTATIONS: readonly string[] = [
 /** Settings that differ from upstream defaults. */
 const OVERRIDES: { [Name in ShortName]?: UpstreamConfig<Name> } = {
   amqplib: amqplibConfig,
+  // Scrapes of the agent's own metrics server are not the app's traffic.
+  http: { ignoreIncomingRequestHook: isAgentRequest },
   ioredis: ioredisConfig,
   kafkajs: kafkajsConfig,
   mysql2: mysql2Config,

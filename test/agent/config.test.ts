@@ -11,6 +11,9 @@ describe('resolveConfig', () => {
         endpoint: 'http://127.0.0.1:4318/v1/traces',
         maxQueueSize: 2048,
         flushTimeoutMs: 2000,
+        runtimeIntervalMs: 10_000,
+        runtimeEndpoint: 'http://127.0.0.1:4318/v1/runtime',
+        metricsHost: '127.0.0.1',
         batch: {
           maxQueueSize: 2048,
           maxExportBatchSize: 512,
@@ -98,6 +101,59 @@ describe('resolveConfig', () => {
       expect(warnings).toEqual([
         'ignoring OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: expected an http(s) URL',
       ]);
+    });
+  });
+
+  describe('runtime', () => {
+    it('reads the interval, 0 turning sampling off, and the metrics server settings', () => {
+      const env = {
+        CHOKEPOINT_RUNTIME_INTERVAL_MS: '0',
+        CHOKEPOINT_METRICS_PORT: '9464',
+        CHOKEPOINT_METRICS_HOST: '0.0.0.0',
+      };
+      expect(resolveConfig({}, env)).toEqual({
+        config: expect.objectContaining({ runtimeIntervalMs: 0, metricsPort: 9464, metricsHost: '0.0.0.0' }),
+        warnings: [],
+      });
+    });
+
+    it('turns bad values into warnings and the defaults: sampling every 10 s, no metrics server', () => {
+      const { config, warnings } = resolveConfig(
+        {},
+        { CHOKEPOINT_RUNTIME_INTERVAL_MS: '-5', CHOKEPOINT_METRICS_PORT: '70000' },
+      );
+      expect(config.runtimeIntervalMs).toBe(10_000);
+      expect(config.metricsPort).toBeUndefined();
+      expect(warnings).toEqual([
+        'ignoring CHOKEPOINT_RUNTIME_INTERVAL_MS=-5: expected 0 (off) or a positive integer',
+        'ignoring CHOKEPOINT_METRICS_PORT=70000: expected a port number from 0 to 65535',
+      ]);
+    });
+
+    it.each([
+      [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' }, 'http://collector:4318/v1/runtime'],
+      [
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://elsewhere:4318/v1/traces',
+        },
+        'http://collector:4318/v1/runtime',
+      ],
+      [
+        { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/otlp/v1/traces' },
+        'http://c:4318/otlp/v1/runtime',
+      ],
+      [{ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://c.example/traces' }, 'https://c.example/v1/runtime'],
+    ])('sends samples beside the traces: %j → %s', (env, expected) => {
+      expect(resolveConfig({}, env).config.runtimeEndpoint).toBe(expected);
+    });
+
+    it('follows a traces endpoint given in code', () => {
+      const { config } = resolveConfig(
+        { endpoint: 'http://in-code:4318/v1/traces' },
+        { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318' },
+      );
+      expect(config.runtimeEndpoint).toBe('http://in-code:4318/v1/runtime');
     });
   });
 

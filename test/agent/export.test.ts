@@ -36,6 +36,21 @@ describe('createDropWarning', () => {
   });
 });
 
+describe('createDropWarning for runtime samples', () => {
+  it('names what was lost', () => {
+    const warnings: string[] = [];
+    createDropWarning({
+      endpoint: 'http://127.0.0.1:4318/v1/runtime',
+      unit: 'runtime sample',
+      warn: (message) => warnings.push(message),
+    })(2, 'cannot export runtime samples: HTTP 404 Not Found');
+    expect(warnings).toEqual([
+      'cannot export runtime samples: HTTP 404 Not Found; 2 runtime sample(s) dropped so far' +
+        ' (collector http://127.0.0.1:4318/v1/runtime; this warning repeats at most once every 60 s)',
+    ]);
+  });
+});
+
 const unhurried: BatchSettings = {
   maxQueueSize: 100,
   maxExportBatchSize: 100,
