@@ -83,48 +83,80 @@ await describeWithServices(['postgres'], 'CommonJS app under --require', () => {
   });
 });
 
-await describeWithServices(['postgres', 'redis'], 'ES module app under --import', () => {
-  it('instruments imported pg, ioredis and better-sqlite3', async () => {
-    const app = runWithAgent('test/agent/fixtures/esm-app.mjs', {
-      loader: '--import',
-      env: exportTo(collector),
-    });
-    const { code } = await app.exited;
-    expect({ code, stderr: app.stderr() }).toEqual({ code: 0, stderr: '' });
-    expect(app.stdout()).toBe('done\n');
+await describeWithServices(
+  ['postgres', 'mariadb', 'redis', 'rabbitmq'],
+  'ES module app under --import',
+  () => {
+    it('instruments imported pg, ioredis, better-sqlite3, express, node-redis and amqplib', async () => {
+      const app = runWithAgent('test/agent/fixtures/esm-app.mjs', {
+        loader: '--import',
+        env: exportTo(collector),
+      });
+      const { code } = await app.exited;
+      expect({ code, stderr: app.stderr() }).toEqual({ code: 0, stderr: '' });
+      expect(app.stdout()).toBe('done\n');
 
-    const spans = await collector.waitFor((received) =>
-      ['pg', 'ioredis', 'sqlite'].every((scope) => received.some((span) => span.scopeName.includes(scope))),
-    );
-    expect(
-      spans.find((span) => span.attributes['db.query.text'] === 'SELECT 1 AS one')?.attributes,
-    ).toMatchObject({
-      'db.system.name': 'postgresql',
-    });
-    const redisCommands = spans
-      .filter((span) => span.attributes['db.system.name'] === 'redis')
-      .map((span) => span.name);
-    expect(redisCommands).toEqual(expect.arrayContaining(['set', 'get']));
-    expect(spanNamed(spans, 'SELECT :memory:').attributes['db.system.name']).toBe('sqlite');
-  });
+      const spans = await collector.waitFor((received) =>
+        ['pg', 'ioredis', 'sqlite', 'express', 'instrumentation-redis', 'amqplib'].every((scope) =>
+          received.some((span) => span.scopeName.includes(scope)),
+        ),
+      );
+      expect(
+        spans.find((span) => span.attributes['db.query.text'] === 'SELECT 1 AS one')?.attributes,
+      ).toMatchObject({
+        'db.system.name': 'postgresql',
+      });
+      const redisCommands = spans
+        .filter((span) => span.attributes['db.system.name'] === 'redis')
+        .map((span) => span.name);
+      expect(redisCommands).toEqual(expect.arrayContaining(['set', 'get']));
+      expect(spanNamed(spans, 'SELECT :memory:').attributes['db.system.name']).toBe('sqlite');
 
-  it('scrubs SQL literals and Redis values before export with CHOKEPOINT_SCRUB=all', async () => {
-    const app = runWithAgent('test/agent/fixtures/scrub-app.js', {
-      env: exportTo(collector, { CHOKEPOINT_SCRUB: 'all' }),
-    });
-    expect((await app.exited).code).toBe(0);
+      const request = spanNamed(spans, 'GET /carts/:id');
+      expect(request.attributes['http.route']).toBe('/carts/:id');
+      const cacheRead = spanNamed(spans, 'redis-GET');
+      expect(cacheRead.traceId).toBe(request.traceId);
+      expect(cacheRead.attributes).toMatchObject({
+        'chokepoint.cache.key_pattern': 'chokepoint:esm:cart:{id}',
+        'chokepoint.cache.hit': false,
+      });
 
-    const spans = await collector.waitFor((received) =>
-      received.some((span) => span.attributes['db.system.name'] === 'redis' && span.name === 'set'),
-    );
-    const texts = spans.map((span) => span.attributes['db.query.text']).filter((text) => text !== undefined);
-    expect(texts).toEqual(
-      expect.arrayContaining(['SELECT ? AS email, ? AS customer', 'set chokepoint:user:{id}:profile']),
-    );
-    const exported = JSON.stringify(spans);
-    for (const secret of ['jane@example.com', '4242', 'secret-value']) expect(exported).not.toContain(secret);
-  });
-});
+      const producer = spans.find((span) => span.kind === SpanKind.PRODUCER);
+      const consumer = spans.find((span) => span.kind === SpanKind.CONSUMER);
+      expect(producer?.attributes).toMatchObject({ 'messaging.operation.type': 'send' });
+      expect(consumer?.attributes).toMatchObject({
+        'messaging.operation.type': 'process',
+        'chokepoint.messaging.publish_time_ms': expect.any(Number),
+      });
+      expect(consumer?.parentSpanId).toBe(producer?.spanId);
+    });
+
+    it('scrubs SQL literals and Redis values before export with CHOKEPOINT_SCRUB=all', async () => {
+      const app = runWithAgent('test/agent/fixtures/scrub-app.js', {
+        env: exportTo(collector, { CHOKEPOINT_SCRUB: 'all' }),
+      });
+      expect((await app.exited).code).toBe(0);
+
+      const spans = await collector.waitFor((received) =>
+        received.some((span) => span.attributes['db.system.name'] === 'redis' && span.name === 'set'),
+      );
+      const texts = spans.map((span) => [
+        span.attributes['db.system.name'],
+        span.attributes['db.query.text'],
+      ]);
+      expect(texts).toEqual(
+        expect.arrayContaining([
+          ['postgresql', 'SELECT ? AS email, ? AS customer'],
+          ['mysql', 'SELECT ? AS email, ? AS customer'],
+          ['redis', 'set chokepoint:user:{id}:profile'],
+        ]),
+      );
+      const exported = JSON.stringify(spans);
+      for (const secret of ['jane@example.com', '4242', 'secret-value'])
+        expect(exported).not.toContain(secret);
+    });
+  },
+);
 
 describe('bad settings', () => {
   it.each([
