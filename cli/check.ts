@@ -35,6 +35,7 @@ import {
   buildReport,
   type CheckSection,
   formatReport,
+  plural,
   REPORT_FORMATS,
   REPORT_VERSION,
   useColor,
@@ -143,50 +144,9 @@ export async function runCheck(
   const budget = budgetFromFlags(flags.value('config'), flags);
   const baselinePath = flags.value('baseline');
   const baseline = baselinePath === undefined ? undefined : readBaseline(baselinePath);
-  const agent = agentPath();
   const progress = (line: string) => io.stderr.write(`chokepoint check: ${line}\n`);
 
-  const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-check-'));
-  let findings: Finding[];
-  let exit: CommandExit;
-  try {
-    const collector = await startCollector({
-      host: '127.0.0.1',
-      port: 0,
-      otlpPort: 0,
-      db: join(workDir, 'chokepoint.db'),
-      quiet: true,
-      detection: detectionFor(budget),
-      // One window over the whole run, however long the suite takes.
-      windowMinutes: 24 * 60,
-    });
-    try {
-      progress(`running \`${command.join(' ')}\` with the agent; collector on ${collector.otlpUrl}`);
-      exit = await runCommand(command, {
-        ...io.env,
-        NODE_OPTIONS: [io.env.NODE_OPTIONS, `--require ${JSON.stringify(agent)}`].filter(Boolean).join(' '),
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpUrl,
-        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.otlpUrl}/v1/traces`,
-        OTEL_BSP_SCHEDULE_DELAY: EXPORT_DELAY_MS,
-      });
-      progress(`${describeExit(exit)}; waiting for the last spans`);
-      await waitForQuiet(() => collector.pipeline.counters.spansReceived);
-      await collector.flush();
-      findings = await fetchFindings(collector.dashboardUrl);
-      const spans = collector.pipeline.counters.spansReceived;
-      progress(`${spans} spans received, ${findings.length} finding${findings.length === 1 ? '' : 's'}`);
-      if (spans === 0) {
-        progress(
-          'no spans arrived: is the agent disabled (CHOKEPOINT_DISABLED, OTEL_SDK_DISABLED), or does the command run no Node process?',
-        );
-      }
-    } finally {
-      await collector.close();
-    }
-  } finally {
-    rmSync(workDir, { recursive: true, force: true });
-  }
-
+  const { exit, findings } = await runUnderAgent(command, budget, io.env, progress);
   const verdict = evaluateBudget(findings, budget, baseline);
   const commandFailed = exit.exitCode !== 0;
   const exitCode = commandFailed
@@ -212,6 +172,58 @@ export async function runCheck(
   if (summary !== undefined) appendFileSync(summary, formatReport(report, 'markdown', { color: false }));
   io.stdout.write(formatReport(report, format, { color: useColor(io.stdout, io.env) }));
   return exitCode;
+}
+
+/**
+ * Runs the command under the agent into a collector of its own, and resolves with how the
+ * command ended and the findings once its last spans are in.
+ */
+async function runUnderAgent(
+  command: string[],
+  budget: Budget,
+  env: NodeJS.ProcessEnv,
+  progress: (line: string) => void,
+): Promise<{ exit: CommandExit; findings: Finding[] }> {
+  const agent = agentPath();
+  const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-check-'));
+  try {
+    const collector = await startCollector({
+      host: '127.0.0.1',
+      port: 0,
+      otlpPort: 0,
+      db: join(workDir, 'chokepoint.db'),
+      quiet: true,
+      detection: detectionFor(budget),
+      // One window over the whole run, however long the suite takes.
+      windowMinutes: 24 * 60,
+    });
+    try {
+      progress(`running \`${command.join(' ')}\` with the agent; collector on ${collector.otlpUrl}`);
+      const exit = await runCommand(command, {
+        ...env,
+        NODE_OPTIONS: [env.NODE_OPTIONS, `--require ${JSON.stringify(agent)}`].filter(Boolean).join(' '),
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpUrl,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collector.otlpUrl}/v1/traces`,
+        OTEL_BSP_SCHEDULE_DELAY: EXPORT_DELAY_MS,
+      });
+      progress(`${describeExit(exit)}; waiting for the last spans`);
+      await waitForQuiet(() => collector.pipeline.counters.spansReceived);
+      await collector.flush();
+      const findings = await fetchFindings(collector.dashboardUrl);
+      const spans = collector.pipeline.counters.spansReceived;
+      progress(`${spans} spans received, ${plural(findings.length, 'finding')}`);
+      if (spans === 0) {
+        progress(
+          'no spans arrived: is the agent disabled (CHOKEPOINT_DISABLED, OTEL_SDK_DISABLED), or does the command run no Node process?',
+        );
+      }
+      return { exit, findings };
+    } finally {
+      await collector.close();
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 /**

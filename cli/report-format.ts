@@ -170,7 +170,8 @@ function severityCounts(report: Report): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
-function plural(count: number, word: string): string {
+/** `1 finding`, `3 findings` */
+export function plural(count: number, word: string): string {
   return `${count} ${word}${count === 1 ? '' : 's'}`;
 }
 
@@ -209,13 +210,9 @@ function checkOutcome(check: CheckSection): { headline: string; details: string[
   return { headline, details: [...details, commandLine] };
 }
 
-function violationOf(check: CheckSection | undefined, finding: Finding): Violation | undefined {
-  return check?.violations.find((v) => v.findingId === finding.id);
-}
-
 /** The budget's word on one finding: over budget (counted or tolerated), ignored, or nothing. */
 function budgetNote(check: CheckSection, finding: Finding): { failed: boolean; text: string } | undefined {
-  const violation = violationOf(check, finding);
+  const violation = check.violations.find((v) => v.findingId === finding.id);
   if (violation) return { failed: true, text: violation.message };
   const tolerated = check.tolerated.find((v) => v.findingId === finding.id);
   if (tolerated) return { failed: false, text: tolerated.message };
