@@ -57,7 +57,9 @@ function batchedJavaScript(batched: string, column: string, system: string, tabl
   // Looking rows up by their own id means the parent holds a foreign key (`user_id` for `users`).
   const parentKey = column === 'id' ? `${table.replace(/s$/, '')}_id` : 'id';
   const collect = `const ids = parents.map((parent) => parent.${parentKey});`;
-  const group = `const rowsBy${pascal(column)} = Map.groupBy(rows, (row) => row.${column});`;
+  // A Map seeded with every id (parents without rows get []); Map.groupBy needs Node 21+.
+  const byKey = `rowsBy${pascal(column)}`;
+  const group = `const ${byKey} = new Map(ids.map((id) => [id, []]));\nfor (const row of rows) ${byKey}.get(row.${column})?.push(row);`;
   if (system === 'postgresql') {
     return `// node-postgres\n${collect}\nconst { rows } = await pool.query('${batched.replace('?', '$1')}', [ids]);\n${group}`;
   }

@@ -92,12 +92,22 @@ export function predicateShape(fingerprint: string): PredicateShape {
   const orderAt = fingerprint.search(/\border by\b/i);
   if (orderAt >= 0) {
     const rest = fingerprint.slice(orderAt + 8).split(/\b(limit|offset|for update)\b/i)[0] ?? '';
+    const outputs = outputAliases(fingerprint);
     for (const part of rest.split(',')) {
       const column = ref(SORT_KEY.exec(part));
-      if (column && !/^\d+$/.test(column.column)) shape.orderBy.push(column);
+      // Sorting by a computed output (`count(*) as editions`) or a position cannot use a column index.
+      if (!column || /^\d+$/.test(column.column) || (!column.table && outputs.has(column.column))) continue;
+      shape.orderBy.push(column);
     }
   }
   return shape;
+}
+
+/** Names given to select-list outputs (`… as units`) before the first FROM. */
+function outputAliases(fingerprint: string): Set<string> {
+  const fromAt = fingerprint.search(/\bfrom\b/i);
+  const selectList = fromAt >= 0 ? fingerprint.slice(0, fromAt) : '';
+  return new Set([...selectList.matchAll(/\bas\s+([a-z_][\w$]*)/gi)].map((match) => match[1] as string));
 }
 
 /** `alias → table` (and `table → table`) for every table the statement reads or writes. */

@@ -70,6 +70,15 @@ describe('suggestIndex', () => {
     });
   });
 
+  it('never indexes a computed output the statement sorts by', () => {
+    const fingerprint =
+      'select title, count(*) as editions from books where author_id = ? group by title order by editions desc';
+    expect(suggestIndex(predicateShape(fingerprint), ['books'])).toEqual({
+      table: 'books',
+      columns: ['author_id'],
+    });
+  });
+
   it('gives up when a joined query filters on unqualified columns', () => {
     expect(
       suggestIndex(predicateShape('select * from a join b on a.id = b.a_id where name = ?'), ['a', 'b']),
@@ -175,7 +184,9 @@ describe('recommend: batched JavaScript', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: the advice contains a JavaScript template to paste.
     expect(sqlite.code).toContain("where order_id in (${ids.map(() => '?').join(', ')})");
     expect(sqlite.code).toContain('db.prepare(sql).all(...ids)');
-    expect(sqlite.code).toContain('const rowsByOrderId = Map.groupBy(rows, (row) => row.order_id);');
+    expect(sqlite.code).toContain('const rowsByOrderId = new Map(ids.map((id) => [id, []]));');
+    expect(sqlite.code).toContain('for (const row of rows) rowsByOrderId.get(row.order_id)?.push(row);');
+    expect(sqlite.code).not.toContain('Map.groupBy');
     const pg = recommend(
       candidate('n_plus_one', {
         system: 'postgresql',
