@@ -39,8 +39,10 @@ export interface DetectionConfig {
   slowEndpointMinCount: number;
   /** event_loop_blocked fires when an instance's median event-loop delay reaches this… */
   eventLoopMedianMs: number;
-  /** …or its largest delay reaches this (Clinic Doctor's thresholds). */
+  /** …or its largest delay reaches this (Clinic Doctor's thresholds)… */
   eventLoopMaxMs: number;
+  /** …in at least this many sampling intervals (one stall at start-up, or a preempted process, is noise). */
+  eventLoopMinStalls: number;
   /** gc_pressure fires when garbage collection blocks this many ms per second in some interval. */
   gcMsPerSecond: number;
 }
@@ -62,6 +64,7 @@ export const defaultDetectionConfig: DetectionConfig = {
   slowEndpointMinCount: 3,
   eventLoopMedianMs: 10,
   eventLoopMaxMs: 100,
+  eventLoopMinStalls: 2,
   gcMsPerSecond: 100,
 };
 
