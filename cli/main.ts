@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-import { collectorHelp, parseCollectorArgs, UsageError } from '../collector/config.js';
 /**
  * `chokepoint <command>`: the collector, the demo, reports and the CI check.
  * Exit codes: 0 success, 1 the command's own failure (`check`: budget broken), 2 usage or
  * internal error, 3 (`check`) the checked command itself failed.
  */
+import { collectorHelp, parseCollectorArgs, UsageError } from '../collector/config.js';
 import { startCollector } from '../collector/index.js';
+
+const KNOWN_COMMANDS = new Set(['collector', 'demo', 'report', 'check']);
 
 const HELP = `Usage: chokepoint <command> [flags]
 
@@ -72,7 +74,10 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {
-    console.error(`chokepoint: ${error.message}\n\n${HELP}`);
+    const command = process.argv[2];
+    const helpFor =
+      command && KNOWN_COMMANDS.has(command) ? `chokepoint ${command} --help` : 'chokepoint --help';
+    console.error(`chokepoint: ${error.message}\nRun \`${helpFor}\` for usage.`);
   } else {
     console.error(`chokepoint: ${(error as Error).message ?? error}`);
   }
