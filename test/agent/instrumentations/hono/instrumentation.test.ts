@@ -48,7 +48,7 @@ describe('Hono route names', () => {
     app.use('*', async (_c, next) => {
       await next();
     });
-    app.use('/admin/*', (c) => c.text('no', 401));
+    app.use('/admin/*', async (c) => c.text('no', 401));
     app.get('/users/:id', (c) => c.json({ id: c.req.param('id') }));
     const api = new Hono().basePath('/v2');
     api.get('/items/:sku{[a-z]+}', (c) => c.text(c.req.param('sku')));
