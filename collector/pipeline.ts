@@ -3,10 +3,11 @@
  * assemble → detect (per trace, then per window) → recommend → store.
  * Time is injected (`clock`) so tests and detectors never read the wall clock.
  */
-import type { RuntimeSample, SpanRecord } from '../model/index.js';
+import type { FindingCandidate, Recommendation, RuntimeSample, SpanRecord } from '../model/index.js';
 import { mergeBucketData } from './aggregate/stats.js';
 import { ServiceVersions } from './aggregate/versions.js';
 import { Aggregator, type AggregatorOptions, defaultAggregatorOptions } from './aggregate/window.js';
+import { RecentTraces } from './assemble/recent-traces.js';
 import type { AssembledTrace } from './assemble/trace.js';
 import { type AssemblerOptions, TraceAssembler } from './assemble/trace-assembler.js';
 import { detectors as allDetectors } from './detect/registry.js';
@@ -20,7 +21,7 @@ import {
 import { normalizeSpan } from './normalize/index.js';
 import { recommend } from './recommend/index.js';
 import { findingId } from './store/finding-id.js';
-import type { FindingUpdate, Store } from './store/types.js';
+import type { ExampleTrace, FindingUpdate, Store } from './store/types.js';
 
 export interface PipelineOptions {
   detection: DetectionConfig;
@@ -81,7 +82,9 @@ export class Pipeline {
   private readonly assembler: TraceAssembler;
   private readonly aggregator: Aggregator;
   private readonly failedDetectors = new Set<string>();
+  private readonly failedRecommenders = new Set<string>();
   private readonly versions = new ServiceVersions();
+  private readonly recentTraces = new RecentTraces();
   private lastPruneMs = 0;
 
   constructor(
@@ -140,6 +143,7 @@ export class Pipeline {
       if (found) occurrences.push(...found);
     }
     this.aggregator.record(trace, occurrences, now);
+    this.recentTraces.remember(trace);
     for (const observer of this.options.observers) this.notify(() => observer.onTrace?.(trace, occurrences));
   }
 
@@ -160,11 +164,12 @@ export class Pipeline {
     );
     const updates: FindingUpdate[] = linkRelated(candidates, findingId).map((candidate) => {
       const serviceVersion = this.versions.of(candidate.service);
-      const update: FindingUpdate = { ...candidate, recommendation: recommend(candidate) };
+      const update: FindingUpdate = { ...candidate, recommendation: this.recommend(candidate) };
       if (serviceVersion !== undefined) update.serviceVersion = serviceVersion;
       return update;
     });
     this.store.upsertFindings(updates, now);
+    this.store.saveExampleTraces(this.newExampleTraces(updates), now);
     this.store.updateLifecycle(now);
     this.store.writeBuckets(this.aggregator.takeDirty());
     this.counters.findingsUpdated += updates.length;
@@ -173,6 +178,34 @@ export class Pipeline {
       this.aggregator.prune(now);
       this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
       this.store.pruneBuckets(now - this.options.retentionMs);
+    }
+  }
+
+  /** The example requests findings name that are still in memory and not stored yet. */
+  private newExampleTraces(updates: FindingUpdate[]): ExampleTrace[] {
+    const traces = new Map<string, ExampleTrace>();
+    for (const { evidence } of updates) {
+      const traceId = evidence.exampleTraceId;
+      if (typeof traceId !== 'string' || traces.has(traceId) || this.store.hasExampleTrace(traceId)) continue;
+      const operations = this.recentTraces.get(traceId);
+      if (operations) traces.set(traceId, { traceId, operations });
+    }
+    return [...traces.values()];
+  }
+
+  /** A recommender that throws must not lose the finding: it keeps a generic fix and is reported once. */
+  private recommend(candidate: FindingCandidate): Recommendation {
+    try {
+      return recommend(candidate);
+    } catch (error) {
+      if (!this.failedRecommenders.has(candidate.kind)) {
+        this.failedRecommenders.add(candidate.kind);
+        this.options.onError(`recommender for ${candidate.kind} failed: ${(error as Error).stack ?? error}`);
+      }
+      return {
+        summary: 'See the evidence for what to change',
+        detail: 'No specific advice could be built for this finding.',
+      };
     }
   }
 

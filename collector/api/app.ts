@@ -138,6 +138,12 @@ export function createApiApp(options: ApiOptions): Hono {
     });
   }
 
+  app.get('/api/traces/:traceId', (c) => {
+    const trace = store.getExampleTrace(c.req.param('traceId'));
+    if (!trace) return c.json({ error: `no example trace ${c.req.param('traceId')} is stored` }, 404);
+    return c.json(trace);
+  });
+
   app.get('/metrics', async (c) => {
     const body = await options.metrics.registry.metrics();
     return c.body(body, 200, { 'content-type': options.metrics.registry.contentType });

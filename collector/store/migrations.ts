@@ -46,4 +46,12 @@ export const migrations: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX hourly_buckets_by_time ON hourly_buckets (bucket_start);
   `,
+  `
+  CREATE TABLE example_traces (
+    trace_id TEXT PRIMARY KEY,
+    captured_at INTEGER NOT NULL,
+    operations TEXT NOT NULL
+  );
+  CREATE INDEX example_traces_by_time ON example_traces (captured_at);
+  `,
 ];

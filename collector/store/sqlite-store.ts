@@ -6,11 +6,25 @@
  * and never migrates or writes it.
  */
 import Database from 'better-sqlite3';
-import type { Finding, FindingKind, FindingStatus, Recommendation, Severity } from '../../model/index.js';
+import type {
+  Finding,
+  FindingKind,
+  FindingStatus,
+  Operation,
+  Recommendation,
+  Severity,
+} from '../../model/index.js';
 import type { BucketRecord } from '../aggregate/window.js';
 import { findingId } from './finding-id.js';
 import { migrations } from './migrations.js';
-import type { FindingFilter, FindingUpdate, LifecycleOptions, MergeBuckets, Store } from './types.js';
+import type {
+  ExampleTrace,
+  FindingFilter,
+  FindingUpdate,
+  LifecycleOptions,
+  MergeBuckets,
+  Store,
+} from './types.js';
 
 export interface StoreOptions extends LifecycleOptions {
   /** Read an existing, up-to-date database only: no migration, no write (default false). */
@@ -50,6 +64,8 @@ interface FindingRow {
 
 /** Width of the buckets fine ones are rolled up into. */
 export const HOUR_MS = 60 * 60_000;
+/** Example requests kept at most; the oldest go first. */
+const MAX_EXAMPLE_TRACES = 2_000;
 /** A finding regressed when, under a new service version, its impact reached this multiple of before… */
 const REGRESSION_IMPACT_FACTOR = 2;
 /** …or its p95 reached this multiple. */
@@ -117,6 +133,16 @@ export class SqliteStore implements Store {
       ),
       pruneBuckets: this.db.prepare('DELETE FROM buckets WHERE bucket_start < ?'),
       pruneHourlyBuckets: this.db.prepare('DELETE FROM hourly_buckets WHERE bucket_start < ?'),
+      insertExampleTrace: this.db.prepare(
+        'INSERT OR REPLACE INTO example_traces (trace_id, captured_at, operations) VALUES (?, ?, ?)',
+      ),
+      getExampleTrace: this.db.prepare<[string], { operations: string }>(
+        'SELECT operations FROM example_traces WHERE trace_id = ?',
+      ),
+      pruneExampleTraces: this.db.prepare(
+        `DELETE FROM example_traces WHERE captured_at < ? OR trace_id NOT IN
+           (SELECT trace_id FROM example_traces ORDER BY captured_at DESC LIMIT ${MAX_EXAMPLE_TRACES})`,
+      ),
       oldestBucket: this.db.prepare<[], { start: number | null }>(
         'SELECT MIN(bucket_start) AS start FROM buckets',
       ),
@@ -314,8 +340,27 @@ export class SqliteStore implements Store {
     return this.db.transaction(
       () =>
         this.statements.pruneBuckets.run(beforeMs).changes +
-        this.statements.pruneHourlyBuckets.run(beforeMs).changes,
+        this.statements.pruneHourlyBuckets.run(beforeMs).changes +
+        this.statements.pruneExampleTraces.run(beforeMs).changes,
     )();
+  }
+
+  saveExampleTraces(traces: ExampleTrace[], nowMs: number): void {
+    if (traces.length === 0) return;
+    this.db.transaction(() => {
+      for (const trace of traces) {
+        this.statements.insertExampleTrace.run(trace.traceId, nowMs, JSON.stringify(trace.operations));
+      }
+    })();
+  }
+
+  getExampleTrace(traceId: string): ExampleTrace | undefined {
+    const row = this.statements.getExampleTrace.get(traceId);
+    return row ? { traceId, operations: JSON.parse(row.operations) as Operation[] } : undefined;
+  }
+
+  hasExampleTrace(traceId: string): boolean {
+    return this.statements.getExampleTrace.get(traceId) !== undefined;
   }
 
   sizeBytes(): number {

@@ -8,6 +8,7 @@ import type {
   FindingCandidate,
   FindingKind,
   FindingStatus,
+  Operation,
   Recommendation,
 } from '../../model/index.js';
 import type { BucketRecord } from '../aggregate/window.js';
@@ -20,6 +21,11 @@ export interface FindingUpdate extends FindingCandidate {
 
 /** Merges the data of several buckets of one family into one (the aggregate layer knows how). */
 export type MergeBuckets = (family: string, data: unknown[]) => unknown;
+
+export interface ExampleTrace {
+  traceId: string;
+  operations: Operation[];
+}
 
 export interface FindingFilter {
   service?: string;
@@ -60,6 +66,10 @@ export interface Store {
   rollUpBuckets(beforeMs: number, merge: MergeBuckets): number;
   /** Deletes buckets (fine and hourly) older than `beforeMs`. */
   pruneBuckets(beforeMs: number): number;
+  /** Keeps whole example requests that findings point at (operations are already scrubbed). */
+  saveExampleTraces(traces: ExampleTrace[], nowMs: number): void;
+  getExampleTrace(traceId: string): ExampleTrace | undefined;
+  hasExampleTrace(traceId: string): boolean;
   sizeBytes(): number;
   close(): void;
 }
