@@ -88,11 +88,12 @@ it('keeps answering every request with bounded memory while the collector is dow
   const url = `http://127.0.0.1:${appPort}/`;
   const pid = app.child.pid ?? 0;
 
-  // Up: spans arrive.
+  // Up: spans and runtime samples arrive, and the collector takes both.
+  const counters = first.pipeline.counters;
   const warmUp = loadUntil(
     url,
     8,
-    until(() => first.pipeline.counters.spansReceived > 200, 10_000),
+    until(() => counters.spansReceived > 200 && counters.runtimeSamplesReceived > 0, 10_000),
   );
   expect((await warmUp).failures).toEqual([]);
   const rssBefore = rssOf(pid);
