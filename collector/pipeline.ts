@@ -176,8 +176,8 @@ export class Pipeline {
     if (now - this.lastPruneMs >= 60_000) {
       this.lastPruneMs = now;
       this.aggregator.prune(now);
-      this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
       this.store.pruneBuckets(now - this.options.retentionMs);
+      this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
     }
   }
 

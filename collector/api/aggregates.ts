@@ -50,7 +50,8 @@ export function mergeRecords<T>(
     const stats = family.deserialize(record.data);
     const existing = merged.get(id);
     if (existing) family.merge(existing, stats);
-    else merged.set(id, stats);
+    // A copy: merging into the record's own data would change what other readers of it see.
+    else merged.set(id, family.clone(stats));
   }
   return { rows: [...merged.values()], minutes: Math.max((nowMs - firstMs) / 60_000, 1) };
 }

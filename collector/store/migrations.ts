@@ -54,4 +54,20 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX example_traces_by_time ON example_traces (captured_at);
   `,
+  // Minute buckets ordered by time first: written at the end of the table, rolled up and pruned
+  // from its front as contiguous ranges; a key's series is read through buckets_by_key.
+  `
+  CREATE TABLE minute_buckets (
+    family TEXT NOT NULL,
+    service TEXT NOT NULL,
+    key TEXT NOT NULL,
+    bucket_start INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (bucket_start, family, service, key)
+  ) WITHOUT ROWID;
+  INSERT INTO minute_buckets SELECT family, service, key, bucket_start, data FROM buckets;
+  DROP TABLE buckets;
+  ALTER TABLE minute_buckets RENAME TO buckets;
+  CREATE INDEX buckets_by_key ON buckets (family, service, key, bucket_start);
+  `,
 ];

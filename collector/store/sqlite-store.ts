@@ -64,6 +64,8 @@ interface FindingRow {
 
 /** Width of the buckets fine ones are rolled up into. */
 export const HOUR_MS = 60 * 60_000;
+/** How long one roll-up call may work before it leaves the rest for the next. */
+const DEFAULT_ROLLUP_BUDGET_MS = 100;
 /** Example requests kept at most; the oldest go first. */
 const MAX_EXAMPLE_TRACES = 2_000;
 /** A finding regressed when, under a new service version, its impact reached this multiple of before… */
@@ -94,6 +96,8 @@ export class SqliteStore implements Store {
       else {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = NORMAL');
+        // After a checkpoint the WAL file shrinks back to this, instead of keeping its largest size.
+        this.db.pragma('journal_size_limit = 67108864');
         this.migrate();
       }
     } catch (error) {
@@ -129,7 +133,7 @@ export class SqliteStore implements Store {
       ),
       upsertBucket: this.db.prepare(
         `INSERT INTO buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (family, service, key, bucket_start) DO UPDATE SET data = excluded.data`,
+         ON CONFLICT (bucket_start, family, service, key) DO UPDATE SET data = excluded.data`,
       ),
       pruneBuckets: this.db.prepare('DELETE FROM buckets WHERE bucket_start < ?'),
       pruneHourlyBuckets: this.db.prepare('DELETE FROM hourly_buckets WHERE bucket_start < ?'),
@@ -146,10 +150,7 @@ export class SqliteStore implements Store {
       oldestBucket: this.db.prepare<[], { start: number | null }>(
         'SELECT MIN(bucket_start) AS start FROM buckets',
       ),
-      bucketsBetween: this.db.prepare<[number, number], BucketRow>(
-        `SELECT * FROM buckets WHERE bucket_start >= ? AND bucket_start < ?
-         ORDER BY family, service, key, bucket_start`,
-      ),
+      bucketsAt: this.db.prepare<[number], BucketRow>('SELECT * FROM buckets WHERE bucket_start = ?'),
       hourlyBucket: this.db.prepare<[string, string, string, number], { data: string }>(
         'SELECT data FROM hourly_buckets WHERE family = ? AND service = ? AND key = ? AND bucket_start = ?',
       ),
@@ -157,9 +158,7 @@ export class SqliteStore implements Store {
         `INSERT INTO hourly_buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (family, service, key, bucket_start) DO UPDATE SET data = excluded.data`,
       ),
-      deleteBucketsBetween: this.db.prepare(
-        'DELETE FROM buckets WHERE bucket_start >= ? AND bucket_start < ?',
-      ),
+      deleteBucketsAt: this.db.prepare('DELETE FROM buckets WHERE bucket_start = ?'),
     };
   }
 
@@ -296,42 +295,38 @@ export class SqliteStore implements Store {
       }));
   }
 
-  rollUpBuckets(beforeMs: number, merge: MergeBuckets): number {
-    let rolledUp = 0;
-    const rollUpHour = this.db.transaction((hourStart: number) => {
-      const hourEnd = hourStart + HOUR_MS;
-      // Merged rows are buffered: better-sqlite3 allows no write while a read is iterating.
-      const merged: Array<[string, string, string, number, string]> = [];
-      let group: BucketRow[] = [];
-      const flush = () => {
-        const first = group[0];
-        if (!first) return;
-        const previous = this.statements.hourlyBucket.get(first.family, first.service, first.key, hourStart);
-        const datas = [...(previous ? [previous.data] : []), ...group.map((row) => row.data)].map(
-          (data) => JSON.parse(data) as unknown,
+  rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs = DEFAULT_ROLLUP_BUDGET_MS): number {
+    // One minute per transaction, each row merged into its hour: the work is spread over the
+    // calls (once a minute in the pipeline) instead of parsing an hour of rows at once.
+    const rollUpMinute = this.db.transaction((start: number) => {
+      const hourStart = start - (start % HOUR_MS);
+      const rows = this.statements.bucketsAt.all(start);
+      for (const row of rows) {
+        const previous = this.statements.hourlyBucket.get(row.family, row.service, row.key, hourStart);
+        const data = merge(
+          row.family,
+          previous ? [JSON.parse(previous.data), JSON.parse(row.data)] : [JSON.parse(row.data)],
         );
-        const data = merge(first.family, datas);
-        if (data !== undefined)
-          merged.push([first.family, first.service, first.key, hourStart, JSON.stringify(data)]);
-        rolledUp += group.length;
-        group = [];
-      };
-      for (const row of this.statements.bucketsBetween.iterate(hourStart, hourEnd)) {
-        const first = group[0];
-        if (first && (first.family !== row.family || first.service !== row.service || first.key !== row.key))
-          flush();
-        group.push(row);
+        if (data !== undefined) {
+          this.statements.upsertHourlyBucket.run(
+            row.family,
+            row.service,
+            row.key,
+            hourStart,
+            JSON.stringify(data),
+          );
+        }
       }
-      flush();
-      for (const values of merged) this.statements.upsertHourlyBucket.run(...values);
-      this.statements.deleteBucketsBetween.run(hourStart, hourEnd);
+      this.statements.deleteBucketsAt.run(start);
+      return rows.length;
     });
+    const started = performance.now();
+    let rolledUp = 0;
     for (;;) {
       const oldest = this.statements.oldestBucket.get()?.start;
-      if (oldest === null || oldest === undefined) break;
-      const hourStart = oldest - (oldest % HOUR_MS);
-      if (hourStart + HOUR_MS > beforeMs) break;
-      rollUpHour(hourStart);
+      if (oldest === null || oldest === undefined || oldest >= beforeMs) break;
+      rolledUp += rollUpMinute(oldest);
+      if (performance.now() - started >= budgetMs) break;
     }
     return rolledUp;
   }

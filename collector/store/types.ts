@@ -60,10 +60,11 @@ export interface Store {
     toMs?: number;
   }): BucketRecord[];
   /**
-   * Merges the fine buckets of every whole hour that ends by `beforeMs` into one hourly
-   * bucket per key, and deletes them. Returns how many fine buckets were rolled up.
+   * Merges fine buckets that start before `beforeMs` into the hourly bucket of their key and
+   * hour, oldest first, deleting them as it goes; stops after `budgetMs` (at least one fine
+   * bucket's worth is always done). Returns how many fine buckets were rolled up.
    */
-  rollUpBuckets(beforeMs: number, merge: MergeBuckets): number;
+  rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs?: number): number;
   /** Deletes buckets (fine and hourly) older than `beforeMs`. */
   pruneBuckets(beforeMs: number): number;
   /** Keeps whole example requests that findings point at (operations are already scrubbed). */

@@ -104,7 +104,7 @@ function queryBucket(durations: number[]): QueryStats {
 }
 
 describe('roll-ups and retention', () => {
-  it('merges every minute of a whole hour into one hourly bucket, exactly, and deletes the minutes', () => {
+  it('merges every minute of an hour into one hourly bucket, exactly, and deletes the minutes', () => {
     const s = store();
     const minutes = Array.from({ length: 60 }, (_, i) => [i + 1, 2 * (i + 1), 100 + i]);
     s.writeBuckets(
@@ -116,7 +116,7 @@ describe('roll-ups and retention', () => {
         data: queryFamily.serialize(queryBucket(durations)),
       })),
     );
-    // The next hour has begun but is not over: it stays in minutes.
+    // A minute that does not start before the cut-off stays a minute.
     s.writeBuckets([
       {
         family: 'query',
@@ -126,7 +126,7 @@ describe('roll-ups and retention', () => {
         data: queryFamily.serialize(queryBucket([7])),
       },
     ]);
-    expect(s.rollUpBuckets(T0 + HOUR_MS + 30 * MINUTE, mergeBucketData)).toBe(60);
+    expect(s.rollUpBuckets(T0 + HOUR_MS, mergeBucketData, Number.POSITIVE_INFINITY)).toBe(60);
 
     const records = s.readBuckets({ family: 'query', fromMs: 0 });
     expect(records.map((r) => [r.bucketStartMs - T0, r.bucketMs])).toEqual([
@@ -163,6 +163,27 @@ describe('roll-ups and retention', () => {
     const [hour, ...rest] = s.readBuckets({ family: 'query', fromMs: 0 });
     expect(rest).toEqual([]);
     expect(queryFamily.deserialize(hour?.data)).toMatchObject({ count: 3, totalMs: 60 });
+  });
+
+  it('stops after its time budget, always making progress, and goes on from there on the next call', () => {
+    const s = store();
+    s.writeBuckets(
+      [0, 1, 2].map((minute) => ({
+        family: 'query',
+        service: 'shop',
+        key: 'fp',
+        bucketStartMs: T0 + minute * MINUTE,
+        data: queryFamily.serialize(queryBucket([minute + 1])),
+      })),
+    );
+    expect(s.rollUpBuckets(T0 + HOUR_MS, mergeBucketData, 0)).toBe(1);
+    expect(s.rollUpBuckets(T0 + HOUR_MS, mergeBucketData, 0)).toBe(1);
+    expect(s.readBuckets({ fromMs: 0 }).map((r) => r.bucketMs ?? MINUTE)).toEqual([HOUR_MS, MINUTE]);
+    expect(s.rollUpBuckets(T0 + HOUR_MS, mergeBucketData, 0)).toBe(1);
+    expect(queryFamily.deserialize(s.readBuckets({ fromMs: 0 })[0]?.data)).toMatchObject({
+      count: 3,
+      totalMs: 6,
+    });
   });
 
   it('deletes fine and hourly buckets past retention', () => {
