@@ -21,6 +21,7 @@ import {
   seriesSource,
 } from './aggregates.js';
 import type { CollectorMetrics } from './metrics.js';
+import { LIST_SPARKLINES, listSparklines, SPARKLINE_SLOT_MS, type SparklineSpec } from './sparklines.js';
 import { serveDashboard } from './static-assets.js';
 
 export interface ApiOptions {
@@ -43,13 +44,17 @@ export const IMPACT_EXPLAINED =
 
 const LIST_ROUTES: Record<
   string,
-  { family: string; rows: (records: BucketRecord[], nowMs: number) => unknown[] }
+  {
+    family: string;
+    rows: (records: BucketRecord[], nowMs: number) => unknown[];
+    sparklines: SparklineSpec<unknown>;
+  }
 > = {
-  queries: { family: queryFamily.name, rows: queryRows },
-  endpoints: { family: endpointFamily.name, rows: endpointRows },
-  caches: { family: cacheFamily.name, rows: cacheRows },
-  queues: { family: queueFamily.name, rows: queueRows },
-  runtime: { family: runtimeFamily.name, rows: runtimeRows },
+  queries: { family: queryFamily.name, rows: queryRows, sparklines: LIST_SPARKLINES.queries },
+  endpoints: { family: endpointFamily.name, rows: endpointRows, sparklines: LIST_SPARKLINES.endpoints },
+  caches: { family: cacheFamily.name, rows: cacheRows, sparklines: LIST_SPARKLINES.caches },
+  queues: { family: queueFamily.name, rows: queueRows, sparklines: LIST_SPARKLINES.queues },
+  runtime: { family: runtimeFamily.name, rows: runtimeRows, sparklines: LIST_SPARKLINES.runtime },
 };
 const DEFAULT_SINCE = '1h';
 const DEFAULT_LIMIT = 100;
@@ -134,7 +139,16 @@ export function createApiApp(options: ApiOptions): Hono {
         service: range.service,
         fromMs: range.fromMs,
       });
-      return c.json({ since: range.since, [name]: route.rows(records, range.nowMs).slice(0, range.limit) });
+      const sparklines = listSparklines(route.sparklines, records, {
+        ...range,
+        slotMs: SPARKLINE_SLOT_MS[range.since] as number,
+      });
+      const rows = route.rows(records, range.nowMs).slice(0, range.limit);
+      return c.json({
+        since: range.since,
+        sparkline: sparklines.slots,
+        [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
+      });
     });
   }
 
