@@ -172,12 +172,13 @@ export class Pipeline {
     this.store.saveExampleTraces(this.newExampleTraces(updates), now);
     this.store.updateLifecycle(now);
     this.store.writeBuckets(this.aggregator.takeDirty());
+    // A little on every run, so that no run holds the thread long.
+    this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
     this.counters.findingsUpdated += updates.length;
     if (now - this.lastPruneMs >= 60_000) {
       this.lastPruneMs = now;
       this.aggregator.prune(now);
       this.store.pruneBuckets(now - this.options.retentionMs);
-      this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
     }
   }
 

@@ -65,7 +65,9 @@ interface FindingRow {
 /** Width of the buckets fine ones are rolled up into. */
 export const HOUR_MS = 60 * 60_000;
 /** How long one roll-up call may work before it leaves the rest for the next. */
-const DEFAULT_ROLLUP_BUDGET_MS = 100;
+const DEFAULT_ROLLUP_BUDGET_MS = 50;
+/** Fine buckets merged per roll-up transaction. */
+const ROLLUP_CHUNK_ROWS = 256;
 /** Example requests kept at most; the oldest go first. */
 const MAX_EXAMPLE_TRACES = 2_000;
 /** A finding regressed when, under a new service version, its impact reached this multiple of before… */
@@ -150,7 +152,9 @@ export class SqliteStore implements Store {
       oldestBucket: this.db.prepare<[], { start: number | null }>(
         'SELECT MIN(bucket_start) AS start FROM buckets',
       ),
-      bucketsAt: this.db.prepare<[number], BucketRow>('SELECT * FROM buckets WHERE bucket_start = ?'),
+      bucketsAt: this.db.prepare<[number, number], BucketRow>(
+        'SELECT * FROM buckets WHERE bucket_start = ? LIMIT ?',
+      ),
       hourlyBucket: this.db.prepare<[string, string, string, number], { data: string }>(
         'SELECT data FROM hourly_buckets WHERE family = ? AND service = ? AND key = ? AND bucket_start = ?',
       ),
@@ -158,7 +162,9 @@ export class SqliteStore implements Store {
         `INSERT INTO hourly_buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (family, service, key, bucket_start) DO UPDATE SET data = excluded.data`,
       ),
-      deleteBucketsAt: this.db.prepare('DELETE FROM buckets WHERE bucket_start = ?'),
+      deleteBucket: this.db.prepare(
+        'DELETE FROM buckets WHERE bucket_start = ? AND family = ? AND service = ? AND key = ?',
+      ),
     };
   }
 
@@ -296,11 +302,11 @@ export class SqliteStore implements Store {
   }
 
   rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs = DEFAULT_ROLLUP_BUDGET_MS): number {
-    // One minute per transaction, each row merged into its hour: the work is spread over the
-    // calls (once a minute in the pipeline) instead of parsing an hour of rows at once.
-    const rollUpMinute = this.db.transaction((start: number) => {
+    // A few hundred rows per transaction, each merged into its hour and deleted: the work is
+    // spread over short calls instead of parsing an hour of rows at once.
+    const rollUpChunk = this.db.transaction((start: number) => {
       const hourStart = start - (start % HOUR_MS);
-      const rows = this.statements.bucketsAt.all(start);
+      const rows = this.statements.bucketsAt.all(start, ROLLUP_CHUNK_ROWS);
       for (const row of rows) {
         const previous = this.statements.hourlyBucket.get(row.family, row.service, row.key, hourStart);
         const data = merge(
@@ -316,8 +322,8 @@ export class SqliteStore implements Store {
             JSON.stringify(data),
           );
         }
+        this.statements.deleteBucket.run(row.bucket_start, row.family, row.service, row.key);
       }
-      this.statements.deleteBucketsAt.run(start);
       return rows.length;
     });
     const started = performance.now();
@@ -325,7 +331,7 @@ export class SqliteStore implements Store {
     for (;;) {
       const oldest = this.statements.oldestBucket.get()?.start;
       if (oldest === null || oldest === undefined || oldest >= beforeMs) break;
-      rolledUp += rollUpMinute(oldest);
+      rolledUp += rollUpChunk(oldest);
       if (performance.now() - started >= budgetMs) break;
     }
     return rolledUp;

@@ -61,8 +61,8 @@ export interface Store {
   }): BucketRecord[];
   /**
    * Merges fine buckets that start before `beforeMs` into the hourly bucket of their key and
-   * hour, oldest first, deleting them as it goes; stops after `budgetMs` (at least one fine
-   * bucket's worth is always done). Returns how many fine buckets were rolled up.
+   * hour, oldest first, deleting them as it goes; stops after `budgetMs`, always having done
+   * some. Returns how many fine buckets were rolled up.
    */
   rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs?: number): number;
   /** Deletes buckets (fine and hourly) older than `beforeMs`. */
