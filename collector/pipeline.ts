@@ -86,6 +86,7 @@ export class Pipeline {
   private readonly versions = new ServiceVersions();
   private readonly recentTraces = new RecentTraces();
   private lastPruneMs = 0;
+  private rollupFailing = false;
 
   constructor(
     private readonly store: Store,
@@ -172,8 +173,7 @@ export class Pipeline {
     this.store.saveExampleTraces(this.newExampleTraces(updates), now);
     this.store.updateLifecycle(now);
     this.store.writeBuckets(this.aggregator.takeDirty());
-    // A little on every run, so that no run holds the thread long.
-    this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
+    this.rollUp(now);
     this.counters.findingsUpdated += updates.length;
     if (now - this.lastPruneMs >= 60_000) {
       this.lastPruneMs = now;
@@ -207,6 +207,21 @@ export class Pipeline {
         summary: 'See the evidence for what to change',
         detail: 'No specific advice could be built for this finding.',
       };
+    }
+  }
+
+  /**
+   * Rolls minute buckets up into hours, a little on every run so that no run holds the
+   * thread long. A failure (a busy or full disk) is reported once until a roll-up succeeds
+   * again; the minutes stay and are rolled up later.
+   */
+  private rollUp(now: number): void {
+    try {
+      this.store.rollUpBuckets(now - this.rollupAfterMs(), mergeBucketData);
+      this.rollupFailing = false;
+    } catch (error) {
+      if (!this.rollupFailing) this.options.onError(`roll-up failed: ${(error as Error).message}`);
+      this.rollupFailing = true;
     }
   }
 

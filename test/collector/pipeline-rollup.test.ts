@@ -1,0 +1,115 @@
+/**
+ * The pipeline over simulated hours: minute buckets roll up into hourly ones on its own
+ * runs, the hourly data still answers the API, and a store that fails to roll up is
+ * reported once without stopping detection.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Pipeline } from '../../collector/pipeline.js';
+import { HOUR_MS, SqliteStore } from '../../collector/store/sqlite-store.js';
+import type { MergeBuckets } from '../../collector/store/types.js';
+import { SpanKind, type SpanRecord, StatusCode } from '../../model/index.js';
+
+const MINUTE = 60_000;
+const START = Date.parse('2026-11-20T08:00:00Z');
+const open: SqliteStore[] = [];
+afterEach(() => {
+  for (const store of open.splice(0)) store.close();
+});
+
+/** One request running one slow statement, ending at `endMs`. */
+function slowRequest(endMs: number, index: number): SpanRecord[] {
+  const base = {
+    traceId: index.toString(16).padStart(32, '0'),
+    statusCode: StatusCode.UNSET,
+    statusMessage: '',
+    events: [],
+    links: [],
+    resource: { serviceName: 'shop', attributes: {} },
+    scopeName: 'test',
+    scopeVersion: '0',
+  };
+  const rootId = `${index.toString(16).padStart(15, '0')}a`;
+  return [
+    {
+      ...base,
+      spanId: rootId,
+      parentSpanId: '',
+      name: 'GET /orders',
+      kind: SpanKind.SERVER,
+      startTimeMs: endMs - 300,
+      endTimeMs: endMs,
+      attributes: { 'http.request.method': 'GET', 'http.route': '/orders' },
+    },
+    {
+      ...base,
+      spanId: `${index.toString(16).padStart(15, '0')}b`,
+      parentSpanId: rootId,
+      name: 'SELECT',
+      kind: SpanKind.CLIENT,
+      startTimeMs: endMs - 290,
+      endTimeMs: endMs - 10,
+      attributes: {
+        'db.system.name': 'postgresql',
+        'db.query.text': 'SELECT * FROM orders WHERE email = $1',
+      },
+    },
+  ];
+}
+
+function newStore(): SqliteStore {
+  const store = new SqliteStore(join(mkdtempSync(join(tmpdir(), 'chokepoint-pipeline-')), 'p.db'));
+  open.push(store);
+  return store;
+}
+
+/** Three hours of one request a minute, with a pipeline run every minute. */
+function runHours(store: SqliteStore, onError: (message: string) => void = () => {}) {
+  let now = START;
+  const pipeline = new Pipeline(store, { rollupAfterMs: 2 * HOUR_MS, onError }, () => now);
+  for (let minute = 0; minute < 180; minute++) {
+    now = START + minute * MINUTE + 30_000;
+    pipeline.ingest(slowRequest(now - 1_000, minute));
+    pipeline.flush();
+  }
+  return { now, pipeline };
+}
+
+describe('pipeline roll-ups', () => {
+  it('rolls minutes older than the roll-up age into hours as it runs, losing no count', () => {
+    const store = newStore();
+    const { now } = runHours(store);
+    const records = store.readBuckets({ family: 'query', fromMs: 0 });
+    const hourly = records.filter((record) => record.bucketMs === HOUR_MS);
+    const minutes = records.filter((record) => record.bucketMs === undefined);
+    expect(hourly.map((record) => record.bucketStartMs)).toEqual([START]);
+    expect(minutes[0]?.bucketStartMs).toBeGreaterThanOrEqual(now - 2 * HOUR_MS - MINUTE);
+    const count = records.reduce((sum, record) => sum + (record.data as { count: number }).count, 0);
+    expect(count).toBe(180);
+    expect(store.listFindings({ kind: 'slow_query' })).toHaveLength(1);
+  });
+
+  it('reports a store that fails to roll up once, and keeps detecting', () => {
+    class FailingStore extends SqliteStore {
+      failures = 0;
+      override rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs?: number): number {
+        if (this.failures < 100) {
+          this.failures += 1;
+          throw new Error('database or disk is full');
+        }
+        return super.rollUpBuckets(beforeMs, merge, budgetMs);
+      }
+    }
+    const store = new FailingStore(join(mkdtempSync(join(tmpdir(), 'chokepoint-pipeline-')), 'f.db'));
+    open.push(store);
+    const errors: string[] = [];
+    runHours(store, (message) => errors.push(message));
+    expect(errors).toEqual(['roll-up failed: database or disk is full']);
+    expect(store.listFindings({ kind: 'slow_query' })).toHaveLength(1);
+    expect(
+      store.readBuckets({ family: 'query', fromMs: 0 }).some((record) => record.bucketMs === HOUR_MS),
+    ).toBe(true);
+  });
+});
