@@ -1,0 +1,186 @@
+/**
+ * Where the agent's CPU goes on `/db`, step by step: the same server at the same fixed rate,
+ * with one more part of the agent switched on at each step, so each step's cost is its
+ * difference with the one before (median of rounds, variants interleaved):
+ *
+ *   bare                      no agent
+ *   http wrappers             agent, only the http instrumentation, sampler always_off
+ *   all wrappers              agent, every instrumentation, sampler always_off
+ *   spans recorded            agent, spans recorded and queued, exporter a no-op
+ *   exported (agent)          the agent as shipped, exporting to a collector
+ *
+ * and two references: vanilla OpenTelemetry, and the agent with the upstream http
+ * instrumentation swapped for a lean SERVER span (bench/overhead/lean-http-span.js), which
+ * sizes that lever. With CHOKEPOINT_BENCH_PROFILE=1 the shipped agent and bare are also
+ * profiled under the same load, and the extra CPU is split by package, in µs per request.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startNode } from './lib/children.mjs';
+import { load, requireRedis, serverCpu } from './lib/load.mjs';
+import { startOtlpSink } from './lib/otlp-sink.mjs';
+import { summarizeProfile } from './lib/profile.mjs';
+import { median } from './lib/stats.mjs';
+import { formatNumber } from './lib/table.mjs';
+
+const ROOT = join(import.meta.dirname, '..');
+const SERVER = 'bench/overhead/server.js';
+const AGENT = ['--require', 'chokepoint/agent'];
+
+/**
+ * @example
+ * const result = await benchAgentBreakdown({ rounds: 3 });
+ */
+export async function benchAgentBreakdown({
+  path = '/db',
+  rate = 2_000,
+  durationS = 5,
+  warmupS = 2,
+  rounds = 3,
+  profile = process.env.CHOKEPOINT_BENCH_PROFILE === '1',
+} = {}) {
+  await requireRedis();
+  const sink = await startOtlpSink();
+  const agentEnv = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+  const steps = [
+    { name: 'bare', args: [], env: {} },
+    {
+      name: 'http wrappers',
+      args: AGENT,
+      env: { ...agentEnv, OTEL_TRACES_SAMPLER: 'always_off', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' },
+    },
+    { name: 'all wrappers', args: AGENT, env: { ...agentEnv, OTEL_TRACES_SAMPLER: 'always_off' } },
+    {
+      name: 'spans recorded',
+      args: ['--require', './bench/overhead/noop-exporter.js', ...AGENT],
+      env: agentEnv,
+    },
+    { name: 'exported (agent)', args: AGENT, env: agentEnv },
+  ];
+  const references = [
+    {
+      name: 'vanilla OpenTelemetry',
+      args: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
+      env: {
+        ...agentEnv,
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+      },
+    },
+    {
+      name: 'agent, lean http span',
+      args: [...AGENT, '--require', './bench/overhead/lean-http-span.js'],
+      env: { ...agentEnv, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' },
+    },
+  ];
+  const variants = [...steps, ...references];
+  const samples = new Map(variants.map((variant) => [variant.name, []]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of variants) {
+        samples.get(variant.name).push(await cpuPerRequest(variant, { path, rate, durationS, warmupS }));
+      }
+    }
+  } finally {
+    await sink.close();
+  }
+  const micros = (name) => median(samples.get(name));
+  const bare = micros('bare');
+  const rows = [
+    ...steps.map((step, i) => ({
+      name: step.name,
+      micros: micros(step.name),
+      stepMicros: i === 0 ? Number.NaN : micros(step.name) - micros(steps[i - 1].name),
+      addedMicros: micros(step.name) - bare,
+    })),
+    ...references.map((reference) => ({
+      name: reference.name,
+      micros: micros(reference.name),
+      stepMicros: Number.NaN,
+      addedMicros: micros(reference.name) - bare,
+    })),
+  ];
+  const result = {
+    name: 'agent-breakdown',
+    title: `Agent CPU on ${path}, part by part, at ${rate} req/s (median of ${rounds} rounds)`,
+    settings: { path, rate, durationS, warmupS, rounds },
+    rows,
+    samples: Object.fromEntries(samples),
+    notes: [],
+    targets: [],
+    headers: ['step', 'CPU µs/req', 'this step µs', 'over bare µs'],
+    cells: rows.map((row) => [
+      row.name,
+      formatNumber(row.micros, 1),
+      formatNumber(row.stepMicros, 1),
+      row.name === 'bare' ? '–' : formatNumber(row.addedMicros, 1),
+    ]),
+  };
+  if (profile) {
+    result.profile = await profileAgent({ path, rate, durationS, agentEnv });
+    for (const part of result.profile.slice(0, 12)) {
+      result.notes.push(`profile: ${part.name} +${part.micros.toFixed(1)} µs/request`);
+    }
+  }
+  return result;
+}
+
+async function cpuPerRequest(variant, { path, rate, durationS, warmupS }) {
+  const server = await startNode([...variant.args, SERVER], {
+    cwd: ROOT,
+    env: variant.env,
+    ready: /listening on (\d+)/,
+  });
+  try {
+    const base = `http://127.0.0.1:${server.match[1]}`;
+    await load(base + path, { durationS: warmupS, connections: 10 });
+    const before = await serverCpu(base);
+    await load(base + path, { durationS, connections: 10, rate });
+    const after = await serverCpu(base);
+    const cpu = after.userMicros + after.systemMicros - before.userMicros - before.systemMicros;
+    return cpu / (after.served - before.served);
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * Bare and the shipped agent profiled (V8 CPU profile) during the same fixed-rate load, after a
+ * warm-up; the agent's extra self time per request, by package (`(native)` holds syscalls
+ * such as socket writes, `node:internal` Node's own JavaScript).
+ */
+async function profileAgent({ path, rate, durationS, agentEnv }) {
+  const dir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-profile-'));
+  try {
+    const perRequest = {};
+    for (const [name, args, env] of [
+      ['bare', [], {}],
+      ['agent', AGENT, agentEnv],
+    ]) {
+      const file = join(dir, `${name}.cpuprofile`);
+      const server = await startNode([...args, SERVER], { cwd: ROOT, env, ready: /listening on (\d+)/ });
+      try {
+        const base = `http://127.0.0.1:${server.match[1]}`;
+        await load(base + path, { durationS: 2, connections: 10 });
+        const before = await serverCpu(base);
+        await fetch(`${base}/__profile/start`);
+        await load(base + path, { durationS, connections: 10, rate });
+        await fetch(`${base}/__profile/stop?file=${encodeURIComponent(file)}`);
+        const served = (await serverCpu(base)).served - before.served;
+        const summary = summarizeProfile(file, { top: 1_000 });
+        perRequest[name] = new Map(summary.byPackage.map((part) => [part.name, (part.ms * 1000) / served]));
+      } finally {
+        await server.stop();
+      }
+    }
+    const names = new Set([...perRequest.bare.keys(), ...perRequest.agent.keys()]);
+    names.delete('(idle)');
+    return [...names]
+      .map((name) => ({ name, micros: (perRequest.agent.get(name) ?? 0) - (perRequest.bare.get(name) ?? 0) }))
+      .sort((a, b) => b.micros - a.micros);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,282 @@
+/**
+ * Dashboard/API latency: `GET /api/findings` and `GET /api/findings/:id` of a collector child
+ * process whose SQLite file holds `findings` findings and `days` days of buckets.
+ *
+ * The file is filled through the real pipeline, in this process: traces with a slow query
+ * (70%) or an N+1 loop (30%), each on its own statement, across ten services, become real
+ * findings with their recommendations. The buckets that run wrote for the current minute are
+ * then copied back in time as a collector running for `days` days would have kept them:
+ * every minute of the last two hours, and one per hour before (the collector rolls minutes
+ * older than two hours into hourly buckets). They stay minute rows here, and the collector
+ * is told not to roll them up: it would spend its first minutes doing so in 50 ms steps,
+ * inside the measurement, while both tables answer the same reads.
+ * Requests go one at a time over a keep-alive connection; the detail endpoint cycles
+ * through every finding.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Pipeline } from '../dist/collector/pipeline.js';
+import { SqliteStore } from '../dist/collector/store/sqlite-store.js';
+import { startNode } from './lib/children.mjs';
+import { percentile } from './lib/stats.mjs';
+import { formatNumber } from './lib/table.mjs';
+
+const ROOT = join(import.meta.dirname, '..');
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const SERVICES = 10;
+const SERVER = 2;
+const CLIENT = 3;
+
+export const apiTargets = { p95Ms: 20 };
+
+/**
+ * @example
+ * const result = await benchApiLatency({ findings: 1_000, days: 7, requests: 400 });
+ */
+export async function benchApiLatency({ findings: wanted = 1_000, days = 7, requests = 400 } = {}) {
+  const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-api-'));
+  const db = join(workDir, 'api.db');
+  try {
+    const fill = fillStore(db, { findings: wanted, days });
+    const collector = await startNode(
+      [
+        'dist/cli/main.js',
+        'collector',
+        '--port',
+        '0',
+        '--otlp-port',
+        '0',
+        '--db',
+        db,
+        '--rollup-after-hours',
+        String(days * 24 + 1),
+      ],
+      { cwd: ROOT, ready: /dashboard listening on (\S+)/ },
+    );
+    try {
+      const base = collector.match[1];
+      const list = await timed(`${base}/api/findings`);
+      const ids = list.body.findings.map((finding) => finding.id);
+      // Warm-up: JIT, SQLite page cache.
+      for (let i = 0; i < 20; i++) {
+        await timed(`${base}/api/findings`);
+        await timed(`${base}/api/findings/${ids[i % ids.length]}`);
+      }
+      const listMs = [];
+      const detailMs = [];
+      let seriesPoints = 0;
+      for (let i = 0; i < requests; i++) {
+        listMs.push((await timed(`${base}/api/findings`)).ms);
+        const detail = await timed(`${base}/api/findings/${ids[i % ids.length]}`);
+        detailMs.push(detail.ms);
+        seriesPoints += countPoints(detail.body);
+      }
+      return summarize({
+        ...fill,
+        served: ids.length,
+        listBytes: list.bytes,
+        list: latency(listMs),
+        detail: latency(detailMs),
+        seriesPointsPerDetail: seriesPoints / requests,
+        requests,
+      });
+    } finally {
+      await collector.stop();
+    }
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+function summarize(result) {
+  const row = (label, stats) => [
+    label,
+    formatNumber(stats.p50, 2),
+    formatNumber(stats.p95, 2),
+    formatNumber(stats.p99, 2),
+    formatNumber(stats.max, 2),
+  ];
+  return {
+    name: 'api-latency',
+    title: `Dashboard/API: ${result.served} findings, ${formatNumber(result.bucketRows)} bucket rows over ${result.days} days; ${result.requests} sequential requests per endpoint`,
+    result,
+    notes: [
+      `/api/findings answers ${formatNumber(result.listBytes / 1024)} KiB; a detail carries ${formatNumber(result.seriesPointsPerDetail, 1)} series points on average`,
+      `store filled through the pipeline in ${result.fillSeconds.toFixed(1)} s (not timed)`,
+    ],
+    targets: ['list', 'detail'].map((key) => ({
+      what: key === 'list' ? 'GET /api/findings p95' : 'GET /api/findings/:id p95',
+      target: `≤ ${apiTargets.p95Ms} ms`,
+      measured: `${formatNumber(result[key].p95, 2)} ms`,
+      met: result[key].p95 <= apiTargets.p95Ms,
+    })),
+    headers: ['endpoint', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'],
+    cells: [row('GET /api/findings', result.list), row('GET /api/findings/:id', result.detail)],
+  };
+}
+
+/** Real findings through the real pipeline, then `days` of history for every bucket it wrote. */
+function fillStore(path, { findings, days }) {
+  const started = performance.now();
+  const nowMs = Date.now();
+  const store = new SqliteStore(path);
+  try {
+    const pipeline = new Pipeline(store, { onError: (message) => console.error(message) }, () => nowMs);
+    const slowQueries = Math.round(findings * 0.7);
+    for (let i = 0; i < findings; i++) {
+      const service = `service-${i % SERVICES}`;
+      const route = `/api/area${i % 20}/:id`;
+      const traces =
+        i < slowQueries
+          ? slowQueryTraces(service, route, i, nowMs)
+          : nPlusOneTraces(service, route, i, nowMs);
+      pipeline.ingest(traces);
+    }
+    pipeline.flush();
+    const current = store.readBuckets({ fromMs: nowMs - HOUR });
+    let bucketRows = current.length;
+    // Large transactions: each commit may checkpoint the WAL, and a checkpoint syncs the disk.
+    let batch = [];
+    for (const offsetMs of historyOffsets(days)) {
+      for (const record of current) batch.push({ ...record, bucketStartMs: record.bucketStartMs - offsetMs });
+      if (batch.length >= 50_000) {
+        store.writeBuckets(batch);
+        bucketRows += batch.length;
+        batch = [];
+      }
+    }
+    store.writeBuckets(batch);
+    bucketRows += batch.length;
+    return {
+      findings,
+      days,
+      bucketRows,
+      keysPerMinute: current.length,
+      fillSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    store.close();
+  }
+}
+
+/** Every minute of the last two hours, then one minute per hour back to `days` days. */
+function historyOffsets(days) {
+  const offsets = [];
+  for (let minute = 1; minute < 120; minute++) offsets.push(minute * MINUTE);
+  for (let hour = 2; hour < days * 24; hour++) offsets.push(hour * HOUR);
+  return offsets;
+}
+
+/** Three requests each running one 150 ms statement (p95 well over the 100 ms threshold). */
+function slowQueryTraces(service, route, index, nowMs) {
+  const spans = [];
+  for (let t = 0; t < 3; t++) {
+    const trace = traceIds(index, t);
+    const start = nowMs - 30_000 - t * 1_000;
+    spans.push(serverSpan(service, route, trace, start, 160));
+    spans.push(
+      querySpan(service, trace, start + 2, 150, `SELECT * FROM report_${index} WHERE account_id = ${t + 1}`),
+    );
+  }
+  return spans;
+}
+
+/** Three requests each running the same lookup eight times. */
+function nPlusOneTraces(service, route, index, nowMs) {
+  const spans = [];
+  for (let t = 0; t < 3; t++) {
+    const trace = traceIds(index, t);
+    const start = nowMs - 30_000 - t * 1_000;
+    spans.push(serverSpan(service, route, trace, start, 40));
+    for (let q = 0; q < 8; q++) {
+      spans.push(
+        querySpan(service, trace, start + 2 + q * 4, 3, `SELECT * FROM item_${index} WHERE order_id = ${q}`),
+      );
+    }
+  }
+  return spans;
+}
+
+let spanCounter = 0;
+
+function traceIds(index, t) {
+  return {
+    traceId: `${index.toString(16).padStart(24, '0')}${t.toString(16).padStart(8, '0')}`,
+    root: nextSpanId(),
+  };
+}
+
+function nextSpanId() {
+  spanCounter += 1;
+  return spanCounter.toString(16).padStart(16, '0');
+}
+
+function serverSpan(service, route, trace, startMs, durationMs) {
+  return spanRecord(service, {
+    traceId: trace.traceId,
+    spanId: trace.root,
+    parentSpanId: '',
+    name: `GET ${route}`,
+    kind: SERVER,
+    startTimeMs: startMs,
+    endTimeMs: startMs + durationMs,
+    attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': 200 },
+  });
+}
+
+function querySpan(service, trace, startMs, durationMs, statement) {
+  return spanRecord(service, {
+    traceId: trace.traceId,
+    spanId: nextSpanId(),
+    parentSpanId: trace.root,
+    name: 'SELECT shop',
+    kind: CLIENT,
+    startTimeMs: startMs,
+    endTimeMs: startMs + durationMs,
+    attributes: { 'db.system.name': 'postgresql', 'db.namespace': 'shop', 'db.query.text': statement },
+  });
+}
+
+/** A decoded span, as the receive stage hands it to the pipeline. */
+function spanRecord(service, fields) {
+  return {
+    ...fields,
+    statusCode: 0,
+    statusMessage: '',
+    events: [],
+    links: [],
+    resource: { serviceName: service, attributes: { 'service.name': service } },
+    scopeName: 'bench',
+    scopeVersion: '1',
+  };
+}
+
+async function timed(url) {
+  const start = performance.now();
+  const response = await fetch(url);
+  const text = await response.text();
+  const ms = performance.now() - start;
+  if (!response.ok) throw new Error(`${url} answered ${response.status}: ${text.slice(0, 200)}`);
+  return { ms, bytes: text.length, body: JSON.parse(text) };
+}
+
+function latency(values) {
+  return {
+    p50: percentile(values, 0.5),
+    p95: percentile(values, 0.95),
+    p99: percentile(values, 0.99),
+    max: Math.max(...values),
+  };
+}
+
+/** Points in a detail's series, whatever shape the finding's kind gives it. */
+function countPoints(body) {
+  const series = body.series;
+  if (Array.isArray(series)) return series.length;
+  if (series && typeof series === 'object') {
+    return Object.values(series).reduce((sum, part) => sum + (Array.isArray(part) ? part.length : 0), 0);
+  }
+  return 0;
+}

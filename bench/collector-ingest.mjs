@@ -1,0 +1,222 @@
+/**
+ * Collector ingest: spans per second through `POST /v1/traces` of a collector child process
+ * (`chokepoint collector`, one Node process, so one core for the pipeline), fed protobuf
+ * batches of 512 spans from the SDK's serializer (bench/lib/span-workload.mjs) over
+ * keep-alive connections. The floor is the decode-only rate of the same bodies in this
+ * process: what the hand-written protobuf decoder alone costs. Afterwards the collector's
+ * RSS (and its peak) says what holding 1M spans over 10k fingerprints costs in memory.
+ *
+ * `CHOKEPOINT_BENCH_PROFILE=1` also runs the collector under `--cpu-prof` and prints where
+ * its time went.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decodeProtobufTraceRequest } from '../dist/collector/receive/otlp-protobuf.js';
+import { startNode } from './lib/children.mjs';
+import { summarizeProfile } from './lib/profile.mjs';
+import { buildWorkload } from './lib/span-workload.mjs';
+import { ratio } from './lib/stats.mjs';
+import { formatNumber, formatRatio } from './lib/table.mjs';
+
+const ROOT = join(import.meta.dirname, '..');
+
+export const ingestTargets = {
+  spansPerSecond: 100_000,
+  /** Ingest rate as a share of the decode-only rate. */
+  shareOfDecodeOnly: 0.5,
+  rssMB: 300,
+};
+
+/**
+ * @example
+ * const result = await benchCollectorIngest({ spans: 1_000_000 });
+ */
+export async function benchCollectorIngest({
+  spans: wanted = 1_000_000,
+  fingerprints = 10_000,
+  concurrency = 4,
+  profile = process.env.CHOKEPOINT_BENCH_PROFILE === '1',
+} = {}) {
+  const buildStart = performance.now();
+  const workload = buildWorkload({ spans: wanted, fingerprints });
+  const buildSeconds = (performance.now() - buildStart) / 1000;
+  const decodeOnly = decodeRate(workload.bodies);
+
+  const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-ingest-'));
+  const profileDir = join(workDir, 'profile');
+  const collector = await startNode(
+    [
+      ...(profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+      'dist/cli/main.js',
+      'collector',
+      '--port',
+      '0',
+      '--otlp-port',
+      '0',
+      '--db',
+      join(workDir, 'ingest.db'),
+    ],
+    { cwd: ROOT, ready: /otlp listening on (\S+)[\s\S]*dashboard listening on (\S+)/ },
+  );
+  const [, otlpUrl, dashboardUrl] = collector.match;
+  let result;
+  try {
+    const before = processCpuMicros(collector.pid);
+    const sendStart = performance.now();
+    const rejected = await sendAll(`${otlpUrl}/v1/traces`, workload.bodies, concurrency);
+    const seconds = (performance.now() - sendStart) / 1000;
+    const cpuSeconds = (processCpuMicros(collector.pid) - before) / 1e6;
+    // Let a detection tick and a write to SQLite happen on what was ingested, then read memory.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const memory = processMemory(collector.pid);
+    const health = await fetch(`${dashboardUrl}/api/health`);
+    result = {
+      spans: workload.spans,
+      requests: workload.bodies.length,
+      bytesPerSpan: workload.bytes / workload.spans,
+      buildSeconds,
+      seconds,
+      spansPerSecond: workload.spans / seconds,
+      spansPerCpuSecond: workload.spans / cpuSeconds,
+      decodeOnlySpansPerSecond: decodeOnly,
+      shareOfDecodeOnly: ratio(workload.spans / seconds, decodeOnly),
+      rssMB: memory.rssMB,
+      peakRssMB: memory.peakRssMB,
+      rejected,
+      healthyAfter: health.ok,
+    };
+  } finally {
+    await collector.stop();
+  }
+  if (profile) {
+    const file = join(profileDir, readdirSync(profileDir)[0]);
+    result.profile = summarizeProfile(file, {
+      inclusive: {
+        'receive: read body': /^readBody /,
+        'receive: decode': /^decodeProtobufTraceRequest /,
+        normalize: /^normalizeSpan /,
+        'assemble: add': /^add .*trace-assembler/,
+        'detect per trace': /^inspectTrace /,
+        'aggregate: record': /^record .*aggregate/,
+        'tick: detect window': /^view .*aggregate|^detect .*detect\//,
+        'tick: store findings': /^upsertFindings |^updateLifecycle /,
+        'tick: write buckets': /^writeBuckets /,
+        'tick: all': /^tick .*pipeline/,
+        'garbage collector': /^\(garbage collector\)/,
+      },
+    });
+  }
+  rmSync(workDir, { recursive: true, force: true });
+  return summarize(result, { wanted, fingerprints, concurrency });
+}
+
+function summarize(result, settings) {
+  const notes = [`workload built in ${result.buildSeconds.toFixed(1)} s by the SDK serializer (not timed)`];
+  if (result.rejected > 0) notes.push(`${result.rejected} requests were refused`);
+  if (!result.healthyAfter) notes.push('the collector did not answer /api/health after ingest');
+  if (result.profile) {
+    for (const [label, part] of Object.entries(result.profile.inclusive)) {
+      notes.push(`profile: ${label} ${(part.share * 100).toFixed(1)}% of the collector's samples`);
+    }
+  }
+  return {
+    name: 'collector-ingest',
+    title: `Collector ingest: ${formatNumber(result.spans)} spans in protobuf batches of 512 over ${settings.fingerprints.toLocaleString('en-US')} fingerprints, ${settings.concurrency} requests in flight`,
+    settings,
+    result,
+    notes,
+    targets: [
+      {
+        what: 'ingest rate',
+        target: `≥ ${formatNumber(ingestTargets.spansPerSecond)} spans/s`,
+        measured: `${formatNumber(result.spansPerSecond)} spans/s`,
+        met: result.spansPerSecond >= ingestTargets.spansPerSecond,
+      },
+      {
+        what: 'ingest ÷ decode-only',
+        target: `≥ ${ingestTargets.shareOfDecodeOnly}×`,
+        measured: formatRatio(result.shareOfDecodeOnly),
+        met: result.shareOfDecodeOnly >= ingestTargets.shareOfDecodeOnly,
+      },
+      {
+        what: 'collector RSS after ingest',
+        target: `≤ ${ingestTargets.rssMB} MB`,
+        measured: `${formatNumber(result.rssMB)} MB`,
+        met: result.rssMB <= ingestTargets.rssMB,
+      },
+    ],
+    headers: ['measure', 'value'],
+    cells: [
+      ['ingest, spans/s (wall clock)', formatNumber(result.spansPerSecond)],
+      ['ingest, spans per collector CPU-second', formatNumber(result.spansPerCpuSecond)],
+      ['decode only, spans/s (floor)', formatNumber(result.decodeOnlySpansPerSecond)],
+      ['ingest ÷ decode only', formatRatio(result.shareOfDecodeOnly)],
+      ['bytes per span (protobuf)', formatNumber(result.bytesPerSpan)],
+      ['collector RSS after, MB', formatNumber(result.rssMB)],
+      ['collector peak RSS, MB', formatNumber(result.peakRssMB)],
+    ],
+  };
+}
+
+/** Spans per second the decoder alone reaches on these bodies (after one warm-up pass over a tenth). */
+function decodeRate(bodies) {
+  for (const body of bodies.slice(0, Math.ceil(bodies.length / 10))) decodeProtobufTraceRequest(body);
+  const start = performance.now();
+  let spans = 0;
+  for (const body of bodies) spans += decodeProtobufTraceRequest(body).length;
+  return spans / ((performance.now() - start) / 1000);
+}
+
+/** POSTs every body, `concurrency` at a time; resolves with how many were not answered 200. */
+async function sendAll(url, bodies, concurrency) {
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  let rejected = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++];
+      const status = await post(url, body, agent);
+      if (status !== 200) rejected++;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: concurrency }, worker));
+  } finally {
+    agent.destroy();
+  }
+  return rejected;
+}
+
+function post(url, body, agent) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.byteLength },
+      },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** User + system CPU of a process, from /proc (Linux). */
+function processCpuMicros(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / 100) * 1e6;
+}
+
+function processMemory(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rssMB: kib('VmRSS') / 1024, peakRssMB: kib('VmHWM') / 1024 };
+}
