@@ -7,7 +7,9 @@
  * protobuf or JSON by `Content-Type`. Responses follow the OTLP/HTTP specification: success
  * is 200 with an empty `ExportTraceServiceResponse`; failures carry a `google.rpc.Status`
  * whose message is the one-line reason; both in the request's encoding. Decoding is all or
- * nothing, so `partial_success` is never set. Every failure is answered, never thrown.
+ * nothing, so `partial_success` is never set; so is the check of span times (a span from
+ * before 2000, after 2100, ending before it starts or lasting over a day is refused with its
+ * request). Every failure is answered, never thrown.
  *
  * @example
  * const app = new Hono();
@@ -19,6 +21,7 @@ import { checkMaxBodyBytes, firstLine, Rejection, readDecodedBody } from './body
 import { OtlpDecodeError } from './decoding.js';
 import { decodeJsonTraceRequest } from './otlp-json.js';
 import { decodeProtobufTraceRequest } from './otlp-protobuf.js';
+import { implausibleSpanTimes } from './span-times.js';
 
 export interface OtlpTraceRoutesOptions {
   /** Receives the spans of each accepted request; not called for requests without spans. */
@@ -83,6 +86,8 @@ export function otlpTraceRoutes(options: OtlpTraceRoutesOptions): Hono {
       }
       const body = await readDecodedBody(c.req.raw, maxBodyBytes);
       spans = encoding === 'protobuf' ? decodeProtobufTraceRequest(body) : decodeJsonTraceRequest(body);
+      const implausible = implausibleSpanTimes(spans);
+      if (implausible) throw new Rejection(400, implausible);
     } catch (error) {
       if (error instanceof Rejection) return reject(error.status, error.message, encoding ?? 'json');
       if (error instanceof OtlpDecodeError) return reject(400, error.message, encoding ?? 'json');
