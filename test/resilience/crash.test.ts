@@ -4,57 +4,17 @@
  * SQLite file each time. After every kill the file passes `PRAGMA integrity_check`, and every
  * finding the API served before a kill — so committed — is still served afterwards.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../model/index.js';
 import { exportRequest, postTraces, slowQueryTrace } from '../support/otlp-fixtures.js';
+import { killCollectorProcesses, startCollectorProcess } from './collector-process.js';
 
-const ROOT = join(__dirname, '..', '..');
-const CLI = join(ROOT, 'dist', 'cli', 'main.js');
-
-interface CollectorProcess {
-  child: ChildProcess;
-  otlpUrl: string;
-  dashboardUrl: string;
-  exited: Promise<NodeJS.Signals | number | null>;
-}
-
-const children = new Set<ChildProcess>();
-
-async function startCollectorProcess(db: string): Promise<CollectorProcess> {
-  if (!existsSync(CLI)) throw new Error('dist/ is missing: build first with `npx tsc -p tsconfig.json`');
-  const child = spawn(
-    process.execPath,
-    [CLI, 'collector', '--port', '0', '--otlp-port', '0', '--db', db, '--detect-interval-ms', '200'],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.add(child);
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) =>
-    child.once('exit', (code, signal) => {
-      children.delete(child);
-      resolve(signal ?? code);
-    }),
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const [otlpUrl, dashboardUrl] = await new Promise<[string, string]>((resolve, reject) => {
-    child.stdout?.on('data', (chunk) => {
-      stdout += chunk;
-      const otlp = /otlp listening on (\S+)/.exec(stdout)?.[1];
-      const dashboard = /dashboard listening on (\S+)/.exec(stdout)?.[1];
-      if (otlp && dashboard) resolve([otlp, dashboard]);
-    });
-    void exited.then((how) => reject(new Error(`collector exited (${how}) before listening: ${stderr}`)));
-  });
-  return { child, otlpUrl, dashboardUrl, exited };
-}
+/** Detection (and its SQLite writes) every 200 ms: a kill is likely to land in one. */
+const DETECT_OFTEN = ['--detect-interval-ms', '200'];
 
 async function servedFindings(dashboardUrl: string): Promise<Finding[]> {
   const response = await fetch(`${dashboardUrl}/api/findings`);
@@ -106,7 +66,7 @@ describe('collector killed with SIGKILL during ingest', () => {
   const db = join(workDir, 'collector.db');
 
   afterAll(() => {
-    for (const child of children) child.kill('SIGKILL');
+    killCollectorProcesses();
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -114,7 +74,7 @@ describe('collector killed with SIGKILL during ingest', () => {
     const table = { next: 0 };
     const served = new Map<string, Finding>();
     for (let round = 0; round < 3; round++) {
-      const collector = await startCollectorProcess(db);
+      const collector = await startCollectorProcess({ db, args: DETECT_OFTEN });
       // Everything served before a previous kill is served again after the restart.
       const afterRestart = new Map((await servedFindings(collector.dashboardUrl)).map((f) => [f.id, f]));
       for (const [id, finding] of served) {
@@ -145,7 +105,7 @@ describe('collector killed with SIGKILL during ingest', () => {
       expect(integrityCheck(db)).toBe('ok');
     }
 
-    const last = await startCollectorProcess(db);
+    const last = await startCollectorProcess({ db, args: DETECT_OFTEN });
     const final = new Map((await servedFindings(last.dashboardUrl)).map((finding) => [finding.id, finding]));
     expect(served.size).toBeGreaterThanOrEqual(15);
     for (const id of served.keys()) expect(final.has(id)).toBe(true);
