@@ -34,7 +34,7 @@ export function variablePlaceholder(part: string): string | undefined {
   if (isDate(part)) return Placeholder.DATE;
   if (isEmail(part)) return Placeholder.EMAIL;
   if (length >= MIN_HEX_LENGTH && isHex(part)) return Placeholder.HASH;
-  if (length >= MIN_TOKEN_LENGTH && isToken(part)) return Placeholder.HASH;
+  if (length >= MIN_TOKEN_LENGTH && (isToken(part) || isJwt(part))) return Placeholder.HASH;
   return undefined;
 }
 
@@ -95,6 +95,22 @@ function isEmail(text: string): boolean {
     if (code <= 32 || code === 47 || code === 58) return false;
   }
   return true;
+}
+
+/**
+ * A JSON Web Token (JWS or JWE compact form): base64url segments joined by dots, the first
+ * encoding a JSON object (`eyJ` is `{"`). A bearer credential, so never kept — not even the
+ * segment after a `_` that the minor separators of a key would otherwise split off.
+ */
+function isJwt(text: string): boolean {
+  if (!text.startsWith('eyJ')) return false;
+  let dots = 0;
+  for (let i = 3; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 46) dots++;
+    else if (!isDigitCode(code) && !isLetterCode(code) && code !== 45 && code !== 95) return false;
+  }
+  return dots >= 2;
 }
 
 /**

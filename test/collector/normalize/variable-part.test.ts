@@ -15,6 +15,11 @@ describe('variablePlaceholder', () => {
     ['ABCDEF0123456789', '{hash}'],
     ['eyJhbGciOiJIUzI1NiJ9abc', '{hash}'],
     ['dGVzdA_-dGVzdA12345678', '{hash}'],
+    [
+      'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c',
+      '{hash}',
+    ],
+    ['eyJhbGciOiJub25lIn0.eyJzdWIiOiI0MiJ9.', '{hash}'],
   ])('%s → %s', (part, placeholder) => {
     expect(variablePlaceholder(part)).toBe(placeholder);
   });
@@ -32,6 +37,8 @@ describe('variablePlaceholder', () => {
     'a@b@c.com',
     'quarterly-report-summary-2024',
     'averyveryverylongwordwithoutdigits',
+    'eyJustAWordWithoutDots',
+    'www.example.com.cdn.net',
     '123e4567-e89b-12d3-a456-42661417400g',
   ])('%j stays static', (part) => {
     expect(variablePlaceholder(part)).toBeUndefined();
