@@ -220,8 +220,9 @@ function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Op
     parseRedisStatement(stringAttribute(attributes, 'db.operation.name', 'db.operation') ?? '')?.command ??
     parseRedisStatement(span.name.replace(/^redis-/, ''))?.command ??
     'UNKNOWN';
-  const agentPattern = stringAttribute(attributes, ChokepointAttributes.CACHE_KEY_PATTERN);
-  const key = agentPattern ?? parsed?.key;
+  // The raw key folds at least as well as the agent's pattern of it (which an older agent may
+  // have folded less); the agent's pattern covers what the statement leaves out (multi-key reads).
+  const key = parsed?.key ?? stringAttribute(attributes, ChokepointAttributes.CACHE_KEY_PATTERN);
   const hit = attributes[ChokepointAttributes.CACHE_HIT];
   return withBase<CacheCommandOperation>(base, {
     type: 'cache_command',

@@ -425,6 +425,19 @@ describe('normalizeSpan: cache_command', () => {
     expect(operation).toMatchObject({ command: 'MGET', keyPattern: 'product:{id}', hits: 2, misses: 1 });
   });
 
+  it('folds the raw key of the statement rather than the pattern an agent folded less', () => {
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
+    const operation = normalizeSpan(
+      span('get', SpanKind.CLIENT, {
+        'db.system.name': 'redis',
+        'db.query.text': `get session:${jwt}`,
+        [ChokepointAttributes.CACHE_KEY_PATTERN]: 'session:{hash}.{hash}.{hash}_adQssw5c',
+      }),
+    );
+    expect(operation).toMatchObject({ command: 'GET', keyPattern: 'session:{hash}' });
+    expect(JSON.stringify(operation)).not.toContain('adQssw5c');
+  });
+
   it('names the command from the operation name, then from the span name, when there is no statement', () => {
     const fromOperation = normalizeSpan(
       span('x', SpanKind.CLIENT, { 'db.system.name': 'redis', 'db.operation.name': 'hgetall' }),
