@@ -18,6 +18,9 @@ import { killApps, ROOT, runWithAgent } from '../support/agent-process.js';
 import { exportRequest, slowQueryTrace } from '../support/otlp-fixtures.js';
 import { type CollectorProcess, killCollectorProcesses, startCollectorProcess } from './collector-process.js';
 
+// The one browser global a page callback touches (the test project has Node's types only).
+declare const localStorage: object;
+
 const TOKEN = 'k3y-For_This.Test~42';
 const CHROMIUM = '/usr/bin/chromium';
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
