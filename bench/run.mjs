@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: agent overhead, collector ingest and API latency, in that order, on
  * loopback only. Prints one table per bench with its targets, and writes each result (with
- * the machine it ran on) to bench/results/<name>.json.
+ * the machine it ran on) to bench/results/<name>.json, and the tables as Markdown (what the
+ * README shows) to bench/results/summary.md.
  *
  *   node bench/run.mjs                     all three (about five minutes)
  *   node bench/run.mjs --only ingest       one of: overhead, ingest, api, breakdown (repeatable)
@@ -19,7 +20,7 @@ import { benchApiLatency } from './api-latency.mjs';
 import { benchCollectorIngest } from './collector-ingest.mjs';
 import { killAll } from './lib/children.mjs';
 import { describeMachine } from './lib/machine.mjs';
-import { renderTable } from './lib/table.mjs';
+import { renderMarkdownTable, renderTable } from './lib/table.mjs';
 
 const RESULTS = join(import.meta.dirname, 'results');
 
@@ -31,16 +32,10 @@ const { values } = parseArgs({
 });
 const quick = values.quick;
 const benches = {
-  overhead: () =>
-    benchAgentOverhead(
-      quick ? { durationS: 3, warmupS: 1, rounds: 1 } : { durationS: 8, warmupS: 3, rounds: 2 },
-    ),
-  ingest: () => benchCollectorIngest(quick ? { spans: 200_000 } : { spans: 1_000_000 }),
-  api: () =>
-    benchApiLatency(
-      quick ? { findings: 200, days: 1, requests: 100 } : { findings: 1_000, days: 7, requests: 400 },
-    ),
-  breakdown: () => benchAgentBreakdown(quick ? { durationS: 3, warmupS: 1, rounds: 1 } : { rounds: 3 }),
+  overhead: () => benchAgentOverhead(quick ? { durationS: 3, warmupS: 1, rounds: 1 } : {}),
+  ingest: () => benchCollectorIngest(quick ? { spans: 200_000 } : {}),
+  api: () => benchApiLatency(quick ? { findings: 200, days: 1, requests: 100 } : {}),
+  breakdown: () => benchAgentBreakdown(quick ? { durationS: 3, warmupS: 1, rounds: 1 } : {}),
 };
 const chosen = values.only ?? ['overhead', 'ingest', 'api'];
 const unknown = chosen.filter((name) => !(name in benches));
@@ -50,35 +45,40 @@ if (unknown.length > 0) {
 }
 
 const machine = describeMachine();
-console.log(`${machine.cpuModel}, ${machine.nproc} CPUs, Node ${machine.node}, commit ${machine.commit}\n`);
+const machineLine =
+  `${machine.cpuModel} (${machine.nproc} CPUs, ${machine.memoryGiB} GiB), Node ${machine.node}, ${machine.platform}, ` +
+  `commit ${machine.commit}, ${machine.date.slice(0, 10)}, load average ${machine.loadAverage} at start`;
+console.log(`${machineLine}\n`);
 mkdirSync(RESULTS, { recursive: true });
+
+const targetHeaders = ['target', 'wanted', 'measured', ''];
+const targetCells = (result) =>
+  result.targets.map((target) => [
+    target.what,
+    target.target,
+    target.measured,
+    target.met ? 'met' : 'MISSED',
+  ]);
+const markdown = [`Measured on ${machineLine}.`];
 let allMet = true;
 try {
   for (const name of chosen) {
     const result = await benches[name]();
-    console.log(`${result.title}\n`);
-    console.log(renderTable(result.headers, result.cells));
-    console.log('');
-    console.log(
-      renderTable(
-        ['target', 'wanted', 'measured', ''],
-        result.targets.map((target) => [
-          target.what,
-          target.target,
-          target.measured,
-          target.met ? 'met' : 'MISSED',
-        ]),
-      ),
-    );
-    for (const note of result.notes ?? []) console.log(`note: ${note}`);
+    console.log(`${result.title}\n\n${renderTable(result.headers, result.cells)}\n`);
+    if (result.targets.length > 0) console.log(`${renderTable(targetHeaders, targetCells(result))}\n`);
+    for (const note of result.notes) console.log(`note: ${note}`);
     console.log('');
     allMet &&= result.targets.every((target) => target.met);
     writeFileSync(
       join(RESULTS, `${result.name}.json`),
       `${JSON.stringify({ machine, quick, ...result }, null, 2)}\n`,
     );
+    markdown.push(`**${result.title}**`, renderMarkdownTable(result.headers, result.cells));
+    if (result.targets.length > 0) markdown.push(renderMarkdownTable(targetHeaders, targetCells(result)));
+    if (result.notes.length > 0) markdown.push(result.notes.map((note) => `- ${note}`).join('\n'));
   }
 } finally {
   killAll();
 }
+writeFileSync(join(RESULTS, 'summary.md'), `${markdown.join('\n\n')}\n`);
 console.log(`results written to ${RESULTS}${allMet ? '' : ' (some targets missed)'}`);

@@ -1,6 +1,6 @@
 /** What a bench result ran on, written beside its numbers. */
 import { execFileSync } from 'node:child_process';
-import { availableParallelism, cpus, totalmem } from 'node:os';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 
 export function describeMachine() {
   return {
@@ -10,6 +10,8 @@ export function describeMachine() {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     commit: gitCommit(),
+    /** 1-minute load average when the run started: other work on the machine skews every figure. */
+    loadAverage: Number(loadavg()[0]?.toFixed(2)),
     date: new Date().toISOString(),
   };
 }
