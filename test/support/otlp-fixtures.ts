@@ -9,6 +9,7 @@
  * await postTraces(collector.otlpUrl, exportRequest('shop', spans));
  */
 import { randomBytes } from 'node:crypto';
+import type { RuntimeSample } from '../../model/runtime.js';
 import { SpanKind, StatusCode } from '../../model/span.js';
 
 export type OtlpAnyValue =
@@ -192,6 +193,198 @@ export function nPlusOneTrace(options: {
     }),
   );
   return [request, ...queries];
+}
+
+/** A Redis command, as the agent's ioredis/node-redis hooks record it (a CLIENT span). */
+export function cacheCommandSpan(
+  input: Omit<SpanInput, 'name' | 'kind'> & { statement: string; hit?: boolean; ttlSeconds?: number },
+): OtlpSpan {
+  const command = input.statement.trim().split(/\s+/, 1)[0]?.toUpperCase() ?? 'GET';
+  return otlpSpan({
+    ...input,
+    name: command.toLowerCase(),
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'db.system.name': 'redis',
+      'db.query.text': input.statement,
+      'db.operation.name': command,
+      ...(input.hit === undefined ? {} : { 'chokepoint.cache.hit': input.hit }),
+      ...(input.ttlSeconds === undefined ? {} : { 'chokepoint.cache.ttl_seconds': input.ttlSeconds }),
+      ...input.attributes,
+    },
+  });
+}
+
+/**
+ * One request reading `key` through cache-aside: `GET key`, and on a miss the statement,
+ * then `SET key … EX ttlSeconds`.
+ *
+ * @example
+ * cacheAsideTrace({ route: '/products/:id', key: 'product:42', hit: false, statement: 'SELECT * FROM products WHERE id = 42' });
+ */
+export function cacheAsideTrace(options: {
+  route: string;
+  key: string;
+  hit: boolean;
+  statement: string;
+  queryMs?: number;
+  ttlSeconds?: number;
+  startMs?: number;
+}): OtlpSpan[] {
+  const traceId = newTraceId();
+  const queryMs = options.queryMs ?? 20;
+  const durationMs = options.hit ? 4 : queryMs + 8;
+  const startMs = options.startMs ?? Date.now() - durationMs - 10;
+  const request = httpServerSpan({ traceId, route: options.route, startMs, durationMs });
+  const child = { traceId, parentSpanId: request.spanId };
+  const get = cacheCommandSpan({
+    ...child,
+    statement: `GET ${options.key}`,
+    hit: options.hit,
+    startMs: startMs + 1,
+    durationMs: 1,
+  });
+  if (options.hit) return [request, get];
+  return [
+    request,
+    get,
+    dbQuerySpan({ ...child, statement: options.statement, startMs: startMs + 3, durationMs: queryMs }),
+    cacheCommandSpan({
+      ...child,
+      statement: `SET ${options.key} ? EX ${options.ttlSeconds ?? 5}`,
+      ttlSeconds: options.ttlSeconds ?? 5,
+      startMs: startMs + queryMs + 4,
+      durationMs: 1,
+    }),
+  ];
+}
+
+/** An outbound HTTP call, as the http and undici instrumentations record it (a CLIENT span). */
+export function httpClientSpan(
+  input: Omit<SpanInput, 'name' | 'kind'> & { url: string; method?: string; statusCode?: number },
+): OtlpSpan {
+  const method = input.method ?? 'GET';
+  const url = new URL(input.url);
+  return otlpSpan({
+    ...input,
+    name: method,
+    kind: SpanKind.CLIENT,
+    attributes: {
+      'http.request.method': method,
+      'url.full': input.url,
+      'server.address': url.hostname,
+      'server.port': Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+      'http.response.status_code': input.statusCode ?? 200,
+      ...input.attributes,
+    },
+  });
+}
+
+/**
+ * One request calling an HTTP service `repeats` times, one call after the other (HTTP N+1).
+ *
+ * @example
+ * httpFanOutTrace({ route: '/orders', url: (index) => `http://users.internal:8080/users/${index}`, repeats: 6 });
+ */
+export function httpFanOutTrace(options: {
+  route: string;
+  url: (index: number) => string;
+  repeats: number;
+  callMs?: number;
+  startMs?: number;
+}): OtlpSpan[] {
+  const traceId = newTraceId();
+  const callMs = options.callMs ?? 12;
+  const durationMs = options.repeats * (callMs + 1) + 5;
+  const startMs = options.startMs ?? Date.now() - durationMs - 10;
+  const request = httpServerSpan({ traceId, route: options.route, startMs, durationMs });
+  const calls = Array.from({ length: options.repeats }, (_, index) =>
+    httpClientSpan({
+      traceId,
+      parentSpanId: request.spanId,
+      url: options.url(index),
+      startMs: startMs + 2 + index * (callMs + 1),
+      durationMs: callMs,
+    }),
+  );
+  return [request, ...calls];
+}
+
+/**
+ * A request publishing a message to a RabbitMQ queue (default exchange) and its consumer,
+ * which starts `lagMs` after the publish — both in one trace, as amqplib's instrumentation
+ * links them, the consumer carrying the publish time the agent stamps.
+ */
+export function queueTrace(options: {
+  route: string;
+  queue: string;
+  lagMs: number;
+  processingMs?: number;
+  startMs?: number;
+}): OtlpSpan[] {
+  const traceId = newTraceId();
+  const processingMs = options.processingMs ?? 30;
+  const startMs = options.startMs ?? Date.now() - options.lagMs - processingMs - 20;
+  const request = httpServerSpan({ traceId, route: options.route, method: 'POST', startMs, durationMs: 6 });
+  const messaging = {
+    'messaging.system': 'rabbitmq',
+    'messaging.destination.name': '',
+    'messaging.rabbitmq.destination.routing_key': options.queue,
+  };
+  const publishMs = startMs + 2;
+  const publish = otlpSpan({
+    traceId,
+    parentSpanId: request.spanId,
+    name: 'publish',
+    kind: SpanKind.PRODUCER,
+    startMs: publishMs,
+    durationMs: 1,
+    attributes: { ...messaging, 'messaging.operation.type': 'send' },
+  });
+  const consume = otlpSpan({
+    traceId,
+    parentSpanId: publish.spanId,
+    name: `${options.queue} process`,
+    kind: SpanKind.CONSUMER,
+    startMs: publishMs + options.lagMs,
+    durationMs: processingMs,
+    attributes: {
+      ...messaging,
+      'messaging.operation.type': 'process',
+      'chokepoint.messaging.publish_time_ms': publishMs,
+    },
+  });
+  return [request, publish, consume];
+}
+
+/** A runtime sample as the agent sends it every interval: an idle loop unless told otherwise. */
+export function runtimeSample(
+  fields: Partial<RuntimeSample> & { service: string; timeMs: number },
+): RuntimeSample {
+  return {
+    instanceId: `${fields.service}-host:4242`,
+    intervalMs: 10_000,
+    eventLoopLag: { minMs: 9.8, meanMs: 10.3, p50Ms: 10.2, p90Ms: 10.5, p99Ms: 10.9, maxMs: 11.4 },
+    gc: { count: 6, pauseMs: 9, maxPauseMs: 3, byKind: { minor: { count: 6, pauseMs: 9 } } },
+    memory: {
+      rssBytes: 180 * 2 ** 20,
+      heapUsedBytes: 60 * 2 ** 20,
+      heapTotalBytes: 90 * 2 ** 20,
+      externalBytes: 2 ** 20,
+    },
+    cpu: { userMs: 900, systemMs: 120 },
+    ...fields,
+  };
+}
+
+/** POSTs runtime samples as JSON to `<otlpUrl>/v1/runtime`; throws unless the collector accepts them. */
+export async function postRuntime(otlpUrl: string, samples: RuntimeSample[]): Promise<void> {
+  const response = await fetch(`${otlpUrl}/v1/runtime`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ samples }),
+  });
+  if (!response.ok) throw new Error(`POST /v1/runtime answered ${response.status}: ${await response.text()}`);
 }
 
 /** Wraps spans from one service into an export request. */
