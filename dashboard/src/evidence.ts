@@ -79,6 +79,46 @@ export function evidenceEntries(evidence: Evidence): Array<[string, string]> {
   ]);
 }
 
+/** A finding that a slow route's evidence links to: what lies behind its time. */
+export interface RelatedFinding {
+  id: string;
+  kind: string;
+  title: string;
+  impact: number;
+}
+
+/** `evidence.related` of a `slow_endpoint`: the findings behind it, highest impact first. */
+export function readRelated(evidence: Evidence): RelatedFinding[] {
+  return readObjects(evidence.related).flatMap(({ id, kind, title, impact }) =>
+    typeof id === 'string' &&
+    typeof kind === 'string' &&
+    typeof title === 'string' &&
+    typeof impact === 'number'
+      ? [{ id, kind, title, impact }]
+      : [],
+  );
+}
+
+/**
+ * The objects of an evidence list (instances, statements run after a miss, …); anything that
+ * is not an object is skipped.
+ *
+ * @example
+ * readObjects([{ instanceId: 'a' }, 3, null]) // [{ instanceId: 'a' }]
+ */
+export function readObjects(value: unknown): Array<Record<string, unknown>> {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (item): item is Record<string, unknown> =>
+      typeof item === 'object' && item !== null && !Array.isArray(item),
+  );
+}
+
+/** Routes counted by `countKey`, for kinds beyond the two dedicated readers. */
+export function readRouteCounts(evidence: Evidence, countKey: 'count' | 'requests'): RouteCount[] {
+  return readRoutes(evidence.routes, countKey);
+}
+
 /** `routeCountKey` names each route's count: `count` for executions, `requests` for N+1. */
 function readQueryEvidence(evidence: Evidence, routeCountKey: string): QueryEvidence {
   const tables = evidence.tables;
@@ -103,12 +143,14 @@ function readRoutes(value: unknown, countKey: string): RouteCount[] {
   return routes;
 }
 
-function stringField(evidence: Evidence, key: string): string | undefined {
+/** A text field of evidence, `undefined` when missing, empty or not text. */
+export function stringField(evidence: Evidence, key: string): string | undefined {
   const value = evidence[key];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function numberField(evidence: Evidence, key: string): number | undefined {
+/** A numeric field of evidence, `undefined` when missing or not a finite number. */
+export function numberField(evidence: Evidence, key: string): number | undefined {
   const value = evidence[key];
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }

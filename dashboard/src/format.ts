@@ -9,7 +9,15 @@ const oneDecimal = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
 const KIND_LABELS: Record<string, string> = {
   slow_query: 'Slow query',
   n_plus_one: 'N+1 queries',
+  n_plus_one_http: 'N+1 HTTP calls',
+  cache_hit_ratio: 'Cache hit ratio',
+  queue_lag: 'Queue lag',
+  slow_endpoint: 'Slow endpoint',
+  event_loop_blocked: 'Event loop blocked',
+  gc_pressure: 'GC pressure',
 };
+
+const RANGE_LABELS: Record<string, string> = { '15m': '15 min', '1h': '1 h', '24h': '24 h', '7d': '7 d' };
 
 /**
  * A duration in the unit that keeps it short: `0.42 ms`, `7.5 ms`, `340 ms`, `1.25 s`, `2.5 min`.
@@ -19,6 +27,7 @@ const KIND_LABELS: Record<string, string> = {
  */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return '—';
+  if (ms === 0) return '0 ms';
   if (ms < 1) return `${ms.toFixed(2)} ms`;
   if (ms < 10) return `${ms.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
@@ -80,4 +89,45 @@ export function kindLabel(kind: string): string {
   if (known) return known;
   const words = kind.replaceAll('_', ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/**
+ * A rate per minute: `1,234/min`, `2.5/min`, `0/min`.
+ *
+ * @example
+ * formatRate(367.98) // '368/min'
+ */
+export function formatRate(perMinute: number): string {
+  if (!Number.isFinite(perMinute)) return '—';
+  return `${(perMinute < 10 ? oneDecimal : integer).format(perMinute)}/min`;
+}
+
+/** Megabytes of memory: `43 MB`, `7.5 MB`, `1.2 GB`. */
+export function formatMegabytes(mb: number): string {
+  if (!Number.isFinite(mb)) return '—';
+  if (mb >= 1024) return `${(mb / 1024).toFixed(1)} GB`;
+  return `${(mb < 10 ? oneDecimal : integer).format(mb)} MB`;
+}
+
+/** A time range for humans: `15 min`, `24 h`. */
+export function rangeLabel(range: string): string {
+  return RANGE_LABELS[range] ?? range;
+}
+
+/**
+ * A moment on a chart's time axis: the time of day, with the day for ranges longer than one.
+ *
+ * @example
+ * formatClock(Date.parse('2024-05-01T12:05:00'), 3_600_000) // '12:05'
+ */
+export function formatClock(epochMs: number, rangeMs: number): string {
+  const date = new Date(epochMs);
+  const time = date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (rangeMs <= 24 * 60 * 60_000) return time;
+  return `${date.toLocaleDateString('en-GB', { weekday: 'short', day: 'numeric' })} ${time}`;
+}
+
+/** Text cut to `length` characters with an ellipsis, for chart labels (the full text stays in tooltips). */
+export function truncate(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }

@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   evidenceEntries,
+  numberField,
   readNPlusOneEvidence,
+  readObjects,
+  readRelated,
+  readRouteCounts,
   readSlowQueryEvidence,
+  stringField,
 } from '../../../dashboard/src/evidence.js';
 
 describe('readSlowQueryEvidence', () => {
@@ -93,5 +98,49 @@ describe('evidenceEntries', () => {
       ['keys', '["a"]'],
       ['missing', 'null'],
     ]);
+  });
+});
+
+describe('readers for the other kinds', () => {
+  it('reads the findings behind a slow route, skipping malformed entries', () => {
+    expect(
+      readRelated({
+        related: [
+          { id: 'a1', kind: 'slow_query', title: 'Slow SELECT', impact: 1200 },
+          { id: 'a2', kind: 'cache_hit_ratio', title: 'Cache', impact: '9' },
+          'a3',
+        ],
+      }),
+    ).toEqual([{ id: 'a1', kind: 'slow_query', title: 'Slow SELECT', impact: 1200 }]);
+    expect(readRelated({})).toEqual([]);
+  });
+
+  it('reads lists of objects and routes counted either way', () => {
+    expect(readObjects([{ instanceId: 'a' }, 3, null, ['b']])).toEqual([{ instanceId: 'a' }]);
+    expect(readObjects('instances')).toEqual([]);
+    expect(
+      readRouteCounts(
+        {
+          routes: [
+            { route: '/a', requests: 2 },
+            { route: '/b', count: 1 },
+          ],
+        },
+        'requests',
+      ),
+    ).toEqual([{ route: '/a', count: 2 }]);
+  });
+
+  it('reads single fields, refusing other types', () => {
+    expect([
+      numberField({ n: 3 }, 'n'),
+      numberField({ n: '3' }, 'n'),
+      numberField({ n: Number.NaN }, 'n'),
+    ]).toEqual([3, undefined, undefined]);
+    expect([
+      stringField({ s: 'orders' }, 's'),
+      stringField({ s: '' }, 's'),
+      stringField({ s: 1 }, 's'),
+    ]).toEqual(['orders', undefined, undefined]);
   });
 });

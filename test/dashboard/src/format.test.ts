@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   formatAgo,
+  formatClock,
   formatCount,
   formatDuration,
   formatImpact,
+  formatMegabytes,
+  formatRate,
   formatRepeats,
   formatShare,
   kindLabel,
+  rangeLabel,
+  truncate,
 } from '../../../dashboard/src/format.js';
 
 describe('formatDuration', () => {
@@ -73,5 +78,42 @@ describe('kindLabel', () => {
     expect(kindLabel('n_plus_one')).toBe('N+1 queries');
     expect(kindLabel('slow_query')).toBe('Slow query');
     expect(kindLabel('cache_hit_ratio')).toBe('Cache hit ratio');
+  });
+});
+
+describe('rates, memory, ranges, clock and labels', () => {
+  it('writes rates per minute, with a decimal below ten', () => {
+    expect(formatRate(367.98)).toBe('368/min');
+    expect(formatRate(2.46)).toBe('2.5/min');
+    expect(formatRate(0)).toBe('0/min');
+    expect(formatRate(Number.NaN)).toBe('—');
+  });
+
+  it('writes memory in MB, GB past a gigabyte', () => {
+    expect(formatMegabytes(43.19)).toBe('43 MB');
+    expect(formatMegabytes(7.46)).toBe('7.5 MB');
+    expect(formatMegabytes(1536)).toBe('1.5 GB');
+  });
+
+  it('names the time ranges', () => {
+    expect(['15m', '1h', '24h', '7d', '2w'].map(rangeLabel)).toEqual(['15 min', '1 h', '24 h', '7 d', '2w']);
+  });
+
+  it('writes a chart’s time as the time of day, with the day past a day', () => {
+    const at = new Date(2026, 10, 26, 9, 5).getTime();
+    expect(formatClock(at, 60 * 60_000)).toBe('09:05');
+    expect(formatClock(at, 7 * 24 * 60 * 60_000)).toBe('Thu 26 09:05');
+  });
+
+  it('reads a zero duration as 0 ms, and cuts long labels with an ellipsis', () => {
+    expect(formatDuration(0)).toBe('0 ms');
+    expect(truncate('GET /orders/:id/items', 10)).toBe('GET /orde…');
+    expect(truncate('GET /a', 10)).toBe('GET /a');
+  });
+
+  it('names every finding kind the collector reports', () => {
+    expect(
+      ['n_plus_one_http', 'queue_lag', 'slow_endpoint', 'event_loop_blocked', 'gc_pressure'].map(kindLabel),
+    ).toEqual(['N+1 HTTP calls', 'Queue lag', 'Slow endpoint', 'Event loop blocked', 'GC pressure']);
   });
 });
