@@ -75,6 +75,20 @@ export const sharedStyles = css`
   .severity-low {
     color: var(--cp-low);
   }
+  .status {
+    border-style: dashed;
+  }
+  .status-new {
+    color: var(--cp-accent);
+  }
+  .status-regressed {
+    color: var(--cp-critical);
+    border-style: solid;
+  }
+  .status-ongoing,
+  .status-resolved {
+    color: var(--cp-muted);
+  }
   .visually-hidden {
     position: absolute;
     width: 1px;

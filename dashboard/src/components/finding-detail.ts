@@ -1,20 +1,51 @@
 /**
  * `<cp-finding-detail>`: one finding, in the order a reader needs it — how much it costs,
- * what to change (with the code to paste), then the evidence and how it compares.
+ * what to change (with the code to paste), the chart that proves it, the example request
+ * with the operations it is about highlighted, then the evidence and how it compares.
  */
-import { css, html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Finding } from '../../../model/finding.js';
+import type { ExampleTrace, SeriesPoint } from '../api-types.js';
+import { chartAxis, findingChart, type TimeChart, thresholdFor } from '../finding-charts.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
+import type { FindingsRoute } from '../router.js';
 import { sharedStyles } from '../styles.js';
+import { highlighterFor, type Waterfall, waterfall } from '../waterfall.js';
 import './copy-button.js';
 import './finding-evidence.js';
 import './impact-chart.js';
+import './time-chart.js';
+import './trace-waterfall.js';
+
+/** The example request: loading, loaded, or no longer kept by the collector. */
+export type TraceState = ExampleTrace | 'loading' | 'missing';
+
+/** How the waterfall names the operations a finding is about. */
+const MARKS: Record<string, string> = {
+  n_plus_one: 'repeated',
+  n_plus_one_http: 'repeated call',
+  slow_query: 'this statement',
+  cache_hit_ratio: 'this key pattern',
+  queue_lag: 'this queue',
+};
+
+const DOMINANT_MARKS: Record<string, string> = {
+  sql: 'SQL',
+  cache: 'cache call',
+  http: 'outbound HTTP',
+  queue: 'queue publish',
+};
 
 export class FindingDetail extends LitElement {
   static override properties = {
     finding: { attribute: false },
     findings: { attribute: false },
+    route: { attribute: false },
+    series: { attribute: false },
+    trace: { attribute: false },
+    detection: { attribute: false },
     now: { attribute: false },
+    fromMs: { attribute: false },
   };
 
   static override styles = [
@@ -46,8 +77,15 @@ export class FindingDetail extends LitElement {
         font-size: 1.3rem;
         overflow-wrap: anywhere;
       }
+      .cost {
+        margin: 0;
+      }
       .cost strong {
         font-size: 1.15rem;
+      }
+      .regression {
+        margin: 0;
+        color: var(--cp-critical);
       }
       h3 {
         font-size: 1rem;
@@ -68,19 +106,46 @@ export class FindingDetail extends LitElement {
         margin-bottom: 0.35rem;
         font-size: 0.85rem;
       }
+      .note {
+        margin: 0;
+      }
     `,
   ];
 
   declare finding: Finding | undefined;
-  /** Every finding in view, for the comparison chart. */
+  /** Every finding of the same service, for the comparison chart. */
   declare findings: Finding[];
+  declare route: FindingsRoute;
+  /** The finding's series (`api/findings/:id`), once fetched. */
+  declare series: SeriesPoint[] | undefined;
+  declare trace: TraceState | undefined;
+  /** The detection settings in force (`api/meta`), for the chart's threshold line. */
+  declare detection: Record<string, unknown> | undefined;
   declare now: number;
+  /** Where the range shown starts: the chart's time axis begins there. */
+  declare fromMs: number;
+  /** The example request laid out, kept while neither it nor the finding changes. */
+  private layout: Waterfall | undefined;
 
   constructor() {
     super();
     this.finding = undefined;
     this.findings = [];
+    this.route = { view: 'findings' };
+    this.series = undefined;
+    this.trace = undefined;
+    this.detection = undefined;
     this.now = Date.now();
+    this.fromMs = this.now - 3_600_000;
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    if (!changed.has('trace') && !changed.has('finding')) return;
+    const finding = this.finding;
+    this.layout =
+      finding && typeof this.trace === 'object'
+        ? waterfall(this.trace.operations, highlighterFor(finding) ?? (() => false))
+        : undefined;
   }
 
   override render() {
@@ -92,7 +157,8 @@ export class FindingDetail extends LitElement {
         <div class="tags">
           <span class="badge severity-${finding.severity}">${finding.severity}</span>
           <span>${kindLabel(finding.kind)}</span>
-          <span class="muted">· ${finding.service} · ${finding.status}</span>
+          <span class="muted">· ${finding.service}</span>
+          <span class="badge status status-${finding.status}">${finding.status}</span>
         </div>
         <h2 id="title">${finding.title}</h2>
         <p class="cost">
@@ -104,6 +170,14 @@ export class FindingDetail extends LitElement {
             <time datetime=${finding.lastSeen} title=${finding.lastSeen}>${formatAgo(finding.lastSeen, this.now)}</time>.
           </span>
         </p>
+        ${
+          finding.status === 'regressed' && finding.baseline
+            ? html`<p class="regression">
+                Worse since version ${finding.serviceVersion ?? 'the latest'}: it cost
+                ${formatImpact(finding.baseline.impact)} in version ${finding.baseline.serviceVersion}.
+              </p>`
+            : nothing
+        }
       </header>
 
       <section aria-labelledby="fix">
@@ -121,9 +195,11 @@ export class FindingDetail extends LitElement {
         }
       </section>
 
+      ${this.renderChart(finding)} ${this.renderExample(finding)}
+
       <section aria-labelledby="evidence">
         <h3 id="evidence">Evidence</h3>
-        <cp-finding-evidence .finding=${finding}></cp-finding-evidence>
+        <cp-finding-evidence .finding=${finding} .route=${this.route}></cp-finding-evidence>
       </section>
 
       <section aria-labelledby="comparison">
@@ -131,6 +207,44 @@ export class FindingDetail extends LitElement {
         <cp-impact-chart .findings=${this.findings} .selectedId=${finding.id}></cp-impact-chart>
       </section>
     </article>`;
+  }
+
+  private renderChart(finding: Finding) {
+    const chart = this.series
+      ? findingChart(finding.kind, this.series, this.fromMs, thresholdFor(finding.kind, this.detection))
+      : undefined;
+    if (this.series && !chart) return nothing;
+    return html`<section aria-labelledby="proof">
+      <h3 id="proof">${chart?.title ?? 'Over time'}</h3>
+      ${
+        chart
+          ? chart.lines.some((line) => line.points.length > 0)
+            ? this.renderTimeChart(chart)
+            : html`<p class="note muted">No measurements in this time range: pick a longer one.</p>`
+          : html`<p class="note muted">Loading…</p>`
+      }
+    </section>`;
+  }
+
+  private renderTimeChart(chart: TimeChart) {
+    const axis = chartAxis(chart, this.fromMs, this.now);
+    return html`<cp-time-chart .chart=${chart} .fromMs=${axis.fromMs} .toMs=${axis.toMs}></cp-time-chart>`;
+  }
+
+  private renderExample(finding: Finding) {
+    const traceId = finding.evidence.exampleTraceId;
+    if (typeof traceId !== 'string' || this.trace === undefined) return nothing;
+    const mark =
+      MARKS[finding.kind] ?? DOMINANT_MARKS[String(finding.evidence.dominant)] ?? 'about this finding';
+    let body: unknown;
+    if (this.trace === 'loading') body = html`<p class="note muted">Loading…</p>`;
+    else if (this.trace === 'missing') {
+      body = html`<p class="note muted">The collector no longer keeps this request (it keeps a few hundred recent ones).</p>`;
+    } else body = html`<cp-trace-waterfall .waterfall=${this.layout} mark=${mark}></cp-trace-waterfall>`;
+    return html`<section aria-labelledby="example">
+      <h3 id="example">Example request <code class="muted">${traceId}</code></h3>
+      ${body}
+    </section>`;
   }
 }
 

@@ -1,26 +1,43 @@
 /**
  * `<cp-finding-evidence>`: the measurements behind a finding, rendered per kind. A kind
  * without a dedicated renderer still shows its evidence, as a plain list of fields.
- * Every value is bound as text: statements and routes come from users' spans.
+ * Every value is bound as text: statements, routes and keys come from users' spans.
  */
 import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { Evidence, Finding } from '../../../model/finding.js';
 import {
   evidenceEntries,
+  numberField,
   type QueryEvidence,
   type RouteCount,
   readNPlusOneEvidence,
+  readObjects,
+  readRelated,
+  readRouteCounts,
   readSlowQueryEvidence,
+  stringField,
 } from '../evidence.js';
-import { formatCount, formatDuration, formatRepeats, formatShare } from '../format.js';
+import {
+  formatCount,
+  formatDuration,
+  formatImpact,
+  formatMegabytes,
+  formatRate,
+  formatRepeats,
+  formatShare,
+  kindLabel,
+} from '../format.js';
+import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
 import './copy-button.js';
 
 type Measurement = [label: string, value: string];
+type Format = (value: number) => string;
 
 export class FindingEvidence extends LitElement {
   static override properties = {
     finding: { attribute: false },
+    route: { attribute: false },
   };
 
   static override styles = [
@@ -85,27 +102,46 @@ export class FindingEvidence extends LitElement {
         align-items: center;
         flex-wrap: wrap;
       }
+      ul {
+        margin: 0;
+        padding-left: 1.1rem;
+      }
+      a {
+        color: var(--cp-accent);
+      }
     `,
   ];
 
   declare finding: Finding | undefined;
+  /** Links to related findings keep the page's service and range. */
+  declare route: FindingsRoute;
 
   constructor() {
     super();
     this.finding = undefined;
+    this.route = { view: 'findings' };
   }
 
   override render() {
     if (!this.finding) return nothing;
     const view = EVIDENCE_VIEWS[this.finding.kind] ?? genericView;
-    return view(this.finding.evidence);
+    return view(this.finding.evidence, (id) => formatHash({ ...this.route, findingId: id }));
   }
 }
 
 /** One view per finding kind; a new kind gets its view by adding an entry here. */
-const EVIDENCE_VIEWS: Record<string, (evidence: Evidence) => TemplateResult> = {
+const EVIDENCE_VIEWS: Record<
+  string,
+  (evidence: Evidence, linkTo: (findingId: string) => string) => TemplateResult
+> = {
   slow_query: slowQueryView,
   n_plus_one: nPlusOneView,
+  n_plus_one_http: nPlusOneHttpView,
+  cache_hit_ratio: cacheView,
+  queue_lag: queueView,
+  slow_endpoint: slowEndpointView,
+  event_loop_blocked: eventLoopView,
+  gc_pressure: gcView,
 };
 
 function slowQueryView(raw: Evidence): TemplateResult {
@@ -120,7 +156,7 @@ function slowQueryView(raw: Evidence): TemplateResult {
       ['Slowest', optional(evidence.maxMs, formatDuration)],
       ['Share of DB time', optional(evidence.shareOfDbTime, formatShare)],
     ])}
-    ${routesTable(evidence.routes, 'Executions')} ${exampleTrace(evidence)}`;
+    ${routesTable(evidence.routes, 'Executions')} ${exampleTrace(evidence.exampleTraceId)}`;
 }
 
 function nPlusOneView(raw: Evidence): TemplateResult {
@@ -132,7 +168,182 @@ function nPlusOneView(raw: Evidence): TemplateResult {
       ['Runs per request (max)', optional(evidence.maxRepeats, formatRepeats)],
       ['Time in repeats per request', optional(evidence.repeatMsPerRequest, formatDuration)],
     ])}
-    ${routesTable(evidence.routes, 'Requests')} ${exampleTrace(evidence)}`;
+    ${routesTable(evidence.routes, 'Requests')} ${exampleTrace(evidence.exampleTraceId)}`;
+}
+
+function nPlusOneHttpView(evidence: Evidence): TemplateResult {
+  const call = [
+    stringField(evidence, 'method'),
+    `${stringField(evidence, 'host') ?? ''}${stringField(evidence, 'urlTemplate') ?? ''}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return html`${subject('Repeated call', call, '')}
+    ${numbers(evidence, [
+      ['Requests affected', 'requests', formatCount],
+      ['Calls per request (avg)', 'avgRepeats', formatRepeats],
+      ['Calls per request (max)', 'maxRepeats', formatRepeats],
+      ['Time in repeats per request', 'repeatMsPerRequest', formatDuration],
+    ])}
+    ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
+}
+
+function cacheView(evidence: Evidence): TemplateResult {
+  const ttls = readObjects(evidence.ttlsSeconds)
+    .map(
+      ({ ttlSeconds, count }) =>
+        `${formatDuration(Number(ttlSeconds) * 1000)} × ${formatCount(Number(count))}`,
+    )
+    .join(', ');
+  const pattern = stringField(evidence, 'pattern');
+  const missQueries = readObjects(evidence.missQueries);
+  return html`${subject('Key pattern', stringField(evidence, 'keyPattern'), stringField(evidence, 'system'))}
+    ${measurements([
+      ...numberMeasurements(evidence, [
+        ['Hit ratio', 'hitRatio', formatShare],
+        ['Lookups', 'lookups', formatCount],
+        ['Lookups per minute', 'lookupsPerMin', formatRate],
+        ['Misses', 'misses', formatCount],
+        ['Writes', 'writes', formatCount],
+        ['Misses refilled', 'refilledMisses', formatCount],
+      ]),
+      ['Expiry set', ttls || '—'],
+      [
+        'Pattern',
+        pattern === 'cache_aside' ? 'cache-aside' : pattern === 'never_filled' ? 'never filled' : '—',
+      ],
+    ])}
+    ${
+      missQueries.length > 0
+        ? html`<section>
+            <h4>Run after a miss</h4>
+            <table>
+              <thead>
+                <tr><th scope="col">Statement</th><th scope="col">Runs</th><th scope="col">Time</th></tr>
+              </thead>
+              <tbody>
+                ${missQueries.map(
+                  (query) =>
+                    html`<tr>
+                      <td><code>${String(query.fingerprint ?? '—')}</code></td>
+                      <td>${optional(numberOrUndefined(query.count), formatCount)}</td>
+                      <td>${optional(numberOrUndefined(query.totalMs), formatDuration)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : nothing
+    }
+    ${routesTable(readRouteCounts(evidence, 'count'), 'Lookups')} ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
+}
+
+function queueView(evidence: Evidence): TemplateResult {
+  return html`${subject('Queue', stringField(evidence, 'destination'), stringField(evidence, 'system'))}
+    ${measurements([
+      ...numberMeasurements(evidence, [
+        ['Wait, p50', 'lagP50Ms', formatDuration],
+        ['Wait, p95', 'lagP95Ms', formatDuration],
+        ['Wait, longest', 'lagMaxMs', formatDuration],
+        ['Consumed', 'consumed', formatCount],
+        ['Arriving', 'arrivalPerMin', formatRate],
+        ['Completed', 'completionPerMin', formatRate],
+        ['Processing, mean', 'processingMeanMs', formatDuration],
+        ['Processing, p95', 'processingP95Ms', formatDuration],
+        ['Consumers busy', 'busyConsumers', (value) => value.toFixed(1)],
+        ['Consumers needed', 'consumersNeeded', formatCount],
+      ]),
+      ['Wait rising', evidence.growing === true ? 'yes' : evidence.growing === false ? 'no' : '—'],
+    ])}
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
+}
+
+const PART_NAMES: Record<string, string> = {
+  sql: 'SQL',
+  cache: 'Cache',
+  http: 'HTTP out',
+  queue: 'Queue publish',
+  ownCode: 'Own code',
+};
+
+function slowEndpointView(evidence: Evidence, linkTo: (findingId: string) => string): TemplateResult {
+  const breakdown = (evidence.breakdownMs ?? {}) as Record<string, unknown>;
+  const shares = (evidence.breakdownShare ?? {}) as Record<string, unknown>;
+  const related = readRelated(evidence);
+  return html`${subject('Route', stringField(evidence, 'route'), '')}
+    ${numbers(evidence, [
+      ['Requests', 'count', formatCount],
+      ['Requests per minute', 'requestsPerMin', formatRate],
+      ['Errors', 'errors', formatCount],
+      ['Mean', 'meanMs', formatDuration],
+      ['p50', 'p50Ms', formatDuration],
+      ['p95', 'p95Ms', formatDuration],
+      ['p99', 'p99Ms', formatDuration],
+      ['Slowest', 'maxMs', formatDuration],
+    ])}
+    <section>
+      <h4>Where a request’s time goes <span class="muted">mean per request</span></h4>
+      <table>
+        <thead>
+          <tr><th scope="col">Work</th><th scope="col">Share</th><th scope="col">Time</th></tr>
+        </thead>
+        <tbody>
+          ${Object.entries(PART_NAMES).map(
+            ([part, name]) =>
+              html`<tr>
+                <td>${name}${evidence.dominant === part ? html` <span class="badge">most</span>` : nothing}</td>
+                <td>${optional(numberOrUndefined(shares[part]), formatShare)}</td>
+                <td>${optional(numberOrUndefined(breakdown[part]), formatDuration)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </section>
+    ${
+      related.length > 0
+        ? html`<section>
+            <h4>Findings behind it</h4>
+            <ul>
+              ${related.map(
+                (finding) =>
+                  html`<li>
+                    <a href=${linkTo(finding.id)}>${finding.title}</a>
+                    <span class="muted">· ${kindLabel(finding.kind)} · ${formatImpact(finding.impact)}</span>
+                  </li>`,
+              )}
+            </ul>
+          </section>`
+        : nothing
+    }
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
+}
+
+function eventLoopView(evidence: Evidence): TemplateResult {
+  return html`${numbers(evidence, [
+    ['Median delay', 'medianDelayMs', formatDuration],
+    ['Longest delay', 'maxDelayMs', formatDuration],
+    ['Instances blocked', 'blockedInstances', formatCount],
+  ])}
+  ${instancesTable(evidence, [
+    ['Median delay', 'medianDelayMs', formatDuration],
+    ['Longest delay', 'maxDelayMs', formatDuration],
+    ['Blocked', 'blockedMsPerMin', formatImpact],
+  ])}`;
+}
+
+function gcView(evidence: Evidence): TemplateResult {
+  return html`${numbers(evidence, [
+    ['Worst GC per second', 'worstMsPerSecond', (value) => `${formatDuration(value)}/s`],
+    ['Longest pause', 'maxPauseMs', formatDuration],
+    ['Heap, max', 'heapUsedMaxMb', formatMegabytes],
+    ['Instances under pressure', 'pressedInstances', formatCount],
+  ])}
+  ${instancesTable(evidence, [
+    ['GC per second (worst)', 'worstMsPerSecond', (value) => `${formatDuration(value)}/s`],
+    ['Paused', 'gcPauseMsPerMin', formatImpact],
+    ['Heap, max', 'heapUsedMaxMb', formatMegabytes],
+  ])}`;
 }
 
 function genericView(evidence: Evidence): TemplateResult {
@@ -143,9 +354,14 @@ function statement(heading: string, evidence: QueryEvidence): TemplateResult {
   const about = [evidence.system, evidence.statementType?.toUpperCase(), evidence.tables.join(', ')]
     .filter((part) => part)
     .join(' · ');
+  return subject(heading, evidence.fingerprint, about);
+}
+
+/** What the finding is about (a statement, a key pattern, a queue), as code. */
+function subject(heading: string, text: string | undefined, about: string | undefined): TemplateResult {
   return html`<section>
-    <h4>${heading} <span class="muted">${about}</span></h4>
-    <pre><code>${evidence.fingerprint ?? '—'}</code></pre>
+    <h4>${heading} <span class="muted">${about ?? ''}</span></h4>
+    <pre><code>${text || '—'}</code></pre>
   </section>`;
 }
 
@@ -153,6 +369,42 @@ function measurements(entries: Measurement[]): TemplateResult {
   return html`<dl>
     ${entries.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}
   </dl>`;
+}
+
+function numberMeasurements(evidence: Evidence, fields: Array<[string, string, Format]>): Measurement[] {
+  return fields.map(([label, key, format]) => [label, optional(numberField(evidence, key), format)]);
+}
+
+function numbers(evidence: Evidence, fields: Array<[string, string, Format]>): TemplateResult {
+  return measurements(numberMeasurements(evidence, fields));
+}
+
+function instancesTable(
+  evidence: Evidence,
+  fields: Array<[string, string, Format]>,
+): TemplateResult | typeof nothing {
+  const instances = readObjects(evidence.instances);
+  if (instances.length === 0) return nothing;
+  return html`<section>
+    <h4>Instances</h4>
+    <table>
+      <thead>
+        <tr>
+          <th scope="col">Instance</th>
+          ${fields.map(([label]) => html`<th scope="col">${label}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${instances.map(
+          (instance) =>
+            html`<tr>
+              <td><code>${String(instance.instanceId ?? '—')}</code></td>
+              ${fields.map(([, key, format]) => html`<td>${optional(numberOrUndefined(instance[key]), format)}</td>`)}
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`;
 }
 
 function routesTable(routes: RouteCount[], countHeading: string): TemplateResult | typeof nothing {
@@ -170,7 +422,7 @@ function routesTable(routes: RouteCount[], countHeading: string): TemplateResult
   </section>`;
 }
 
-function exampleTrace({ exampleTraceId }: QueryEvidence): TemplateResult | typeof nothing {
+function exampleTrace(exampleTraceId: string | undefined): TemplateResult | typeof nothing {
   if (!exampleTraceId) return nothing;
   return html`<section>
     <h4>Example trace</h4>
@@ -181,8 +433,12 @@ function exampleTrace({ exampleTraceId }: QueryEvidence): TemplateResult | typeo
   </section>`;
 }
 
-function optional(value: number | undefined, format: (value: number) => string): string {
+function optional(value: number | undefined, format: Format): string {
   return value === undefined ? '—' : format(value);
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 customElements.define('cp-finding-evidence', FindingEvidence);

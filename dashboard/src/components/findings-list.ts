@@ -1,12 +1,13 @@
 /**
  * `<cp-findings-list>`: findings ranked by impact, each a link to its detail, so the list is
- * keyboard navigable and every row is a shareable URL.
+ * keyboard navigable and every row is a shareable URL. Each row says how much, how bad,
+ * what kind, what exactly, and whether it is new, ongoing, regressed or resolved.
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import type { Finding } from '../../../model/finding.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
-import { formatHash, type Route } from '../router.js';
+import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
 
 export class FindingsList extends LitElement {
@@ -42,6 +43,9 @@ export class FindingsList extends LitElement {
       }
       a:hover {
         border-color: var(--cp-accent);
+      }
+      li.resolved a {
+        opacity: 0.75;
       }
       a[aria-current='true'] {
         background: var(--cp-selected);
@@ -82,7 +86,7 @@ export class FindingsList extends LitElement {
   ];
 
   declare findings: Finding[];
-  declare route: Route;
+  declare route: FindingsRoute;
   /** Epoch ms the relative times are computed against; the shell advances it on each refresh. */
   declare now: number;
 
@@ -106,18 +110,19 @@ export class FindingsList extends LitElement {
 
   private renderRow(finding: Finding, rank: number) {
     const selected = finding.id === this.route.findingId;
-    return html`<li>
+    return html`<li class=${finding.status === 'resolved' ? 'resolved' : ''}>
       <a href=${formatHash({ ...this.route, findingId: finding.id })} aria-current=${selected ? 'true' : nothing}>
         <span class="rank"><span class="visually-hidden">Rank </span>${rank}</span>
         <span class="tags">
           <span class="badge severity-${finding.severity}">${finding.severity}</span>
           <span>${kindLabel(finding.kind)}</span>
           <span class="muted">· ${finding.service}</span>
+          <span class="badge status status-${finding.status}">${finding.status}</span>
         </span>
         <span class="impact"><strong>${formatImpact(finding.impact)}</strong><span class="muted">impact</span></span>
         <span class="title">${finding.title}</span>
         <span class="meta muted">
-          ${finding.status} · first seen
+          First seen
           <time datetime=${finding.firstSeen} title=${finding.firstSeen}>${formatAgo(finding.firstSeen, this.now)}</time>
           · last seen
           <time datetime=${finding.lastSeen} title=${finding.lastSeen}>${formatAgo(finding.lastSeen, this.now)}</time>

@@ -8,15 +8,15 @@ import {
   BarElement,
   CategoryScale,
   Chart,
-  type ChartData,
-  type ChartOptions,
+  type ChartConfiguration,
   LinearScale,
   Tooltip,
 } from 'chart.js';
-import { css, html, LitElement, type PropertyValues } from 'lit';
+import { css, html, type PropertyValues } from 'lit';
 import type { Finding } from '../../../model/finding.js';
-import { formatImpact } from '../format.js';
+import { formatImpact, truncate } from '../format.js';
 import { sharedStyles } from '../styles.js';
+import { type ChartColours, ChartElement } from './chart-element.js';
 
 Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
 
@@ -44,7 +44,7 @@ function impactBars(findings: Finding[], selectedId: string | undefined): Bar[] 
   }));
 }
 
-export class ImpactChart extends LitElement {
+export class ImpactChart extends ChartElement<'bar'> {
   static override properties = {
     findings: { attribute: false },
     selectedId: { attribute: false },
@@ -66,28 +66,11 @@ export class ImpactChart extends LitElement {
   declare findings: Finding[];
   declare selectedId: string | undefined;
   private bars: Bar[] = [];
-  private chart: Chart<'bar'> | undefined;
-  private readonly darkScheme = matchMedia('(prefers-color-scheme: dark)');
-  private readonly onSchemeChange = () => this.draw();
 
   constructor() {
     super();
     this.findings = [];
     this.selectedId = undefined;
-  }
-
-  override connectedCallback(): void {
-    super.connectedCallback();
-    this.darkScheme.addEventListener('change', this.onSchemeChange);
-    // Reattached after a disconnect: the chart was destroyed, so draw it again.
-    if (this.hasUpdated) this.requestUpdate();
-  }
-
-  override disconnectedCallback(): void {
-    super.disconnectedCallback();
-    this.darkScheme.removeEventListener('change', this.onSchemeChange);
-    this.chart?.destroy();
-    this.chart = undefined;
   }
 
   protected override willUpdate(): void {
@@ -105,90 +88,47 @@ export class ImpactChart extends LitElement {
     </div>`;
   }
 
-  protected override updated(changed: PropertyValues<this>): void {
-    if (!this.chart || changed.has('findings') || changed.has('selectedId')) this.draw();
+  protected override shouldRedraw(changed: PropertyValues<this>): boolean {
+    return changed.has('findings') || changed.has('selectedId');
   }
 
-  /**
-   * Created only once the canvas is in the page: Chart.js watches `document` for a canvas
-   * being attached, and that observer never sees nodes added inside a shadow root.
-   */
-  private draw(): void {
-    const canvas = this.renderRoot.querySelector('canvas');
-    if (!canvas || !this.isConnected) return;
-    const config = chartConfig(this.bars, this.colours());
-    if (!this.chart) {
-      this.chart = new Chart(canvas, { type: 'bar', ...config });
-      return;
-    }
-    this.chart.data = config.data;
-    this.chart.options = config.options;
-    this.chart.update();
-  }
-
-  /** Chart.js draws on a canvas, which cannot use CSS variables: read their current values. */
-  private colours(): Colours {
-    const style = getComputedStyle(this);
-    const read = (name: string) => style.getPropertyValue(name).trim();
+  protected override chartConfig(colours: ChartColours): ChartConfiguration<'bar'> {
+    const bars = this.bars;
+    const ticks = { color: colours.text, font: { family: colours.font } };
     return {
-      bar: read('--cp-chart-bar'),
-      selected: read('--cp-chart-selected'),
-      grid: read('--cp-chart-grid'),
-      text: read('--cp-muted'),
-      font: read('--cp-font'),
+      type: 'bar',
+      data: {
+        labels: bars.map((bar) => bar.label),
+        datasets: [
+          {
+            data: bars.map((bar) => bar.impact),
+            backgroundColor: bars.map((bar) => (bar.selected ? colours.selected : colours.bar)),
+            borderRadius: 3,
+            maxBarThickness: 22,
+          },
+        ],
+      },
+      options: {
+        indexAxis: 'y',
+        responsive: true,
+        maintainAspectRatio: false,
+        animation: false,
+        plugins: {
+          legend: { display: false },
+          tooltip: { callbacks: { label: (item) => formatImpact(item.parsed.x ?? 0) } },
+        },
+        scales: {
+          x: {
+            beginAtZero: true,
+            grid: { color: colours.grid },
+            ticks,
+            title: { display: true, text: 'ms of wall time per minute', ...ticks },
+          },
+          y: { grid: { display: false }, ticks },
+        },
+      },
     };
   }
-}
-
-interface Colours {
-  bar: string;
-  selected: string;
-  grid: string;
-  text: string;
-  font: string;
-}
-
-function chartConfig(
-  bars: Bar[],
-  colours: Colours,
-): { data: ChartData<'bar'>; options: ChartOptions<'bar'> } {
-  const ticks = { color: colours.text, font: { family: colours.font } };
-  return {
-    data: {
-      labels: bars.map((bar) => bar.label),
-      datasets: [
-        {
-          data: bars.map((bar) => bar.impact),
-          backgroundColor: bars.map((bar) => (bar.selected ? colours.selected : colours.bar)),
-          borderRadius: 3,
-          maxBarThickness: 22,
-        },
-      ],
-    },
-    options: {
-      indexAxis: 'y',
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: false,
-      plugins: {
-        legend: { display: false },
-        tooltip: { callbacks: { label: (item) => formatImpact(item.parsed.x ?? 0) } },
-      },
-      scales: {
-        x: {
-          beginAtZero: true,
-          grid: { color: colours.grid },
-          ticks,
-          title: { display: true, text: 'ms of wall time per minute', ...ticks },
-        },
-        y: { grid: { display: false }, ticks },
-      },
-    },
-  };
-}
-
-function truncate(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length - 1)}…` : text;
 }
 
 customElements.define('cp-impact-chart', ImpactChart);
