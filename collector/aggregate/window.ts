@@ -55,7 +55,7 @@ export const defaultAggregatorOptions: AggregatorOptions = {
   eventLoopResolutionMs: 10,
 };
 
-/** An interval counts its estimated blocked time only when its p99 delay shows a stall this long. */
+/** An interval counts its estimated blocked time only when its longest delay shows a stall this long. */
 const STALL_MS = 10;
 /** How far ahead of a cache miss the refill (a write of the same pattern) is looked for. */
 const MISS_FOLLOW_UP_OPERATIONS = 200;
@@ -290,8 +290,9 @@ export class Aggregator {
   /**
    * Folds runtime samples into per-(service, instance) buckets. Event-loop delay is read
    * beyond the histogram's resolution; blocked time is estimated as the delay of the
-   * histogram's readings times their number (interval ÷ (resolution + delay)), counted
-   * only for intervals whose p99 shows a stall, so timer jitter of an idle loop adds nothing.
+   * histogram's readings times their number (interval ÷ (resolution + delay)), and at least
+   * the longest stall; counted only for intervals with a stall, so the timer jitter of an
+   * idle loop adds nothing.
    */
   recordRuntime(samples: readonly RuntimeSample[], nowMs: number): void {
     const resolution = this.options.eventLoopResolutionMs;
@@ -322,9 +323,13 @@ export class Aggregator {
       stats.delayP50.add(delay(lag.p50Ms));
       stats.delayMax.add(delay(lag.maxMs));
       stats.maxDelayMs = Math.max(stats.maxDelayMs, delay(lag.maxMs));
-      if (delay(lag.p99Ms) >= STALL_MS) {
+      if (delay(lag.maxMs) >= STALL_MS) {
         const meanDelay = delay(lag.meanMs);
-        stats.blockedMs += (sample.intervalMs * meanDelay) / (resolution + meanDelay);
+        // The loop was blocked at least as long as its longest stall.
+        stats.blockedMs += Math.max(
+          (sample.intervalMs * meanDelay) / (resolution + meanDelay),
+          delay(lag.maxMs),
+        );
       }
       stats.gcCount += sample.gc.count;
       stats.gcPauseMs += sample.gc.pauseMs;
