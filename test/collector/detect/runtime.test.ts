@@ -39,9 +39,9 @@ describe('event_loop_blocked detector', () => {
     expect(stalls?.evidence).toMatchObject({ maxDelayMs: 250, medianDelayMs: expect.closeTo(0.2, 1) });
     expect(stalls?.title).toBe('Event loop blocked in api: delays up to 250 ms');
     expect(runDetector(eventLoopBlockedDetector, [], {}, singleStall())).toEqual([]);
-    expect(runDetector(eventLoopBlockedDetector, [], { eventLoopMinStalls: 1 }, singleStall())).toHaveLength(
-      1,
-    );
+    const [single] = runDetector(eventLoopBlockedDetector, [], { eventLoopMinStalls: 1 }, singleStall());
+    // However little the mean moved, the loop was blocked at least for its one 250 ms stall.
+    expect(single?.impact).toBeGreaterThanOrEqual(250);
     expect(runDetector(eventLoopBlockedDetector, [], {}, idleProcess())).toEqual([]);
   });
 
