@@ -52,7 +52,9 @@ describe('example traces', () => {
       route: '/orders/recent',
     });
     expect(JSON.stringify(trace)).not.toContain('alice@example.com');
-    const stored = [dbPath, `${dbPath}-wal`].filter(existsSync).map((path) => readFileSync(path).toString('latin1'));
+    const stored = [dbPath, `${dbPath}-wal`]
+      .filter(existsSync)
+      .map((path) => readFileSync(path).toString('latin1'));
     expect(stored.join('')).toContain('order_items');
     expect(stored.join('')).not.toContain('alice@example.com');
   });
