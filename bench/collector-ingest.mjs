@@ -6,14 +6,20 @@
  * process: what the hand-written protobuf decoder alone costs. Afterwards the collector's
  * RSS (and its peak) says what holding 1M spans over 10k fingerprints costs in memory.
  *
- * `CHOKEPOINT_BENCH_PROFILE=1` also runs the collector under `--cpu-prof` and prints where
- * its time went.
+ * Where the time goes, stage by stage, is measured in this process on the first 300k spans:
+ * decode; decode + normalise; + assemble; and the whole pipeline (SQLite store, a detection
+ * tick every 200k spans: every 2 s at 100k spans/s). CHOKEPOINT_BENCH_PROFILE=1 also runs
+ * the collector under `--cpu-prof` and prints its share of samples by stage.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TraceAssembler } from '../dist/collector/assemble/trace-assembler.js';
+import { normalizeSpan } from '../dist/collector/normalize/index.js';
+import { Pipeline } from '../dist/collector/pipeline.js';
 import { decodeProtobufTraceRequest } from '../dist/collector/receive/otlp-protobuf.js';
+import { SqliteStore } from '../dist/collector/store/sqlite-store.js';
 import { startNode } from './lib/children.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { buildWorkload } from './lib/span-workload.mjs';
@@ -43,6 +49,7 @@ export async function benchCollectorIngest({
   const workload = buildWorkload({ spans: wanted, fingerprints });
   const buildSeconds = (performance.now() - buildStart) / 1000;
   const decodeOnly = decodeRate(workload.bodies);
+  const stages = stageCosts(workload.bodies.slice(0, Math.ceil(300_000 / 512)));
 
   const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-ingest-'));
   const profileDir = join(workDir, 'profile');
@@ -86,6 +93,7 @@ export async function benchCollectorIngest({
       peakRssMB: memory.peakRssMB,
       rejected,
       healthyAfter: health.ok,
+      stages,
     };
   } finally {
     await collector.stop();
@@ -156,6 +164,10 @@ function summarize(result, settings) {
       ['bytes per span (protobuf)', formatNumber(result.bytesPerSpan)],
       ['collector RSS after, MB', formatNumber(result.rssMB)],
       ['collector peak RSS, MB', formatNumber(result.peakRssMB)],
+      ...result.stages.map((stage) => [
+        `in process: ${stage.name}, µs/span (+ over the previous)`,
+        `${formatNumber(stage.micros, 2)} (+${formatNumber(stage.addedMicros, 2)})`,
+      ]),
     ],
   };
 }
@@ -167,6 +179,75 @@ function decodeRate(bodies) {
   let spans = 0;
   for (const body of bodies) spans += decodeProtobufTraceRequest(body).length;
   return spans / ((performance.now() - start) / 1000);
+}
+
+/**
+ * CPU per span of each stage, run cumulatively in this process (after a warm-up pass), so each
+ * stage's own cost is its difference with the one before.
+ */
+function stageCosts(bodies) {
+  const spanCount = bodies.reduce((sum, body) => sum + decodeProtobufTraceRequest(body).length, 0);
+  const tickEvery = 200_000;
+  const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-stages-'));
+  const stages = [
+    ['decode', () => () => {}],
+    ['+ normalise', () => (spans) => spans.map(normalizeSpan)],
+    [
+      '+ assemble',
+      () => {
+        const assembler = new TraceAssembler();
+        let now = Date.now();
+        let sinceTick = 0;
+        return (spans) => {
+          now += spans.length / 100;
+          assembler.add(spans.map(normalizeSpan), now);
+          sinceTick += spans.length;
+          if (sinceTick >= tickEvery) {
+            sinceTick = 0;
+            assembler.drainReady(now);
+          }
+        };
+      },
+    ],
+    [
+      '+ detect, aggregate, store (whole pipeline)',
+      (round) => {
+        const store = new SqliteStore(join(workDir, `stages-${round}.db`));
+        let now = Date.now();
+        let sinceTick = 0;
+        const pipeline = new Pipeline(store, { onError: (message) => console.error(message) }, () => now);
+        return (spans, last) => {
+          now += spans.length / 100;
+          pipeline.ingest(spans);
+          sinceTick += spans.length;
+          if (sinceTick >= tickEvery || last) {
+            sinceTick = 0;
+            pipeline.tick();
+          }
+          if (last) store.close();
+        };
+      },
+    ],
+  ];
+  try {
+    let previous = 0;
+    return stages.map(([name, build]) => {
+      const timed = [0, 1].map((round) => {
+        const step = build(round);
+        const start = performance.now();
+        for (let i = 0; i < bodies.length; i++) {
+          step(decodeProtobufTraceRequest(bodies[i]), i === bodies.length - 1);
+        }
+        return ((performance.now() - start) * 1000) / spanCount;
+      });
+      const micros = timed[1];
+      const stage = { name, micros, addedMicros: micros - previous };
+      previous = micros;
+      return stage;
+    });
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 /** POSTs every body, `concurrency` at a time; resolves with how many were not answered 200. */
