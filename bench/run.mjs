@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: agent overhead, collector ingest and API latency, in that order, on
  * loopback only. Prints one table per bench with its targets, and writes each result (with
- * the machine it ran on) to bench/results/<name>.json, and the tables as Markdown (what the
- * README shows) to bench/results/summary.md.
+ * the machine it ran on) to bench/results/<name>.json, and its tables as Markdown (what the
+ * README shows) to bench/results/<name>.md.
  *
  *   node bench/run.mjs                     all three (about five minutes)
  *   node bench/run.mjs --only ingest       one of: overhead, ingest, api, breakdown (repeatable)
@@ -59,7 +59,6 @@ const targetCells = (result) =>
     target.measured,
     target.met ? 'met' : 'MISSED',
   ]);
-const markdown = [`Measured on ${machineLine}.`];
 let allMet = true;
 try {
   for (const name of chosen) {
@@ -73,12 +72,12 @@ try {
       join(RESULTS, `${result.name}.json`),
       `${JSON.stringify({ machine, quick, ...result }, null, 2)}\n`,
     );
-    markdown.push(`**${result.title}**`, renderMarkdownTable(result.headers, result.cells));
+    const markdown = [`**${result.title}**`, renderMarkdownTable(result.headers, result.cells)];
     if (result.targets.length > 0) markdown.push(renderMarkdownTable(targetHeaders, targetCells(result)));
-    if (result.notes.length > 0) markdown.push(result.notes.map((note) => `- ${note}`).join('\n'));
+    markdown.push([...result.notes, `measured on ${machineLine}`].map((note) => `- ${note}`).join('\n'));
+    writeFileSync(join(RESULTS, `${result.name}.md`), `${markdown.join('\n\n')}\n`);
   }
 } finally {
   killAll();
 }
-writeFileSync(join(RESULTS, 'summary.md'), `${markdown.join('\n\n')}\n`);
 console.log(`results written to ${RESULTS}${allMet ? '' : ' (some targets missed)'}`);
