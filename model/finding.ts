@@ -12,6 +12,7 @@ export const FINDING_KINDS = [
   'slow_endpoint',
   'event_loop_blocked',
   'gc_pressure',
+  'connection_pool',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -1,5 +1,6 @@
 /** Every detector the collector runs, in one list. Adding a detector means adding a line here. */
 import { cacheHitRatioDetector } from './cache-hit-ratio.js';
+import { connectionPoolDetector } from './connection-pool.js';
 import { eventLoopBlockedDetector } from './event-loop-blocked.js';
 import { gcPressureDetector } from './gc-pressure.js';
 import { nPlusOneDetector } from './n-plus-one.js';
@@ -18,4 +19,5 @@ export const detectors: readonly Detector[] = [
   slowEndpointDetector,
   eventLoopBlockedDetector,
   gcPressureDetector,
+  connectionPoolDetector,
 ];

@@ -4,6 +4,7 @@
  */
 import type { FindingCandidate, FindingKind, Recommendation } from '../../model/index.js';
 import { recommendCacheHitRatio } from './cache-hit-ratio.js';
+import { recommendConnectionPool } from './connection-pool.js';
 import { recommendEventLoopBlocked } from './event-loop-blocked.js';
 import { recommendGcPressure } from './gc-pressure.js';
 import { recommendNPlusOne } from './n-plus-one.js';
@@ -21,6 +22,7 @@ const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recomme
   slow_endpoint: recommendSlowEndpoint,
   event_loop_blocked: recommendEventLoopBlocked,
   gc_pressure: recommendGcPressure,
+  connection_pool: recommendConnectionPool,
 };
 
 export function recommend(candidate: FindingCandidate): Recommendation {

@@ -1,0 +1,67 @@
+/**
+ * connection_pool on real traffic: examples/playbook/pool-app.js under the built agent,
+ * a real pg Pool against the local PostgreSQL, 8 requests at a time. A pool of 1 makes
+ * requests queue for the connection; a pool of 8 does not.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Finding } from '../../../../model/index.js';
+import { killApps } from '../../../support/agent-process.js';
+import { describeWithServices } from '../../../support/services.js';
+import { type CollectorRun, startCollectorRun } from './collector-run.js';
+
+const CONCURRENCY = 8;
+const ROUNDS = 5;
+
+async function poolFindings(poolMax: number): Promise<{ run: CollectorRun; findings: Finding[] }> {
+  const run = await startCollectorRun('examples/playbook/pool-app.js', {
+    service: `pool-${poolMax}`,
+    env: { POOL_MAX: String(poolMax) },
+  });
+  for (let round = 0; round < ROUNDS; round++) {
+    const statuses = await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => (await fetch(`${run.appUrl}/orders`)).status),
+    );
+    expect(statuses).toEqual(Array(CONCURRENCY).fill(200));
+  }
+  await run.finish();
+  return { run, findings: (await run.findings()).filter((finding) => finding.kind === 'connection_pool') };
+}
+
+await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', () => {
+  const runs: CollectorRun[] = [];
+  let starved: Finding[];
+  let healthy: Finding[];
+
+  beforeAll(async () => {
+    const small = await poolFindings(1);
+    const large = await poolFindings(CONCURRENCY);
+    runs.push(small.run, large.run);
+    starved = small.findings;
+    healthy = large.findings;
+  });
+
+  afterAll(async () => {
+    killApps();
+    await Promise.all(runs.map((run) => run.close()));
+  });
+
+  it('finds requests queueing for the one connection, with a larger pool in the advice', () => {
+    expect(starved).toHaveLength(1);
+    const [finding] = starved;
+    expect(finding?.key).toBe('postgresql');
+    expect(finding?.evidence).toMatchObject({ system: 'postgresql', requests: CONCURRENCY * ROUNDS });
+    expect(finding?.evidence.routes).toEqual([{ route: 'GET /orders', requests: CONCURRENCY * ROUNDS }]);
+    // Eight requests share one connection: on average a request waits for several others' 50 ms statements.
+    expect(Number(finding?.evidence.waitShare)).toBeGreaterThan(0.5);
+    expect(Number(finding?.evidence.dbMsPerRequest)).toBeGreaterThanOrEqual(50);
+    expect(finding?.recommendation.code).toMatch(/max: \d+,/);
+    const size = Number(/max: (\d+),/.exec(finding?.recommendation.code ?? '')?.[1]);
+    // Requests queued behind several others' statements: the advice covers that burst, not just the average.
+    expect(size).toBeGreaterThanOrEqual(CONCURRENCY / 2);
+    expect(Number(finding?.evidence.peakConnectionsWanted)).toBeLessThanOrEqual(size);
+  });
+
+  it('stays silent when the pool has a connection for every concurrent request', () => {
+    expect(healthy).toEqual([]);
+  });
+});
