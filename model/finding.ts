@@ -13,6 +13,7 @@ export const FINDING_KINDS = [
   'event_loop_blocked',
   'gc_pressure',
   'connection_pool',
+  'dependency_resilience',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

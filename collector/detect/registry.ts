@@ -1,6 +1,7 @@
 /** Every detector the collector runs, in one list. Adding a detector means adding a line here. */
 import { cacheHitRatioDetector } from './cache-hit-ratio.js';
 import { connectionPoolDetector } from './connection-pool.js';
+import { dependencyResilienceDetector } from './dependency-resilience.js';
 import { eventLoopBlockedDetector } from './event-loop-blocked.js';
 import { gcPressureDetector } from './gc-pressure.js';
 import { nPlusOneDetector } from './n-plus-one.js';
@@ -20,4 +21,5 @@ export const detectors: readonly Detector[] = [
   eventLoopBlockedDetector,
   gcPressureDetector,
   connectionPoolDetector,
+  dependencyResilienceDetector,
 ];

@@ -5,6 +5,7 @@
 import type { FindingCandidate, FindingKind, Recommendation } from '../../model/index.js';
 import { recommendCacheHitRatio } from './cache-hit-ratio.js';
 import { recommendConnectionPool } from './connection-pool.js';
+import { recommendDependencyResilience } from './dependency-resilience.js';
 import { recommendEventLoopBlocked } from './event-loop-blocked.js';
 import { recommendGcPressure } from './gc-pressure.js';
 import { recommendNPlusOne } from './n-plus-one.js';
@@ -23,6 +24,7 @@ const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recomme
   event_loop_blocked: recommendEventLoopBlocked,
   gc_pressure: recommendGcPressure,
   connection_pool: recommendConnectionPool,
+  dependency_resilience: recommendDependencyResilience,
 };
 
 export function recommend(candidate: FindingCandidate): Recommendation {
