@@ -14,6 +14,7 @@ export const FINDING_KINDS = [
   'gc_pressure',
   'connection_pool',
   'dependency_resilience',
+  'offload_candidate',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -6,6 +6,7 @@ import { eventLoopBlockedDetector } from './event-loop-blocked.js';
 import { gcPressureDetector } from './gc-pressure.js';
 import { nPlusOneDetector } from './n-plus-one.js';
 import { nPlusOneHttpDetector } from './n-plus-one-http.js';
+import { offloadCandidateDetector } from './offload-candidate.js';
 import { queueLagDetector } from './queue-lag.js';
 import { slowEndpointDetector } from './slow-endpoint.js';
 import { slowQueryDetector } from './slow-query.js';
@@ -22,4 +23,5 @@ export const detectors: readonly Detector[] = [
   gcPressureDetector,
   connectionPoolDetector,
   dependencyResilienceDetector,
+  offloadCandidateDetector,
 ];

@@ -10,6 +10,7 @@ import { recommendEventLoopBlocked } from './event-loop-blocked.js';
 import { recommendGcPressure } from './gc-pressure.js';
 import { recommendNPlusOne } from './n-plus-one.js';
 import { recommendNPlusOneHttp } from './n-plus-one-http.js';
+import { recommendOffloadCandidate } from './offload-candidate.js';
 import { recommendQueueLag } from './queue-lag.js';
 import { recommendSlowEndpoint } from './slow-endpoint.js';
 import { recommendSlowQuery } from './slow-query.js';
@@ -25,6 +26,7 @@ const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recomme
   gc_pressure: recommendGcPressure,
   connection_pool: recommendConnectionPool,
   dependency_resilience: recommendDependencyResilience,
+  offload_candidate: recommendOffloadCandidate,
 };
 
 export function recommend(candidate: FindingCandidate): Recommendation {
