@@ -7,6 +7,7 @@ import { queryFamily } from '../../../collector/aggregate/stats.js';
 import { createApiApp } from '../../../collector/api/app.js';
 import { createCollectorMetrics } from '../../../collector/api/metrics.js';
 import { findingId, SqliteStore } from '../../../collector/store/sqlite-store.js';
+import { FINDING_KINDS } from '../../../model/index.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 let store: SqliteStore;
@@ -115,7 +116,7 @@ describe('API', () => {
     const res = await app().request('/api/findings?kind=slow');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
-      'unknown kind "slow": expected one of slow_query, n_plus_one, n_plus_one_http, cache_hit_ratio, queue_lag, slow_endpoint, event_loop_blocked, gc_pressure',
+      `unknown kind "slow": expected one of ${FINDING_KINDS.join(', ')}`,
     );
     expect((await app().request('/api/findings?status=open')).status).toBe(400);
   });
