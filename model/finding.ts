@@ -15,6 +15,7 @@ export const FINDING_KINDS = [
   'connection_pool',
   'dependency_resilience',
   'offload_candidate',
+  'static_assets',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -10,6 +10,7 @@ import { offloadCandidateDetector } from './offload-candidate.js';
 import { queueLagDetector } from './queue-lag.js';
 import { slowEndpointDetector } from './slow-endpoint.js';
 import { slowQueryDetector } from './slow-query.js';
+import { staticAssetsDetector } from './static-assets.js';
 import type { Detector } from './types.js';
 
 export const detectors: readonly Detector[] = [
@@ -24,4 +25,5 @@ export const detectors: readonly Detector[] = [
   connectionPoolDetector,
   dependencyResilienceDetector,
   offloadCandidateDetector,
+  staticAssetsDetector,
 ];

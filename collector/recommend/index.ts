@@ -14,6 +14,7 @@ import { recommendOffloadCandidate } from './offload-candidate.js';
 import { recommendQueueLag } from './queue-lag.js';
 import { recommendSlowEndpoint } from './slow-endpoint.js';
 import { recommendSlowQuery } from './slow-query.js';
+import { recommendStaticAssets } from './static-assets.js';
 
 const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recommendation> = {
   slow_query: recommendSlowQuery,
@@ -27,6 +28,7 @@ const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recomme
   connection_pool: recommendConnectionPool,
   dependency_resilience: recommendDependencyResilience,
   offload_candidate: recommendOffloadCandidate,
+  static_assets: recommendStaticAssets,
 };
 
 export function recommend(candidate: FindingCandidate): Recommendation {

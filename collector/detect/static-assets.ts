@@ -1,0 +1,110 @@
+/**
+ * static_assets — the Node process serving static files: routes ending in a file
+ * extension browsers fetch as-is (`.js`, `.css`, images, fonts, source maps) or under
+ * `/static`, `/assets`, `/public`. Each such request holds the event loop and a socket
+ * that a CDN or reverse proxy would serve from cache. Fires per service when static
+ * requests are a meaningful share of its requests; read from the routes' statistics,
+ * so it needs no per-trace step.
+ */
+import type { FindingCandidate } from '../../model/index.js';
+import type { EndpointStats } from '../aggregate/stats.js';
+import { round2 } from './format.js';
+import { severityForImpact } from './severity.js';
+import type { Detector } from './types.js';
+
+export const STATIC_ASSETS_DEFAULTS = {
+  /** Static requests in the window before the finding means anything. */
+  minRequests: 20,
+  /** …and their share of the service's HTTP requests. */
+  minShare: 0.05,
+};
+
+const STATIC_EXTENSION = /\.(js|mjs|css|png|jpe?g|gif|webp|avif|svg|woff2?|ttf|otf|eot|ico|map)$/i;
+const STATIC_DIRECTORY = /^\/(static|assets|public)(\/|$)/i;
+const HTTP_ENTRY = /^([A-Z]+) (\/.*)$/;
+
+/**
+ * Whether a route names a static file.
+ *
+ * @example
+ * isStaticRoute('/assets/app.{hash}.js') // true
+ * isStaticRoute('/api/orders/:id')       // false
+ */
+export function isStaticRoute(route: string): boolean {
+  const path = route.split('?')[0] ?? route;
+  return STATIC_EXTENSION.test(path) || STATIC_DIRECTORY.test(path);
+}
+
+export const staticAssetsDetector: Detector = {
+  kind: 'static_assets',
+  explain: () => ({
+    rule:
+      'HTTP requests for static files (routes ending in .js .css .png .jpg .svg .woff2 .ico .map …, or under ' +
+      `/static, /assets, /public): ≥ ${STATIC_ASSETS_DEFAULTS.minRequests} and ≥ ${STATIC_ASSETS_DEFAULTS.minShare * 100}% of the service's requests`,
+    impact: 'time the process spent serving them, per minute',
+  }),
+
+  detect(window) {
+    const byService = new Map<
+      string,
+      { all: EndpointStats[]; assets: Array<EndpointStats & { route: string }> }
+    >();
+    for (const endpoint of window.endpoints) {
+      const match = HTTP_ENTRY.exec(endpoint.entry);
+      if (!match) continue;
+      const service = byService.get(endpoint.service) ?? { all: [], assets: [] };
+      service.all.push(endpoint);
+      const route = match[2] ?? '';
+      if (match[1] === 'GET' || match[1] === 'HEAD') {
+        if (isStaticRoute(route)) service.assets.push({ ...endpoint, route });
+      }
+      byService.set(endpoint.service, service);
+    }
+    const candidates: FindingCandidate[] = [];
+    for (const [service, { all, assets }] of byService) {
+      const requests = sum(all, (e) => e.count);
+      const staticRequests = sum(assets, (e) => e.count);
+      const share = requests > 0 ? staticRequests / requests : 0;
+      if (staticRequests < STATIC_ASSETS_DEFAULTS.minRequests || share < STATIC_ASSETS_DEFAULTS.minShare)
+        continue;
+      const staticMs = sum(assets, (e) => e.totalMs);
+      const totalMs = sum(all, (e) => e.totalMs);
+      const impact = staticMs / window.minutes;
+      const extensions: Record<string, number> = {};
+      for (const asset of assets) {
+        const extension = /\.([a-z0-9]+)$/i.exec(asset.route)?.[1]?.toLowerCase() ?? '(directory)';
+        extensions[extension] = (extensions[extension] ?? 0) + asset.count;
+      }
+      const top = [...assets].sort((a, b) => b.count - a.count).slice(0, 10);
+      candidates.push({
+        kind: 'static_assets',
+        service,
+        key: 'static',
+        title: `Static files served by Node: ${Math.round(share * 100)}% of ${service}'s requests`,
+        severity: severityForImpact(impact),
+        impact: round2(impact),
+        evidence: {
+          staticRequests,
+          requests,
+          requestShare: round2(share),
+          staticMs: round2(staticMs),
+          timeShare: round2(totalMs > 0 ? staticMs / totalMs : 0),
+          meanMs: round2(staticMs / staticRequests),
+          perMinute: round2(staticRequests / window.minutes),
+          extensions,
+          assets: top.map((asset) => ({
+            route: asset.route,
+            requests: asset.count,
+            meanMs: round2(asset.totalMs / asset.count),
+          })),
+          exampleTraceId: top[0]?.exampleTraceId,
+        },
+      });
+    }
+    return candidates;
+  },
+};
+
+function sum<T>(items: T[], value: (item: T) => number): number {
+  return items.reduce((total, item) => total + value(item), 0);
+}
