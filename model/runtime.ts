@@ -12,7 +12,7 @@ export interface RuntimeSample {
   /** End of the interval, Unix epoch milliseconds. */
   timeMs: number;
   intervalMs: number;
-  /** Event-loop delay over the interval beyond the 10 ms sampling resolution (an idle loop reads ~0). */
+  /** Event-loop delay over the interval (perf_hooks.monitorEventLoopDelay, as prom-client reads it). */
   eventLoopLag: { minMs: number; meanMs: number; p50Ms: number; p90Ms: number; p99Ms: number; maxMs: number };
   /** Garbage collection during the interval. */
   gc: {

@@ -4,9 +4,8 @@
  * untouched) and turned, every interval, into one `RuntimeSample` of deltas.
  *
  * - event loop: prom-client's `monitorEventLoopDelay` percentiles, which it resets on every
- *   collection, so each sample covers its interval only. prom-client's values include its
- *   10 ms sampling resolution (an idle loop reads about 10 ms); samples report the delay
- *   beyond it, so an idle loop reads about 0 and thresholds mean what they say;
+ *   collection, so each sample covers its interval only. Like prom-client, the values
+ *   include the 10 ms sampling resolution: an idle loop reads about 10 ms;
  * - CPU: prom-client's counters, as deltas; memory and active handles: gauges, as read;
  * - GC: a `PerformanceObserver` of the sampler's own. prom-client's GC histogram takes
  *   the first entry of each observer callback only, and under allocation pressure Node
@@ -16,9 +15,6 @@
 import { type PerformanceEntry, PerformanceObserver, constants as perf } from 'node:perf_hooks';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { RuntimeSample } from '../../model/runtime.js';
-
-/** prom-client's `monitorEventLoopDelay` resolution: the floor of every delay it reads. */
-const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /** Who the samples are about. */
 export interface SampleIdentity {
@@ -95,7 +91,6 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
       const timeMs = now();
       const read = (name: string) => values.get(name) ?? 0;
       const ms = (name: string) => read(name) * 1000;
-      const delayMs = (name: string) => Math.max(0, ms(name) - EVENT_LOOP_RESOLUTION_MS);
       const cpu = {
         user: read('process_cpu_user_seconds_total'),
         system: read('process_cpu_system_seconds_total'),
@@ -109,12 +104,12 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
         timeMs,
         intervalMs: timeMs - lastTimeMs,
         eventLoopLag: {
-          minMs: delayMs('nodejs_eventloop_lag_min_seconds'),
-          meanMs: delayMs('nodejs_eventloop_lag_mean_seconds'),
-          p50Ms: delayMs('nodejs_eventloop_lag_p50_seconds'),
-          p90Ms: delayMs('nodejs_eventloop_lag_p90_seconds'),
-          p99Ms: delayMs('nodejs_eventloop_lag_p99_seconds'),
-          maxMs: delayMs('nodejs_eventloop_lag_max_seconds'),
+          minMs: ms('nodejs_eventloop_lag_min_seconds'),
+          meanMs: ms('nodejs_eventloop_lag_mean_seconds'),
+          p50Ms: ms('nodejs_eventloop_lag_p50_seconds'),
+          p90Ms: ms('nodejs_eventloop_lag_p90_seconds'),
+          p99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
+          maxMs: ms('nodejs_eventloop_lag_max_seconds'),
         },
         gc: interval,
         memory: {

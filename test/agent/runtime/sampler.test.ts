@@ -44,8 +44,8 @@ describe('createRuntimeSampler', () => {
       timeMs: 1_700_000_010_000,
       intervalMs: 10_000,
     });
-    // The loop was held for 150 ms: the longest delay covers it, less the 10 ms resolution.
-    expect(sample.eventLoopLag.maxMs).toBeGreaterThanOrEqual(130);
+    // The loop was held for 150 ms: the longest delay covers it.
+    expect(sample.eventLoopLag.maxMs).toBeGreaterThanOrEqual(140);
     const { minMs, p50Ms, p90Ms, p99Ms, maxMs } = sample.eventLoopLag;
     expect([minMs, p50Ms, p90Ms, p99Ms, maxMs]).toEqual(
       [minMs, p50Ms, p90Ms, p99Ms, maxMs].sort((a, b) => a - b),
@@ -78,14 +78,5 @@ describe('createRuntimeSampler', () => {
     expect(second.cpu.userMs + second.cpu.systemMs).toBeLessThan(first.cpu.userMs + first.cpu.systemMs);
     expect(second.gc.count).toBeLessThan(first.gc.count);
     expect(second.eventLoopLag.maxMs).toBeLessThan(first.eventLoopLag.maxMs);
-  });
-
-  it('reports the delay beyond the sampling resolution: an idle loop reads about zero', async () => {
-    sampler = createRuntimeSampler({ service: 'shop', instanceId: 'idle:1' });
-    await sampler.sample();
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const idle = await sampler.sample();
-    expect(idle.eventLoopLag.p50Ms).toBeGreaterThanOrEqual(0);
-    expect(idle.eventLoopLag.p50Ms).toBeLessThan(5);
   });
 });
