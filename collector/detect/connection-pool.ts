@@ -6,11 +6,11 @@
  * time of the requests that use the pool, and large enough to matter.
  *
  * Each trace yields three occurrences under one database system, aggregated by the
- * pattern family: `<system> wait` (time waiting for connections; its repeats count how
- * many of the request's own statement times the wait lasted, the statements it queued
- * behind), `<system> requests` (time of those requests) and `<system> queries` (time
- * running statements), so that share and pool size come from the whole window without
- * a family of their own.
+ * pattern family: `<system>` (time waiting for connections, the finding's own key, so its
+ * series is the wait; repeats count how many of the request's own statement times the
+ * wait lasted, the statements it queued behind), `<system> @requests` (time of those
+ * requests) and `<system> @queries` (time running statements), so that share and pool
+ * size come from the whole window without a family of their own.
  */
 import type { DbConnectOperation, DbQueryOperation, FindingCandidate, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
@@ -61,7 +61,7 @@ export const connectionPoolDetector: Detector = {
       const occurrence = (part: Part, repeats: number, durationMs: number): Occurrence => ({
         kind: 'connection_pool',
         service: entry.service,
-        key: `${first.system} ${part}`,
+        key: part === 'wait' ? first.system : `${first.system} @${part}`,
         traceId: trace.traceId,
         entry: entryLabel(entry),
         repeats,
@@ -83,7 +83,7 @@ export const connectionPoolDetector: Detector = {
     const parts = new Map<string, Partial<Record<Part, PatternStats>>>();
     for (const pattern of window.patterns) {
       if (pattern.kind !== 'connection_pool') continue;
-      const [system, part] = pattern.key.split(' ') as [string, Part];
+      const [system, part = 'wait'] = pattern.key.split(' @') as [string, Part?];
       const id = `${pattern.service}\n${system}`;
       parts.set(id, { ...parts.get(id), [part]: pattern });
     }

@@ -5,9 +5,11 @@
  * after it failed, in one trace), and calls that hang. Fires when the host fails often or
  * hangs, and the requests spend enough time on those calls to matter.
  *
- * Each trace yields occurrences keyed `<host> <part>` in the pattern family, so the window
- * sums them without a family of its own; `<host> le:<bound>` counts successful calls that
- * did not hang per latency bucket, from which the timeout advice reads a p99 at bucket resolution.
+ * Each trace yields occurrences keyed `<host> @<part>` in the pattern family, so the window
+ * sums them without a family of its own; the time held by failed, retried and hung calls
+ * is keyed by the host alone, the finding's key, so its series is that time.
+ * `<host> @le:<bound>` counts successful calls that did not hang per latency bucket, from
+ * which the timeout advice reads a p99 at bucket resolution.
  */
 import type { FindingCandidate, HttpClientOperation, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
@@ -63,7 +65,7 @@ export const dependencyResilienceDetector: Detector = {
       const occurrence = (part: string, operations: HttpClientOperation[]): Occurrence => ({
         kind: 'dependency_resilience',
         service: entry.service,
-        key: `${host} ${part}`,
+        key: part === 'held' ? host : `${host} @${part}`,
         traceId: trace.traceId,
         entry: entryLabel(entry),
         repeats: operations.length,
@@ -105,10 +107,10 @@ export const dependencyResilienceDetector: Detector = {
     const hosts = new Map<string, Map<string, PatternStats>>();
     for (const pattern of window.patterns) {
       if (pattern.kind !== 'dependency_resilience') continue;
-      const separator = pattern.key.lastIndexOf(' ');
-      const id = `${pattern.service}\n${pattern.key.slice(0, separator)}`;
+      const [host, part = 'held'] = pattern.key.split(' @');
+      const id = `${pattern.service}\n${host}`;
       const parts = hosts.get(id) ?? new Map<string, PatternStats>();
-      parts.set(pattern.key.slice(separator + 1), pattern);
+      parts.set(part, pattern);
       hosts.set(id, parts);
     }
     const d = DEPENDENCY_RESILIENCE_DEFAULTS;

@@ -61,6 +61,16 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
     expect(Number(finding?.evidence.peakConnectionsWanted)).toBeLessThanOrEqual(size);
   });
 
+  it('serves the wait as the finding’s series', async () => {
+    const [finding] = starved;
+    const response = await fetch(`${runs[0]?.collector.dashboardUrl}/api/findings/${finding?.id}`);
+    const { series } = (await response.json()) as { series: Array<{ count: number; totalMs: number }> };
+    const requests = series.reduce((sum, point) => sum + point.count, 0);
+    const waitMs = series.reduce((sum, point) => sum + point.totalMs, 0);
+    expect(requests).toBe(CONCURRENCY * ROUNDS);
+    expect(waitMs / requests).toBeCloseTo(Number(finding?.evidence.waitMsPerRequest), 0);
+  });
+
   it('stays silent when the pool has a connection for every concurrent request', () => {
     expect(healthy).toEqual([]);
   });
