@@ -8,16 +8,14 @@
  * Upstream ones are configured with the agent's hooks (hooks/): what the collector needs
  * and upstream leaves out (cache outcomes, publish times, row counts, current messaging
  * names). Where upstream has nothing, the agent brings its own: better-sqlite3, BullMQ,
- * and route names for Hono and Fastify.
+ * and route names for Hono and Fastify; and where upstream costs too much, too: inbound
+ * HTTP requests (http-server/).
  *
  * `OTEL_NODE_ENABLED_INSTRUMENTATIONS` replaces the default set and
  * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` removes from it, with the upstream names
  * (`http`, `pg`, …) plus `better-sqlite3`, `bullmq`, `fastify` and `hono` for the agent's own.
  */
-import {
-  getNodeAutoInstrumentations,
-  type InstrumentationConfigMap,
-} from '@opentelemetry/auto-instrumentations-node';
+import type { InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Environment } from '../config.js';
 import { isAgentRequest } from '../runtime/prometheus.js';
@@ -31,85 +29,92 @@ import { mysql2Config } from './hooks/mysql2.js';
 import { pgConfig } from './hooks/pg.js';
 import { ioredisConfig, redisConfig } from './hooks/redis.js';
 import type { UpstreamConfig } from './hooks/types.js';
+import { HttpServerInstrumentation } from './http-server/instrumentation.js';
 
 const UPSTREAM_PREFIX = '@opentelemetry/instrumentation-';
 type UpstreamName = keyof InstrumentationConfigMap;
 type ShortName = {
   [Name in UpstreamName]: Name extends `${typeof UPSTREAM_PREFIX}${infer Short}` ? Short : never;
 }[UpstreamName];
+type UpstreamClass<Name extends ShortName> = new (config: UpstreamConfig<Name>) => Instrumentation;
 
 /**
- * Every upstream instrumentation and whether it is on by default. Typed over upstream's
- * own list, so an upgrade that adds one does not compile until it is placed here.
+ * Every upstream instrumentation: whether it is on by default, and the class its package
+ * exports. Typed over auto-instrumentations-node's list, so an upgrade that adds one does
+ * not compile until it is placed here. Only the enabled packages are loaded: loading all
+ * of them, as `getNodeAutoInstrumentations` does, doubles the agent's start-up time.
  * `knex` and `mongoose` stay off: they wrap the driver calls the `pg`, `mysql2` and
  * `mongodb` instrumentations already trace, and would count every query twice.
  */
-const UPSTREAM_DEFAULTS: Readonly<Record<ShortName, boolean>> = {
-  amqplib: true,
-  'aws-lambda': false,
-  'aws-sdk': false,
-  bunyan: false,
-  'cassandra-driver': true,
-  connect: true,
-  cucumber: false,
-  dataloader: true,
-  dns: false,
-  express: true,
-  fs: false,
-  'generic-pool': true,
-  graphql: true,
-  grpc: false,
-  hapi: true,
-  'host-metrics': false,
-  http: true,
-  ioredis: true,
-  kafkajs: true,
-  knex: false,
-  koa: true,
-  'lru-memoizer': false,
-  memcached: true,
-  mongodb: true,
-  mongoose: false,
-  mysql: true,
-  mysql2: true,
-  'nestjs-core': true,
-  net: false,
-  openai: false,
-  oracledb: true,
-  pg: true,
-  pino: false,
-  redis: true,
-  restify: true,
-  router: true,
-  'runtime-node': false,
-  'socket.io': false,
-  tedious: true,
-  undici: true,
-  winston: false,
+const UPSTREAM: Readonly<Record<ShortName, readonly [enabledByDefault: boolean, className: string]>> = {
+  amqplib: [true, 'AmqplibInstrumentation'],
+  'aws-lambda': [false, 'AwsLambdaInstrumentation'],
+  'aws-sdk': [false, 'AwsInstrumentation'],
+  bunyan: [false, 'BunyanInstrumentation'],
+  'cassandra-driver': [true, 'CassandraDriverInstrumentation'],
+  connect: [true, 'ConnectInstrumentation'],
+  cucumber: [false, 'CucumberInstrumentation'],
+  dataloader: [true, 'DataloaderInstrumentation'],
+  dns: [false, 'DnsInstrumentation'],
+  express: [true, 'ExpressInstrumentation'],
+  fs: [false, 'FsInstrumentation'],
+  'generic-pool': [true, 'GenericPoolInstrumentation'],
+  graphql: [true, 'GraphQLInstrumentation'],
+  grpc: [false, 'GrpcInstrumentation'],
+  hapi: [true, 'HapiInstrumentation'],
+  'host-metrics': [false, 'HostMetricsInstrumentation'],
+  http: [true, 'HttpInstrumentation'],
+  ioredis: [true, 'IORedisInstrumentation'],
+  kafkajs: [true, 'KafkaJsInstrumentation'],
+  knex: [false, 'KnexInstrumentation'],
+  koa: [true, 'KoaInstrumentation'],
+  'lru-memoizer': [false, 'LruMemoizerInstrumentation'],
+  memcached: [true, 'MemcachedInstrumentation'],
+  mongodb: [true, 'MongoDBInstrumentation'],
+  mongoose: [false, 'MongooseInstrumentation'],
+  mysql: [true, 'MySQLInstrumentation'],
+  mysql2: [true, 'MySQL2Instrumentation'],
+  'nestjs-core': [true, 'NestInstrumentation'],
+  net: [false, 'NetInstrumentation'],
+  openai: [false, 'OpenAIInstrumentation'],
+  oracledb: [true, 'OracleInstrumentation'],
+  pg: [true, 'PgInstrumentation'],
+  pino: [false, 'PinoInstrumentation'],
+  redis: [true, 'RedisInstrumentation'],
+  restify: [true, 'RestifyInstrumentation'],
+  router: [true, 'RouterInstrumentation'],
+  'runtime-node': [false, 'RuntimeNodeInstrumentation'],
+  'socket.io': [false, 'SocketIoInstrumentation'],
+  tedious: [true, 'TediousInstrumentation'],
+  undici: [true, 'UndiciInstrumentation'],
+  winston: [false, 'WinstonInstrumentation'],
 };
 
-/** The agent's own instrumentations, all on by default. */
+/**
+ * The agent's own instrumentations, all on by default. `http` names two: the agent's for
+ * the server side, and upstream's, configured for the client side only.
+ */
 const OWN_INSTRUMENTATIONS: Readonly<Record<string, () => Instrumentation>> = {
   'better-sqlite3': () => new BetterSqlite3Instrumentation(),
   bullmq: () => new BullMQInstrumentation(),
   fastify: () => new FastifyInstrumentation(),
   hono: () => new HonoInstrumentation(),
+  // Scrapes of the agent's own metrics server are not the app's traffic.
+  http: () => new HttpServerInstrumentation({ ignoreIncomingRequestHook: isAgentRequest }),
 };
-const KNOWN_INSTRUMENTATIONS = [...Object.keys(UPSTREAM_DEFAULTS), ...Object.keys(OWN_INSTRUMENTATIONS)];
+const UPSTREAM_NAMES = Object.keys(UPSTREAM) as ShortName[];
+const KNOWN_INSTRUMENTATIONS = new Set([...UPSTREAM_NAMES, ...Object.keys(OWN_INSTRUMENTATIONS)]);
 
 /** The short names enabled when the environment says nothing. */
 export const DEFAULT_INSTRUMENTATIONS: readonly string[] = [
-  ...Object.entries(UPSTREAM_DEFAULTS)
-    .filter(([, enabled]) => enabled)
-    .map(([name]) => name),
-  ...Object.keys(OWN_INSTRUMENTATIONS),
+  ...new Set([...UPSTREAM_NAMES.filter((name) => UPSTREAM[name][0]), ...Object.keys(OWN_INSTRUMENTATIONS)]),
 ];
 
 /** Settings that differ from upstream defaults. */
 const OVERRIDES: { [Name in ShortName]?: UpstreamConfig<Name> } = {
   amqplib: amqplibConfig,
-  // Scrapes of the agent's own metrics server are not the app's traffic.
-  http: { ignoreIncomingRequestHook: isAgentRequest },
+  // The agent's own instrumentation serves requests: upstream's is left the calls the app makes.
+  http: { disableIncomingRequestInstrumentation: true },
   ioredis: ioredisConfig,
   kafkajs: kafkajsConfig,
   mysql2: mysql2Config,
@@ -130,7 +135,7 @@ export function enabledInstrumentations(env: Environment): { names: string[]; wa
     const raw = env[variable]?.trim();
     if (!raw) return undefined;
     const names = raw.split(',').map((name) => name.trim());
-    const unknown = names.filter((name) => !KNOWN_INSTRUMENTATIONS.includes(name));
+    const unknown = names.filter((name) => !KNOWN_INSTRUMENTATIONS.has(name));
     if (unknown.length > 0) {
       warnings.push(
         `ignoring ${unknown.join(', ')} in ${variable}: expected names such as http, pg, ioredis`,
@@ -144,22 +149,29 @@ export function enabledInstrumentations(env: Environment): { names: string[]; wa
 }
 
 /**
- * Builds the named instrumentations; they hook module loading as they are built.
+ * Builds the named instrumentations, loading only their packages; they hook module
+ * loading as they are built.
  *
  * @example
- * new NodeSDK({ instrumentations: createInstrumentations(['http', 'pg']) });
+ * registerInstrumentations({ instrumentations: createInstrumentations(['http', 'pg']) });
  */
 export function createInstrumentations(names: readonly string[]): Instrumentation[] {
-  const configs: InstrumentationConfigMap = {};
-  // An explicit `enabled` for every upstream name outranks upstream's own reading of the environment.
-  for (const name of Object.keys(UPSTREAM_DEFAULTS) as ShortName[]) {
-    Object.assign(configs, {
-      [`${UPSTREAM_PREFIX}${name}`]: { ...OVERRIDES[name], enabled: names.includes(name) },
-    });
+  const instrumentations: Instrumentation[] = [];
+  for (const name of UPSTREAM_NAMES) {
+    if (!names.includes(name)) continue;
+    const Upstream = loadUpstream(name);
+    instrumentations.push(new Upstream(OVERRIDES[name] ?? {}));
   }
-  const instrumentations: Instrumentation[] = getNodeAutoInstrumentations(configs);
   for (const [name, create] of Object.entries(OWN_INSTRUMENTATIONS)) {
     if (names.includes(name)) instrumentations.push(create());
   }
   return instrumentations;
+}
+
+function loadUpstream<Name extends ShortName>(name: Name): UpstreamClass<Name> {
+  const exports = require(`${UPSTREAM_PREFIX}${name}`) as Record<string, UpstreamClass<Name>>;
+  const className = UPSTREAM[name][1];
+  const Upstream = exports[className];
+  if (typeof Upstream !== 'function') throw new Error(`${UPSTREAM_PREFIX}${name} exports no ${className}`);
+  return Upstream;
 }

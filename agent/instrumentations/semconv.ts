@@ -21,3 +21,9 @@ export const ATTR_MESSAGING_RABBITMQ_ROUTING_KEY = 'messaging.rabbitmq.destinati
 
 export const MESSAGING_OPERATION_TYPE_SEND = 'send';
 export const MESSAGING_OPERATION_TYPE_PROCESS = 'process';
+
+export const ATTR_HTTP_REQUEST_METHOD = 'http.request.method';
+export const ATTR_HTTP_REQUEST_METHOD_ORIGINAL = 'http.request.method_original';
+export const ATTR_HTTP_RESPONSE_STATUS_CODE = 'http.response.status_code';
+export const ATTR_HTTP_ROUTE = 'http.route';
+export const ATTR_URL_PATH = 'url.path';

@@ -53,6 +53,7 @@ describe('createInstrumentations', () => {
       '@opentelemetry/instrumentation-http',
       '@opentelemetry/instrumentation-ioredis',
       'chokepoint/instrumentation-better-sqlite3',
+      'chokepoint/instrumentation-http-server',
     ]);
   });
 
