@@ -57,7 +57,7 @@ await describeWithServices(['postgres'], 'HTTP N+1 and slow endpoints from real 
     expect(slow.map((finding) => finding.key).sort()).toEqual(['GET /export', 'GET /report']);
     const report = slow.find((finding) => finding.key === 'GET /report');
     expect(report?.evidence).toMatchObject({ count: 3, dominant: 'sql' });
-    expect(Number(report?.p95Ms)).toBeGreaterThanOrEqual(1_500);
+    expect(Number(report?.p95Ms)).toBeGreaterThanOrEqual(1_400);
     const query = ofKind('slow_query').find((finding) =>
       String(finding.evidence.fingerprint).includes('pg_sleep'),
     );
