@@ -1,0 +1,229 @@
+/**
+ * A protobuf writer for the agent's OTLP encoding: one growable buffer, written front to
+ * back in a single pass. A length-delimited field reserves the one byte its length takes
+ * when the content is short, and moves the content forward in the rare case it is not:
+ * no size-estimation pass, no intermediate objects. Strings take an ASCII fast path (one
+ * byte per character, no encoder call) and fall back to `Buffer#write` for the rest.
+ */
+
+export const WIRE_VARINT = 0;
+export const WIRE_I64 = 1;
+export const WIRE_LEN = 2;
+export const WIRE_I32 = 5;
+
+const TWO_32 = 0x1_0000_0000;
+const NANOS_PER_SECOND = 1_000_000_000;
+const INITIAL_CAPACITY = 16 * 1024;
+
+/** Bytes a varint of `value` (0 ≤ value < 2^32) takes. */
+function varintSize(value: number): number {
+  if (value < 0x80) return 1;
+  if (value < 0x4000) return 2;
+  if (value < 0x20_0000) return 3;
+  return value < 0x1000_0000 ? 4 : 5;
+}
+
+/** Hex digit value by character code; 0 for anything else (ids are validated upstream). */
+const HEX_VALUES = new Uint8Array(128);
+for (let digit = 0; digit < 16; digit++) {
+  HEX_VALUES[digit.toString(16).charCodeAt(0)] = digit;
+  HEX_VALUES[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+}
+
+/**
+ * @example
+ * const writer = new ProtobufWriter();
+ * writer.tag(1, WIRE_LEN);
+ * writer.string('checkout');
+ * writer.bytes(); // Uint8Array [10, 8, 99, …]
+ */
+export class ProtobufWriter {
+  private buffer: Buffer;
+  pos = 0;
+
+  constructor(capacity = INITIAL_CAPACITY) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  /** What was written so far: a view, valid until the next write or {@link reset}. */
+  bytes(): Uint8Array {
+    return this.buffer.subarray(0, this.pos);
+  }
+
+  /** Empties the writer, keeping its buffer. */
+  reset(): void {
+    this.pos = 0;
+  }
+
+  tag(field: number, wireType: number): void {
+    this.varint32((field << 3) | wireType);
+  }
+
+  /** An unsigned varint below 2^32. */
+  varint32(value: number): void {
+    this.ensure(5);
+    const buffer = this.buffer;
+    let pos = this.pos;
+    let rest = value >>> 0;
+    while (rest >= 0x80) {
+      buffer[pos++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    buffer[pos++] = rest;
+    this.pos = pos;
+  }
+
+  /** A varint of any integer in the int64 range (negative ones take ten bytes, as two's complement). */
+  varint64(value: number): void {
+    if (value >= 0 && value < TWO_32) {
+      this.varint32(value);
+      return;
+    }
+    let low: number;
+    let high: number;
+    if (value >= 0) {
+      low = value % TWO_32;
+      high = Math.floor(value / TWO_32);
+    } else {
+      // Two's complement of the magnitude, over 64 bits.
+      const magnitude = -value;
+      low = (TWO_32 - (magnitude % TWO_32)) % TWO_32;
+      high = (TWO_32 - Math.floor(magnitude / TWO_32) - (low === 0 ? 0 : 1)) % TWO_32;
+    }
+    this.ensure(10);
+    const buffer = this.buffer;
+    let pos = this.pos;
+    // 64 bits, 7 at a time: the low word's 32 bits and the high word's, without BigInt.
+    while (high > 0 || low >= 0x80) {
+      buffer[pos++] = (low & 0x7f) | 0x80;
+      low = ((low >>> 7) | ((high & 0x7f) << 25)) >>> 0;
+      high >>>= 7;
+    }
+    buffer[pos++] = low;
+    this.pos = pos;
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4);
+    this.buffer.writeUInt32LE(value >>> 0, this.pos);
+    this.pos += 4;
+  }
+
+  double(value: number): void {
+    this.ensure(8);
+    this.buffer.writeDoubleLE(value, this.pos);
+    this.pos += 8;
+  }
+
+  /**
+   * An OpenTelemetry `HrTime` (`[seconds, nanoseconds]`) as fixed64 nanoseconds. The
+   * product exceeds 2^53, so seconds are split in 16-bit halves and the carries summed.
+   */
+  hrTime(time: readonly [number, number]): void {
+    const [seconds, nanos] = time;
+    const lowPart = (seconds % 0x1_0000) * NANOS_PER_SECOND + nanos;
+    const highPart = Math.floor(seconds / 0x1_0000) * NANOS_PER_SECOND;
+    // highPart counts units of 2^16: its low 16 bits land in the low word, the rest in the high one.
+    const low = lowPart + (highPart % 0x1_0000) * 0x1_0000;
+    this.ensure(8);
+    this.buffer.writeUInt32LE(low % TWO_32, this.pos);
+    this.buffer.writeUInt32LE(
+      (Math.floor(highPart / 0x1_0000) + Math.floor(low / TWO_32)) % TWO_32,
+      this.pos + 4,
+    );
+    this.pos += 8;
+  }
+
+  /** A length-prefixed UTF-8 string. */
+  string(value: string): void {
+    const length = value.length;
+    this.ensure(length + 5);
+    const buffer = this.buffer;
+    const start = this.pos;
+    let pos = start + varintSize(length);
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) {
+        this.nonAsciiString(value, start);
+        return;
+      }
+      buffer[pos++] = code;
+    }
+    this.pos = start;
+    this.varint32(length);
+    this.pos = pos;
+  }
+
+  private nonAsciiString(value: string, start: number): void {
+    const length = Buffer.byteLength(value, 'utf8');
+    this.pos = start;
+    this.varint32(length);
+    this.ensure(length);
+    this.pos += this.buffer.write(value, this.pos, length, 'utf8');
+  }
+
+  /** Length-prefixed raw bytes. */
+  rawBytes(value: Uint8Array): void {
+    this.varint32(value.length);
+    this.ensure(value.length);
+    this.buffer.set(value, this.pos);
+    this.pos += value.length;
+  }
+
+  /** A length-prefixed id given as hex (`traceId`, `spanId`): `hex.length / 2` bytes. */
+  hexId(hex: string): void {
+    const size = hex.length >>> 1;
+    this.varint32(size);
+    this.ensure(size);
+    const buffer = this.buffer;
+    let pos = this.pos;
+    for (let i = 0; i < hex.length - 1; i += 2) {
+      buffer[pos++] =
+        (HEX_VALUES[hex.charCodeAt(i) & 0x7f] ?? 0) * 16 + (HEX_VALUES[hex.charCodeAt(i + 1) & 0x7f] ?? 0);
+    }
+    this.pos = pos;
+  }
+
+  /**
+   * Starts a length-delimited message: reserves one byte for its length.
+   *
+   * @returns where the length goes, for {@link finishMessage}.
+   */
+  startMessage(): number {
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  /** Writes the length of the message started at `start`, moving its content if the length needs more than a byte. */
+  finishMessage(start: number): void {
+    const contentStart = start + 1;
+    const length = this.pos - contentStart;
+    const size = varintSize(length);
+    if (size > 1) {
+      this.ensure(size - 1);
+      this.buffer.copyWithin(start + size, contentStart, this.pos);
+      this.pos += size - 1;
+    }
+    const end = this.pos;
+    this.pos = start;
+    this.varint32(length);
+    this.pos = end;
+  }
+
+  /** Appends bytes written elsewhere, as they are. */
+  append(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  private ensure(size: number): void {
+    const needed = this.pos + size;
+    if (needed <= this.buffer.length) return;
+    let capacity = this.buffer.length * 2;
+    while (capacity < needed) capacity *= 2;
+    const grown = Buffer.allocUnsafe(capacity);
+    this.buffer.copy(grown, 0, 0, this.pos);
+    this.buffer = grown;
+  }
+}
