@@ -5,8 +5,9 @@
  *
  * The other `OTEL_*` variables (`OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`,
  * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_TIMEOUT`, `OTEL_PROPAGATORS`,
- * `OTEL_TRACES_SAMPLER` …) are read by the SDK itself; the ones OpenTelemetry would only
- * complain about on its muted diagnostic channel are checked here so the user hears of them.
+ * `OTEL_TRACES_SAMPLER` …) are read where they apply (sdk.ts, OpenTelemetry's tracer
+ * provider and OTLP transport); the ones OpenTelemetry would only complain about on its
+ * muted diagnostic channel are checked here so the user hears of them.
  */
 import type { BatchSettings } from './export.js';
 import { SCRUB_MODES, type ScrubMode } from './scrub.js';
@@ -63,7 +64,7 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const DEFAULT_COLLECTOR = 'http://127.0.0.1:4318';
 const TRACES_PATH = 'v1/traces';
 const RUNTIME_PATH = 'v1/runtime';
-/** The samplers `@opentelemetry/sdk-node` knows how to build from `OTEL_TRACES_SAMPLER`. */
+/** The samplers OpenTelemetry's tracer provider builds from `OTEL_TRACES_SAMPLER`. */
 const SAMPLERS = [
   'always_on',
   'always_off',

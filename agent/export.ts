@@ -1,18 +1,22 @@
 /**
- * The way out of the process. A batch span processor whose queue has a hard bound and
- * whose losses are counted (queue full, failed exports), and a warning about those losses
- * that is rate-limited: a collector that is down costs the app one stderr line a minute,
- * not one per batch.
+ * The way out of the process. Spans are encoded to OTLP protobuf the moment they end
+ * (agent/otlp/), so a span object lives as long as its request, not until the next
+ * export; the encoded bytes wait in a queue with a hard bound, and leave in batches
+ * through OpenTelemetry's OTLP/HTTP transport (its retries, timeouts, headers and TLS
+ * settings from `OTEL_EXPORTER_OTLP_*`). Every loss is counted (queue full, failed
+ * exports) and reported in a warning that is rate-limited: a collector that is down costs
+ * the app one stderr line a minute, not one per batch.
  */
-import { type Context, TraceFlags } from '@opentelemetry/api';
-import { ExportResultCode } from '@opentelemetry/core';
+import { type Context, context, ROOT_CONTEXT, TraceFlags } from '@opentelemetry/api';
+import { ExportResultCode, type InstrumentationScope, suppressTracing } from '@opentelemetry/core';
+import type { IOtlpExportDelegate } from '@opentelemetry/otlp-exporter-base';
 import {
-  BatchSpanProcessor,
-  type ReadableSpan,
-  type Span,
-  type SpanExporter,
-  type SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+  convertLegacyHttpOptions,
+  createOtlpHttpExportDelegate,
+} from '@opentelemetry/otlp-exporter-base/node-http';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { type EncodedResourceSpans, encodeRequest, encodeSpan } from './otlp/encode.js';
+import { ProtobufWriter } from './otlp/protobuf-writer.js';
 import { describeError, warn } from './warn.js';
 
 /** The batch processor's settings, all explicit: none falls back to an unchecked `OTEL_BSP_*` value. */
@@ -26,67 +30,105 @@ export interface BatchSettings {
 /** Told about every loss: how many spans (or runtime samples), and why, worded for a warning. */
 export type DropListener = (count: number, reason: string) => void;
 
-export interface BoundedBatchOptions extends BatchSettings {
-  exporter: SpanExporter;
+export interface OtlpExportOptions extends BatchSettings {
+  /** The OTLP/HTTP traces URL. */
+  url: string;
+  /** Longest wait for one HTTP request. Default `OTEL_EXPORTER_OTLP_TIMEOUT`, else 10 s. */
+  timeoutMillis?: number;
   onDrop: DropListener;
 }
 
+/** One export request: its body and how many spans it carries. */
+interface Batch {
+  body: Uint8Array;
+  spans: number;
+}
+
+type Resource = ReadableSpan['resource'];
+
+/** Encoded spans, by resource, then by instrumentation scope: the makings of one request. */
+interface EncodedBatch {
+  byResource: Map<Resource, Map<InstrumentationScope, ProtobufWriter>>;
+  spans: number;
+}
+
+const emptyBatch = (): EncodedBatch => ({ byResource: new Map(), spans: 0 });
+
 /**
- * A `BatchSpanProcessor` that counts what it queues: spans beyond `maxQueueSize` waiting
- * for export are dropped here, and reported, instead of silently inside the SDK.
+ * The span processor that exports: encodes every sampled span as it ends, and sends the
+ * encoded spans in batches of `maxExportBatchSize`, or every `scheduledDelayMillis`. One
+ * export is in flight at a time; while it is, spans wait, at most `maxQueueSize` of them:
+ * beyond that they are dropped and counted. An export that has not settled within
+ * `exportTimeoutMillis` counts as failed, and the next one may start.
  *
  * @example
- * const processor = new BoundedBatchSpanProcessor({ exporter, onDrop, ...batchSettings });
+ * new BasicTracerProvider({ spanProcessors: [new OtlpExportSpanProcessor({ url, onDrop, ...batchSettings })] });
  */
-export class BoundedBatchSpanProcessor implements SpanProcessor {
-  /** Spans handed to the batch processor and not yet handed to the exporter. */
+export class OtlpExportSpanProcessor implements SpanProcessor {
+  /** The batch spans are encoded into. */
+  private filling = emptyBatch();
+  /** Full batches, oldest first, waiting for the export in flight. */
+  private readonly full: EncodedBatch[] = [];
+  /** Spans encoded and not yet handed to the transport. */
   private waiting = 0;
-  /** Spans handed to the exporter, their export not yet settled. */
+  /** Spans handed to the transport, their export not yet settled. */
   private inFlight = 0;
+  private exporting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sendScheduled = false;
+  private shutDown = false;
   /** Set once the agent stopped waiting: what is still pending was reported lost then. */
   private abandoned = false;
-  private readonly batch: BatchSpanProcessor;
-  private readonly maxQueueSize: number;
+  private readonly delegate: IOtlpExportDelegate<Batch>;
+  private readonly settings: BatchSettings;
   private readonly onDrop: DropListener;
+  /** The context exports run in: no trace of the app's, and nothing the exporter does traced. */
+  private readonly exportContext: Context = suppressTracing(ROOT_CONTEXT);
 
-  constructor({ exporter, onDrop, ...settings }: BoundedBatchOptions) {
-    this.maxQueueSize = settings.maxQueueSize;
+  constructor({ url, timeoutMillis, onDrop, ...settings }: OtlpExportOptions) {
+    this.settings = settings;
     this.onDrop = onDrop;
-    const countingExporter: SpanExporter = {
-      export: (spans, resultCallback) => {
-        this.waiting -= spans.length;
-        this.inFlight += spans.length;
-        exporter.export(spans, (result) => {
-          this.inFlight -= spans.length;
-          if (result.code !== ExportResultCode.SUCCESS && !this.abandoned) {
-            onDrop(spans.length, `cannot export spans: ${describeExportError(result.error)}`);
-          }
-          resultCallback(result);
-        });
-      },
-      shutdown: () => exporter.shutdown(),
-      forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-    };
-    this.batch = new BatchSpanProcessor(countingExporter, settings);
+    this.delegate = createTransport(url, timeoutMillis);
   }
 
-  onStart(span: Span, parentContext: Context): void {
-    this.batch.onStart(span, parentContext);
-  }
+  onStart(_span: Span, _parentContext: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    // Unsampled spans are never exported: the batch processor ignores them, so must the count.
-    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
-    if (this.waiting >= this.maxQueueSize) {
-      this.onDrop(1, `span queue full (${this.maxQueueSize} spans waiting for export)`);
+    if (this.shutDown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const { maxQueueSize, maxExportBatchSize } = this.settings;
+    if (this.waiting >= maxQueueSize) {
+      this.onDrop(1, `span queue full (${maxQueueSize} spans waiting for export)`);
+      return;
+    }
+    const writer = this.writerFor(span);
+    const mark = writer.pos;
+    try {
+      encodeSpan(writer, span);
+    } catch (error) {
+      // An attribute no encoder foresaw must cost its span, never the app's call.
+      writer.pos = mark;
+      this.onDrop(1, `cannot encode span ${span.name}: ${describeError(error)}`);
       return;
     }
     this.waiting++;
-    this.batch.onEnd(span);
+    if (++this.filling.spans < maxExportBatchSize) {
+      this.startTimer();
+      return;
+    }
+    this.full.push(this.filling);
+    this.filling = emptyBatch();
+    this.scheduleSend();
   }
 
-  forceFlush(): Promise<void> {
-    return this.batch.forceFlush();
+  /** Exports everything waiting, batch by batch, after the export in flight. Rejects if one failed. */
+  async forceFlush(): Promise<void> {
+    let failure: unknown;
+    const note = (error: unknown) => {
+      failure ??= error;
+    };
+    if (this.exporting) await this.exporting.catch(note);
+    while (this.waiting > 0) await this.sendNext().catch(note);
+    if (failure !== undefined) throw failure;
   }
 
   /**
@@ -100,9 +142,143 @@ export class BoundedBatchSpanProcessor implements SpanProcessor {
     if (pending > 0) this.onDrop(pending, `no answer from the collector within ${waitedMs} ms`);
   }
 
-  shutdown(): Promise<void> {
-    return this.batch.shutdown();
+  async shutdown(): Promise<void> {
+    if (this.shutDown) return;
+    try {
+      await this.forceFlush();
+    } finally {
+      this.shutDown = true;
+      this.clearTimer();
+      await this.delegate.shutdown();
+    }
   }
+
+  private writerFor(span: ReadableSpan): ProtobufWriter {
+    const { byResource } = this.filling;
+    let scopes = byResource.get(span.resource);
+    if (scopes === undefined) {
+      scopes = new Map();
+      byResource.set(span.resource, scopes);
+    }
+    let writer = scopes.get(span.instrumentationScope);
+    if (writer === undefined) {
+      writer = new ProtobufWriter();
+      scopes.set(span.instrumentationScope, writer);
+    }
+    return writer;
+  }
+
+  private startTimer(): void {
+    if (this.timer !== undefined || this.exporting) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.sendInBackground();
+    }, this.settings.scheduledDelayMillis);
+    this.timer.unref();
+  }
+
+  private clearTimer(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A full batch leaves after the current call: the request that filled it does not pay for the send. */
+  private scheduleSend(): void {
+    if (this.sendScheduled || this.exporting) return;
+    this.sendScheduled = true;
+    setImmediate(() => {
+      this.sendScheduled = false;
+      this.sendInBackground();
+    }).unref();
+  }
+
+  private sendInBackground(): void {
+    if (this.exporting || this.waiting === 0) return;
+    // Failures are counted and reported where they happen.
+    this.sendNext().catch(() => {});
+  }
+
+  /** Sends the oldest full batch, else the one filling; when it settles, the next full one goes. */
+  private sendNext(): Promise<void> {
+    this.clearTimer();
+    let batch = this.full.shift();
+    if (batch === undefined) {
+      batch = this.filling;
+      this.filling = emptyBatch();
+    }
+    const { spans } = batch;
+    this.waiting -= spans;
+    this.inFlight += spans;
+    const exporting = this.export(batch)
+      .catch((error: unknown) => {
+        if (!this.abandoned) this.onDrop(spans, `cannot export spans: ${describeExportError(error)}`);
+        throw error;
+      })
+      .finally(() => {
+        this.inFlight -= spans;
+        this.exporting = undefined;
+        if (this.full.length > 0) this.scheduleSend();
+        else if (this.waiting > 0) this.startTimer();
+      });
+    this.exporting = exporting;
+    return exporting;
+  }
+
+  private async export({ byResource, spans }: EncodedBatch): Promise<void> {
+    const resourceSpans: EncodedResourceSpans[] = [];
+    for (const [resource, scopes] of byResource) {
+      // Detectors may still be settling (the host id is read asynchronously): wait, as the SDK's batch processor does.
+      if (resource.asyncAttributesPending) await resource.waitForAsyncAttributes?.();
+      resourceSpans.push({
+        resource: { attributes: resource.attributes, schemaUrl: resource.schemaUrl },
+        scopes: [...scopes].map(([scope, writer]) => ({ scope, spans: writer.bytes() })),
+      });
+    }
+    const batch: Batch = { body: encodeRequest(resourceSpans), spans };
+    const { exportTimeoutMillis } = this.settings;
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const timeout = setTimeout(
+        () => settle(new Error(`no answer within ${exportTimeoutMillis} ms`)),
+        exportTimeoutMillis,
+      );
+      timeout.unref();
+      context.with(this.exportContext, () =>
+        this.delegate.export(batch, (result) =>
+          settle(
+            result.code === ExportResultCode.SUCCESS
+              ? undefined
+              : (result.error ?? new Error('export failed')),
+          ),
+        ),
+      );
+    });
+  }
+}
+
+/** OpenTelemetry's OTLP/HTTP transport, given bodies this module encoded. */
+function createTransport(url: string, timeoutMillis: number | undefined): IOtlpExportDelegate<Batch> {
+  return createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions({ url, timeoutMillis }, 'TRACES', 'v1/traces', {
+      'Content-Type': 'application/x-protobuf',
+    }),
+    {
+      serializeRequest: (batch: Batch) => batch.body,
+      // A response's only content is a partial success, which Chokepoint's collector never answers
+      // (it takes a request whole or refuses it with a 4xx); another collector's is left unread.
+      deserializeResponse: () => ({}),
+    },
+    'otlp_http_span_exporter',
+    { name: 'span', countItems: (batch: Batch) => batch.spans },
+    undefined,
+  );
 }
 
 function describeExportError(error: unknown): string {

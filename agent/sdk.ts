@@ -1,18 +1,38 @@
 /**
- * The OpenTelemetry side of the agent, loaded only when it starts: NodeSDK with the chosen
- * instrumentations, `db.operation.name` where they leave it out, optional scrubbing, and
- * the bounded OTLP/HTTP protobuf export. Metrics
- * and logs exporters stay off unless `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` ask.
+ * The OpenTelemetry side of the agent, loaded only when it starts: a tracer provider with
+ * the chosen instrumentations, `db.operation.name` where they leave it out, optional
+ * scrubbing, and the bounded OTLP/HTTP protobuf export; W3C trace context and baggage
+ * propagation, the async-local-storage context manager.
+ *
+ * Only that is loaded: NodeSDK, which would also load the metrics and logs SDKs and their
+ * exporters, costs the app's start-up more than the rest of the agent. It is loaded after
+ * all when the environment asks for what only it provides: a metrics or logs exporter
+ * (`OTEL_METRICS_EXPORTER`, `OTEL_LOGS_EXPORTER`) or another propagator (`OTEL_PROPAGATORS`
+ * naming `b3`, `jaeger` …).
  */
 import { format } from 'node:util';
-import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import {
+  context,
+  type DiagLogger,
+  DiagLogLevel,
+  diag,
+  propagation,
+  type TextMapPropagator,
+  trace,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import {
+  CompositePropagator,
+  diagLogLevelFromString,
+  W3CBaggagePropagator,
+  W3CTraceContextPropagator,
+} from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { AgentConfig, Environment } from './config.js';
 import { DbOperationSpanProcessor } from './db-operation.js';
-import { BoundedBatchSpanProcessor, createDropWarning } from './export.js';
+import { createDropWarning, OtlpExportSpanProcessor } from './export.js';
 import { createInstrumentations, enabledInstrumentations } from './instrumentations/index.js';
 import { createResource } from './resource.js';
 import { ScrubSpanProcessor } from './scrub.js';
@@ -53,14 +73,15 @@ export interface RunningSdk {
  * await sdk.shutdown();
  */
 export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
-  // OTEL_LOG_LEVEL is NodeSDK's own switch; setting a logger here too would make it complain.
-  if (config.debug && !env.OTEL_LOG_LEVEL) diag.setLogger(stderrLogger, DiagLogLevel.DEBUG);
+  const logLevel =
+    diagLogLevelFromString(env.OTEL_LOG_LEVEL) ?? (config.debug ? DiagLogLevel.DEBUG : undefined);
+  if (logLevel !== undefined) diag.setLogger(stderrLogger, logLevel);
 
   const { names, warnings } = enabledInstrumentations(env);
   for (const warning of warnings) warn(warning);
-  const exportProcessor = new BoundedBatchSpanProcessor({
+  const exportProcessor = new OtlpExportSpanProcessor({
     ...config.batch,
-    exporter: new OTLPTraceExporter({ url: config.endpoint }),
+    url: config.endpoint,
     onDrop: createDropWarning({ endpoint: config.endpoint }),
   });
   const spanProcessors: SpanProcessor[] = [
@@ -79,23 +100,82 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     }),
   );
 
-  const sdk = new NodeSDK({
-    resource,
-    autoDetectResources: false,
+  const propagators = w3cPropagators(env.OTEL_PROPAGATORS);
+  // NodeSDK, when wanted, sets the context manager and the propagator itself.
+  const otherSignals =
+    propagators === undefined || wantsOtherSignals(env) ? startNodeSdk(resource, env) : undefined;
+  if (otherSignals === undefined) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    if (propagators) propagation.setGlobalPropagator(propagators);
+  }
+  // Sampler and span limits come from OTEL_TRACES_SAMPLER[_ARG] and OTEL_SPAN_*: the provider reads them.
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
+  trace.setGlobalTracerProvider(tracerProvider);
+  // Given the provider itself, instrumentations skip the global proxy on every span they start.
+  const removeInstrumentations = registerInstrumentations({
     instrumentations: createInstrumentations(names),
-    spanProcessors,
-    // Present-but-empty lists keep NodeSDK from building its default OTLP exporters.
-    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
-    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+    tracerProvider,
   });
-  sdk.start();
   if (config.debug) {
     warn(`exporting to ${config.endpoint}; instrumentations: ${names.join(', ')}`);
   }
   return {
     resource,
     flush: () => exportProcessor.forceFlush(),
-    shutdown: () => sdk.shutdown(),
+    async shutdown() {
+      removeInstrumentations();
+      await Promise.all([tracerProvider.shutdown(), otherSignals?.shutdown()]);
+    },
     abandon: (waitedMs) => exportProcessor.abandon(waitedMs),
   };
+}
+
+const W3C_PROPAGATORS: Readonly<Record<string, () => TextMapPropagator>> = {
+  tracecontext: () => new W3CTraceContextPropagator(),
+  baggage: () => new W3CBaggagePropagator(),
+};
+
+/**
+ * The propagator `OTEL_PROPAGATORS` asks for, when it names only W3C ones (the default:
+ * `tracecontext,baggage`); `null` for `none`; `undefined` when it names another, which
+ * NodeSDK builds.
+ */
+function w3cPropagators(setting: string | undefined): TextMapPropagator | null | undefined {
+  const names = (setting ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.includes('none')) return null;
+  const factories = (names.length === 0 ? ['tracecontext', 'baggage'] : names).map(
+    (name) => W3C_PROPAGATORS[name],
+  );
+  if (!factories.every((factory) => factory !== undefined)) return undefined;
+  return new CompositePropagator({ propagators: factories.map((create) => create()) });
+}
+
+/** Whether the environment asks for metrics or logs to be exported. */
+function wantsOtherSignals(env: Environment): boolean {
+  return ['OTEL_METRICS_EXPORTER', 'OTEL_LOGS_EXPORTER'].some((name) => {
+    const value = env[name]?.trim();
+    return value !== undefined && value !== '' && value !== 'none';
+  });
+}
+
+/**
+ * NodeSDK for what the environment asks beyond W3C-propagated traces: the context
+ * manager, the propagators of `OTEL_PROPAGATORS`, and metrics and logs exporters. It
+ * registers no tracer provider: spans stay the agent's.
+ */
+function startNodeSdk(resource: Resource, env: Environment): { shutdown(): Promise<void> } {
+  const { NodeSDK } = require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const sdk = new NodeSDK({
+    resource,
+    autoDetectResources: false,
+    spanProcessors: [],
+    // Present-but-empty lists keep NodeSDK from building the OTLP exporters nobody asked for.
+    ...(env.OTEL_METRICS_EXPORTER ? {} : { metricReaders: [] }),
+    ...(env.OTEL_LOGS_EXPORTER ? {} : { logRecordProcessors: [] }),
+  });
+  sdk.start();
+  return sdk;
 }

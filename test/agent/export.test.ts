@@ -1,9 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type BatchSettings, BoundedBatchSpanProcessor, createDropWarning } from '../../agent/export.js';
+import { type BatchSettings, createDropWarning, OtlpExportSpanProcessor } from '../../agent/export.js';
 import { killApps, runWithAgent } from '../support/agent-process.js';
 import { type OtlpCapture, startOtlpCapture } from '../support/otlp-capture.js';
 
@@ -63,8 +63,11 @@ interface Drop {
   reason: string;
 }
 
-function tracedThrough(processor: BoundedBatchSpanProcessor) {
-  const tracer = new BasicTracerProvider({ spanProcessors: [processor] }).getTracer('test');
+function tracedThrough(
+  processor: OtlpExportSpanProcessor,
+  provider = new BasicTracerProvider({ spanProcessors: [processor] }),
+) {
+  const tracer = provider.getTracer('test');
   return (...names: string[]) => {
     for (const name of names) tracer.startSpan(name).end();
   };
@@ -79,19 +82,19 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('BoundedBatchSpanProcessor', () => {
+describe('OtlpExportSpanProcessor', () => {
   let collector: OtlpCapture | undefined;
   afterEach(async () => {
     await collector?.close();
     collector = undefined;
   });
 
-  it('exports through the OTLP exporter, losing nothing', async () => {
+  it('exports over OTLP/HTTP, losing nothing', async () => {
     collector = await startOtlpCapture();
     const drops: Drop[] = [];
-    const processor = new BoundedBatchSpanProcessor({
+    const processor = new OtlpExportSpanProcessor({
       ...unhurried,
-      exporter: new OTLPTraceExporter({ url: `${collector.url}/v1/traces` }),
+      url: `${collector.url}/v1/traces`,
       onDrop: (count, reason) => drops.push({ count, reason }),
     });
 
@@ -102,12 +105,116 @@ describe('BoundedBatchSpanProcessor', () => {
     expect(drops).toEqual([]);
   });
 
+  it('sends a full batch at once, without waiting for the timer', async () => {
+    collector = await startOtlpCapture();
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      maxExportBatchSize: 3,
+      url: `${collector.url}/v1/traces`,
+      onDrop: () => {},
+    });
+
+    tracedThrough(processor)('one', 'two', 'three', 'four');
+
+    const spans = await collector.waitFor((received) => received.length >= 3);
+    expect(spans.map((span) => span.name)).toEqual(['one', 'two', 'three']);
+  });
+
+  it('groups spans by resource and scope, and waits for resource attributes still being detected', async () => {
+    collector = await startOtlpCapture();
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      url: `${collector.url}/v1/traces`,
+      onDrop: () => {},
+    });
+    let settleHost: (host: string) => void = () => {};
+    const checkout = resourceFromAttributes({
+      'service.name': 'checkout',
+      'host.name': new Promise<string>((resolve) => {
+        settleHost = resolve;
+      }),
+    });
+    const billing = resourceFromAttributes({ 'service.name': 'billing' });
+    const checkoutProvider = new BasicTracerProvider({ resource: checkout, spanProcessors: [processor] });
+    const billingProvider = new BasicTracerProvider({ resource: billing, spanProcessors: [processor] });
+    checkoutProvider.getTracer('http').startSpan('GET /cart').end();
+    checkoutProvider.getTracer('pg', '0.76.0').startSpan('SELECT shop').end();
+    billingProvider.getTracer('http').startSpan('POST /invoices').end();
+
+    const flushed = processor.forceFlush();
+    setTimeout(() => settleHost('web-1'), 50);
+    await flushed;
+
+    expect(
+      collector.spans.map((span) => [
+        span.name,
+        span.resource.serviceName,
+        span.resource.attributes['host.name'],
+        span.scopeName,
+      ]),
+    ).toEqual([
+      ['GET /cart', 'checkout', 'web-1', 'http'],
+      ['SELECT shop', 'checkout', 'web-1', 'pg'],
+      ['POST /invoices', 'billing', undefined, 'http'],
+    ]);
+  });
+
+  it('drops a span it cannot encode, with the reason, and keeps the others intact', async () => {
+    collector = await startOtlpCapture();
+    const drops: Drop[] = [];
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      url: `${collector.url}/v1/traces`,
+      onDrop: (count, reason) => drops.push({ count, reason }),
+    });
+    const trace = tracedThrough(processor);
+    trace('before');
+    const broken = new BasicTracerProvider().getTracer('test').startSpan('broken') as unknown as ReadableSpan;
+    // A span some other code tampered with: reading its attributes throws.
+    Object.defineProperty(broken, 'attributes', {
+      get() {
+        throw new Error('attributes unavailable');
+      },
+    });
+    expect(() => processor.onEnd(broken)).not.toThrow();
+    trace('after');
+    await processor.forceFlush();
+
+    expect(drops).toEqual([{ count: 1, reason: 'cannot encode span broken: attributes unavailable' }]);
+    expect(collector.spans.map((span) => span.name)).toEqual(['before', 'after']);
+  });
+
+  it('gives up on an export that hangs beyond exportTimeoutMillis, and the next one goes', async () => {
+    collector = await startOtlpCapture({ hang: true });
+    const drops: Drop[] = [];
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      exportTimeoutMillis: 200,
+      url: `${collector.url}/v1/traces`,
+      timeoutMillis: 60_000,
+      onDrop: (count, reason) => drops.push({ count, reason }),
+    });
+    const trace = tracedThrough(processor);
+
+    trace('first', 'second');
+    await expect(processor.forceFlush()).rejects.toThrow('no answer within 200 ms');
+    trace('third');
+    await expect(processor.forceFlush()).rejects.toThrow();
+
+    expect(drops).toEqual([
+      { count: 2, reason: 'cannot export spans: no answer within 200 ms' },
+      { count: 1, reason: 'cannot export spans: no answer within 200 ms' },
+    ]);
+    expect(collector.spans.map((span) => span.name)).toEqual(['first', 'second', 'third']);
+  });
+
   it('counts the spans of a failed export, with the reason', async () => {
     const port = await closedPort();
     const drops: Drop[] = [];
-    const processor = new BoundedBatchSpanProcessor({
+    const processor = new OtlpExportSpanProcessor({
       ...unhurried,
-      exporter: new OTLPTraceExporter({ url: `http://127.0.0.1:${port}/v1/traces`, timeoutMillis: 200 }),
+      url: `http://127.0.0.1:${port}/v1/traces`,
+      timeoutMillis: 200,
       onDrop: (count, reason) => drops.push({ count, reason }),
     });
 
@@ -122,11 +229,12 @@ describe('BoundedBatchSpanProcessor', () => {
   it('drops and counts spans beyond the queue bound while the collector hangs', async () => {
     collector = await startOtlpCapture({ hang: true });
     const drops: Drop[] = [];
-    const processor = new BoundedBatchSpanProcessor({
+    const processor = new OtlpExportSpanProcessor({
       ...unhurried,
       maxQueueSize: 5,
       maxExportBatchSize: 5,
-      exporter: new OTLPTraceExporter({ url: `${collector.url}/v1/traces`, timeoutMillis: 60_000 }),
+      url: `${collector.url}/v1/traces`,
+      timeoutMillis: 60_000,
       onDrop: (count, reason) => drops.push({ count, reason }),
     });
     const trace = tracedThrough(processor);

@@ -190,7 +190,7 @@ describe('bad settings', () => {
     expect((await app.exited).code).toBe(3);
     expect(app.stdout()).toBe('done\n');
     expect(app.stderr()).toBe(
-      "chokepoint: agent not started, the app runs without tracing: Cannot find module '@opentelemetry/sdk-node'\n",
+      "chokepoint: agent not started, the app runs without tracing: Cannot find module '@opentelemetry/sdk-trace-base'\n",
     );
     expect(collector.spans).toEqual([]);
   });
