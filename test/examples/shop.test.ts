@@ -147,7 +147,7 @@ describe('shop on SQLite alone, under the agent', () => {
   });
 
   it('answers every endpoint of the load mix without an error', () => {
-    expect(report.errors).toBe(0);
+    expect(report.errors, JSON.stringify(report.endpoints)).toBe(0);
     for (const [name, stats] of Object.entries(report.endpoints)) {
       expect(stats.requests, name).toBeGreaterThan(0);
     }
@@ -260,7 +260,7 @@ await describeWithServices(['postgres', 'redis'], 'shop with its Postgres catalo
 
   it('serves the whole load mix and stores neither cache keys nor cached values raw', async () => {
     const report = await runLoad({ url: shop.url, durationMs: 3000, rps: 30 });
-    expect(report.errors).toBe(0);
+    expect(report.errors, JSON.stringify(report.endpoints)).toBe(0);
     expect(report.endpoints.product?.requests).toBeGreaterThan(0);
     await shop.stop();
     await collector.flush();
