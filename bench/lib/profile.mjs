@@ -68,8 +68,9 @@ function packageOf(url) {
   if (url.startsWith('node:')) return 'node:internal';
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (match) return match[1];
-  const dist = /\/dist\/([^/]+)\//.exec(url);
-  if (dist) return `chokepoint ${dist[1]}`;
+  // The agent and collector by folder: `chokepoint agent/otlp`, `chokepoint collector/normalize`.
+  const dist = /\/dist\/([^/]+)\/(?:([^/]+)\/)?/.exec(url);
+  if (dist) return `chokepoint ${dist[1]}${dist[2] ? `/${dist[2]}` : ''}`;
   return 'app';
 }
 
