@@ -54,6 +54,9 @@ interface EncodedBatch {
 
 const emptyBatch = (): EncodedBatch => ({ byResource: new Map(), spans: 0 });
 
+/** Enough for the scopes of a few batches; more would only hold memory. */
+const MAX_SPARE_WRITERS = 32;
+
 /**
  * The span processor that exports: encodes every sampled span as it ends, and sends the
  * encoded spans in batches of `maxExportBatchSize`, or every `scheduledDelayMillis`. One
@@ -69,6 +72,8 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
   private filling = emptyBatch();
   /** Full batches, oldest first, waiting for the export in flight. */
   private readonly full: EncodedBatch[] = [];
+  /** Writers of batches already assembled into a request, kept for the next: their buffers have grown to a batch's size. */
+  private readonly spareWriters: ProtobufWriter[] = [];
   /** Spans encoded and not yet handed to the transport. */
   private waiting = 0;
   /** Spans handed to the transport, their export not yet settled. */
@@ -162,7 +167,7 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
     }
     let writer = scopes.get(span.instrumentationScope);
     if (writer === undefined) {
-      writer = new ProtobufWriter();
+      writer = this.spareWriters.pop() ?? new ProtobufWriter();
       scopes.set(span.instrumentationScope, writer);
     }
     return writer;
@@ -235,6 +240,12 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
       });
     }
     const batch: Batch = { body: encodeRequest(resourceSpans), spans };
+    for (const scopes of byResource.values()) {
+      for (const writer of scopes.values()) {
+        writer.reset();
+        if (this.spareWriters.length < MAX_SPARE_WRITERS) this.spareWriters.push(writer);
+      }
+    }
     const { exportTimeoutMillis } = this.settings;
     return new Promise<void>((resolve, reject) => {
       let settled = false;

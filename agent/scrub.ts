@@ -59,7 +59,6 @@ export function scrubSql(text: string, system?: string): string {
  * Key folding, in the collector's vocabulary (collector/normalize/redis-key.ts): a key
  * folded here reaches the collector as the very pattern it would have made of the raw key.
  */
-const MAJOR_SEPARATOR = /([:/|#])/;
 /** Split points inside a major part; `{` and `}` too, so that cluster hash tags (`{user:42}`) fold. */
 const MINOR_SEPARATORS = new Set(['.', '_', '-', '{', '}']);
 const UUID_PREFIX = /^[\dA-Fa-f]{8}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{4}-[\dA-Fa-f]{12}/;
@@ -123,19 +122,61 @@ function foldMajorPart(part: string): string {
   return folded;
 }
 
+const COLON = 0x3a;
+const SLASH = 0x2f;
+const PIPE = 0x7c;
+const HASH = 0x23;
+const AT = 0x40;
+const ZERO = 0x30;
+const NINE = 0x39;
+/** The shortest part a placeholder without digits or `@` can take: a 12-digit hex hash. */
+const SHORTEST_LETTERS_ONLY_PLACEHOLDER = 12;
+
+function isMajorSeparator(code: number): boolean {
+  return code === COLON || code === SLASH || code === PIPE || code === HASH;
+}
+
+/**
+ * Whether `key[start, end)` can only fold to itself: every placeholder needs a digit (ids,
+ * dates, UUIDs, tokens), an `@` (e-mail addresses) or twelve characters (hex hashes). Most
+ * parts of most keys are such words, and skip the tests below.
+ */
+function foldsToItself(key: string, start: number, end: number): boolean {
+  if (end - start >= SHORTEST_LETTERS_ONLY_PLACEHOLDER) return false;
+  for (let i = start; i < end; i++) {
+    const code = key.charCodeAt(i);
+    if ((code >= ZERO && code <= NINE) || code === AT) return false;
+  }
+  return true;
+}
+
 /**
  * Folds the variable parts of a cache key: ids → `{id}`, UUIDs → `{uuid}`, hashes and
  * tokens → `{hash}`, e-mail addresses → `{email}`, dates → `{date}`. Parts are delimited
- * by `:` `/` `|` `#` and, inside those, by `.` `_` `-` `{` `}`.
+ * by `:` `/` `|` `#` and, inside those, by `.` `_` `-` `{` `}`. A key with nothing to fold
+ * is returned as it is.
  *
  * @example
  * foldKey('user:42:profile'); // user:{id}:profile
  */
 export function foldKey(key: string): string {
-  return key
-    .split(MAJOR_SEPARATOR)
-    .map((part, index) => (index % 2 === 1 ? part : foldMajorPart(part)))
-    .join('');
+  let folded = '';
+  /** `key` up to here is in `folded` already. */
+  let copied = 0;
+  let start = 0;
+  for (let end = 0; end <= key.length; end++) {
+    if (end < key.length && !isMajorSeparator(key.charCodeAt(end))) continue;
+    if (!foldsToItself(key, start, end)) {
+      const part = key.slice(start, end);
+      const replacement = foldMajorPart(part);
+      if (replacement !== part) {
+        folded += key.slice(copied, start) + replacement;
+        copied = end;
+      }
+    }
+    start = end + 1;
+  }
+  return copied === 0 ? key : folded + key.slice(copied);
 }
 
 /**

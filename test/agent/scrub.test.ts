@@ -61,6 +61,16 @@ describe('foldKey', () => {
     'slug:quarterly-report-2024-final-draft',
     'plain',
     '',
+    'deadbeefcafe:x',
+    'x:DEADBEEFCAFE01',
+    'a@b:c',
+    'Word:UPPER:lower',
+    'trailing:',
+    ':leading',
+    'a::b',
+    'orders:42:',
+    'user:42:profile:42',
+    'tenant/acme/user/9/settings',
   ];
 
   it.each([
