@@ -11,6 +11,7 @@
  */
 import type { BatchSettings } from './export.js';
 import { SCRUB_MODES, type ScrubMode } from './scrub.js';
+import type { SpanLimits } from './tracing/span.js';
 
 export interface AgentOptions {
   /** Do nothing at all. `CHOKEPOINT_DISABLED`, `OTEL_SDK_DISABLED` or `OTEL_TRACES_EXPORTER=none`. Default `false`. */
@@ -57,6 +58,10 @@ export interface AgentConfig extends AgentOptions {
   batch: BatchSettings;
   /** From `OTEL_NODE_RESOURCE_DETECTORS`, in the order they apply (later ones win). */
   resourceDetectors: ResourceDetectorName[];
+  /** `OTEL_TRACES_SAMPLER`, and its `OTEL_TRACES_SAMPLER_ARG` for the ratio-based ones. */
+  sampler: { name: SamplerName; ratio: number };
+  /** `OTEL_SPAN_*_LIMIT` (and `OTEL_ATTRIBUTE_*_LIMIT`), with OpenTelemetry's defaults. */
+  spanLimits: SpanLimits;
 }
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -64,15 +69,16 @@ export type Environment = Readonly<Record<string, string | undefined>>;
 const DEFAULT_COLLECTOR = 'http://127.0.0.1:4318';
 const TRACES_PATH = 'v1/traces';
 const RUNTIME_PATH = 'v1/runtime';
-/** The samplers OpenTelemetry's tracer provider builds from `OTEL_TRACES_SAMPLER`. */
-const SAMPLERS = [
+/** The samplers of `OTEL_TRACES_SAMPLER`, as OpenTelemetry names them. */
+export const SAMPLERS = [
   'always_on',
   'always_off',
   'traceidratio',
   'parentbased_always_on',
   'parentbased_always_off',
   'parentbased_traceidratio',
-];
+] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
 /** The local resource detectors; `env` last so that the user's own attributes win. */
 export const RESOURCE_DETECTOR_NAMES = ['host', 'os', 'process', 'serviceinstance', 'env'] as const;
 export type ResourceDetectorName = (typeof RESOURCE_DETECTOR_NAMES)[number];
@@ -186,8 +192,34 @@ export function resolveConfig(
   for (const name of ['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT']) {
     read(name, parsePositiveNumber, 'a positive number of milliseconds');
   }
-  read('OTEL_TRACES_SAMPLER', oneOf(SAMPLERS), SAMPLERS.join(', '));
-  read('OTEL_TRACES_SAMPLER_ARG', parseRatio, 'a number from 0 to 1');
+  const sampler = {
+    name: read('OTEL_TRACES_SAMPLER', oneOf(SAMPLERS), SAMPLERS.join(', ')) ?? 'parentbased_always_on',
+    ratio: read('OTEL_TRACES_SAMPLER_ARG', parseRatio, 'a number from 0 to 1') ?? 1,
+  };
+  const limit = (names: string[], fallback: number) => {
+    for (const name of names) {
+      const value = read(name, parseNonNegativeInteger, 'a non-negative integer');
+      if (value !== undefined) return value;
+    }
+    return fallback;
+  };
+  const spanLimits: SpanLimits = {
+    attributeCountLimit: limit(['OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'], 128),
+    attributeValueLengthLimit: limit(
+      ['OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'],
+      Number.POSITIVE_INFINITY,
+    ),
+    eventCountLimit: limit(['OTEL_SPAN_EVENT_COUNT_LIMIT'], 128),
+    linkCountLimit: limit(['OTEL_SPAN_LINK_COUNT_LIMIT'], 128),
+    attributePerEventCountLimit: limit(
+      ['OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'],
+      128,
+    ),
+    attributePerLinkCountLimit: limit(
+      ['OTEL_LINK_ATTRIBUTE_COUNT_LIMIT', 'OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'],
+      128,
+    ),
+  };
 
   const runtimeIntervalMs = read(
     'CHOKEPOINT_RUNTIME_INTERVAL_MS',
@@ -226,7 +258,7 @@ export function resolveConfig(
       parseDetectors,
       `a comma-separated list of ${RESOURCE_DETECTOR_NAMES.join(', ')}, all or none`,
     ) ?? DEFAULT_RESOURCE_DETECTORS;
-  return { config: { ...settled, runtimeEndpoint, batch, resourceDetectors }, warnings };
+  return { config: { ...settled, runtimeEndpoint, batch, resourceDetectors, sampler, spanLimits }, warnings };
 }
 
 /** `start({ endpoint: undefined })` means "no opinion", not "no endpoint". */

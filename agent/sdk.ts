@@ -1,6 +1,6 @@
 /**
- * The OpenTelemetry side of the agent, loaded only when it starts: a tracer provider with
- * the chosen instrumentations, `db.operation.name` where they leave it out, optional
+ * The OpenTelemetry side of the agent, loaded only when it starts: the agent's tracer
+ * provider (tracing/) with the chosen instrumentations, `db.operation.name` where they leave it out, optional
  * scrubbing, and the bounded OTLP/HTTP protobuf export; W3C trace context and baggage
  * propagation, the async-local-storage context manager.
  *
@@ -29,13 +29,21 @@ import {
 } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { type Resource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { AgentConfig, Environment } from './config.js';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
+import type { AgentConfig, Environment, SamplerName } from './config.js';
 import { DbOperationSpanProcessor } from './db-operation.js';
 import { createDropWarning, OtlpExportSpanProcessor } from './export.js';
 import { createInstrumentations, enabledInstrumentations } from './instrumentations/index.js';
 import { createResource } from './resource.js';
 import { ScrubSpanProcessor } from './scrub.js';
+import { AgentTracerProvider } from './tracing/tracer.js';
 import { AGENT_NAME, AGENT_VERSION } from './version.js';
 import { warn } from './warn.js';
 
@@ -108,8 +116,12 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     if (propagators) propagation.setGlobalPropagator(propagators);
   }
-  // Sampler and span limits come from OTEL_TRACES_SAMPLER[_ARG] and OTEL_SPAN_*: the provider reads them.
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
+  const tracerProvider = new AgentTracerProvider({
+    resource,
+    sampler: createSampler(config.sampler.name, config.sampler.ratio),
+    limits: config.spanLimits,
+    spanProcessors,
+  });
   trace.setGlobalTracerProvider(tracerProvider);
   // Given the provider itself, instrumentations skip the global proxy on every span they start.
   const removeInstrumentations = registerInstrumentations({
@@ -128,6 +140,24 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     },
     abandon: (waitedMs) => exportProcessor.abandon(waitedMs),
   };
+}
+
+/** The sampler `OTEL_TRACES_SAMPLER` names, built as OpenTelemetry's SDK builds it. */
+function createSampler(name: SamplerName, ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
 }
 
 const W3C_PROPAGATORS: Readonly<Record<string, () => TextMapPropagator>> = {

@@ -21,6 +21,15 @@ describe('resolveConfig', () => {
           exportTimeoutMillis: 30_000,
         },
         resourceDetectors: ['host', 'os', 'process', 'env'],
+        sampler: { name: 'parentbased_always_on', ratio: 1 },
+        spanLimits: {
+          attributeCountLimit: 128,
+          attributeValueLengthLimit: Number.POSITIVE_INFINITY,
+          eventCountLimit: 128,
+          linkCountLimit: 128,
+          attributePerEventCountLimit: 128,
+          attributePerLinkCountLimit: 128,
+        },
       },
       warnings: [],
     });
@@ -71,10 +80,32 @@ describe('resolveConfig', () => {
   });
 
   it('accepts valid sampler settings silently', () => {
-    expect(
-      resolveConfig({}, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' })
-        .warnings,
-    ).toEqual([]);
+    const { config, warnings } = resolveConfig(
+      {},
+      { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25' },
+    );
+    expect(warnings).toEqual([]);
+    expect(config.sampler).toEqual({ name: 'parentbased_traceidratio', ratio: 0.25 });
+  });
+
+  it('reads span limits, the span-specific variable first, and warns about bad ones', () => {
+    const { config, warnings } = resolveConfig(
+      {},
+      {
+        OTEL_ATTRIBUTE_COUNT_LIMIT: '64',
+        OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: '1024',
+        OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '99',
+        OTEL_SPAN_EVENT_COUNT_LIMIT: '0',
+        OTEL_SPAN_LINK_COUNT_LIMIT: 'lots',
+      },
+    );
+    expect(config.spanLimits).toMatchObject({
+      attributeCountLimit: 64,
+      attributeValueLengthLimit: 1024,
+      eventCountLimit: 0,
+      linkCountLimit: 128,
+    });
+    expect(warnings).toEqual(['ignoring OTEL_SPAN_LINK_COUNT_LIMIT=lots: expected a non-negative integer']);
   });
 
   describe('endpoint', () => {

@@ -158,6 +158,46 @@ await describeWithServices(
   },
 );
 
+describe('propagation', () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const callerSpanId = '00f067aa0ba902b7';
+
+  async function serverSpanFor(
+    env: Record<string, string>,
+    headers: Record<string, string>,
+  ): Promise<SpanRecord> {
+    const app = runWithAgent('test/agent/fixtures/http-app.js', { env: exportTo(collector, env) });
+    const [, port] = await app.waitForStdout(/listening on (\d+)/);
+    await (await fetch(`http://127.0.0.1:${port}/`, { headers })).text();
+    const spans = await collector.waitFor((received) =>
+      received.some((span) => span.kind === SpanKind.SERVER),
+    );
+    expect(app.agentLines()).toEqual([]);
+    const span = spans.find((candidate) => candidate.kind === SpanKind.SERVER);
+    if (!span) throw new Error('no SERVER span');
+    return span;
+  }
+
+  it('continues a W3C traceparent by default', async () => {
+    const span = await serverSpanFor({}, { traceparent: `00-${traceId}-${callerSpanId}-01` });
+    expect([span.traceId, span.parentSpanId]).toEqual([traceId, callerSpanId]);
+  });
+
+  it('reads B3 headers with OTEL_PROPAGATORS=b3', async () => {
+    const span = await serverSpanFor({ OTEL_PROPAGATORS: 'b3' }, { b3: `${traceId}-${callerSpanId}-1` });
+    expect([span.traceId, span.parentSpanId]).toEqual([traceId, callerSpanId]);
+  });
+
+  it('starts a trace of its own with OTEL_PROPAGATORS=none', async () => {
+    const span = await serverSpanFor(
+      { OTEL_PROPAGATORS: 'none' },
+      { traceparent: `00-${traceId}-${callerSpanId}-01` },
+    );
+    expect(span.traceId).not.toBe(traceId);
+    expect(span.parentSpanId).toBe('');
+  });
+});
+
 describe('bad settings', () => {
   it.each([
     [

@@ -1,21 +1,31 @@
 /**
  * Real drivers through the agent's instrumentations, inside the test process: the
  * instrumentations `createInstrumentations` builds (upstream ones with the agent's hooks,
- * and the agent's own), the agent's span processors, and an in-memory exporter. What the
- * collector would make of the spans comes from the real path: OTLP protobuf encoding
- * (otlp-transformer, as the agent's exporter sends), the collector's decoder, then its
+ * and the agent's own), the agent's tracer provider and span processors, W3C propagation,
+ * and an in-memory list of ended spans. What the collector would make of the spans comes
+ * from the real path: the agent's OTLP protobuf encoding, the collector's decoder, then its
  * `normalizeSpan`.
  *
  * Create it before requiring the drivers, and require them with its `require`: the
  * instrumentations patch modules as they load.
  */
 import { createRequire } from 'node:module';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { InMemorySpanExporter, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { DbOperationSpanProcessor } from '../../../agent/db-operation.js';
 import { createInstrumentations } from '../../../agent/instrumentations/index.js';
+import { type EncodedScopeSpans, encodeRequest, encodeSpan } from '../../../agent/otlp/encode.js';
+import { ProtobufWriter } from '../../../agent/otlp/protobuf-writer.js';
+import { AgentTracerProvider } from '../../../agent/tracing/tracer.js';
 import { normalizeSpan } from '../../../collector/normalize/index.js';
 import { decodeProtobufTraceRequest } from '../../../collector/receive/otlp-protobuf.js';
 import type { Operation, SpanRecord } from '../../../model/index.js';
@@ -40,20 +50,55 @@ export interface InProcessTracing {
  * const { Client } = tracing.require('pg');
  */
 export function traceInProcess(names: string[], processors: SpanProcessor[] = []): InProcessTracing {
-  const exporter = new InMemorySpanExporter();
-  const provider = new NodeTracerProvider({
-    spanProcessors: [new DbOperationSpanProcessor(), ...processors, new SimpleSpanProcessor(exporter)],
+  let ended: ReadableSpan[] = [];
+  const collect: SpanProcessor = {
+    onStart() {},
+    onEnd: (span) => {
+      ended.push(span);
+    },
+    forceFlush: async () => {},
+    shutdown: async () => {},
+  };
+  const resource = resourceFromAttributes({ 'service.name': 'in-process' });
+  const provider = new AgentTracerProvider({
+    resource,
+    sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    limits: {
+      attributeCountLimit: 128,
+      attributeValueLengthLimit: Number.POSITIVE_INFINITY,
+      eventCountLimit: 128,
+      linkCountLimit: 128,
+      attributePerEventCountLimit: 128,
+      attributePerLinkCountLimit: 128,
+    },
+    spanProcessors: [new DbOperationSpanProcessor(), ...processors, collect],
   });
-  provider.register();
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(
+    new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }),
+  );
+  trace.setGlobalTracerProvider(provider);
   const instrumentations = createInstrumentations(names);
   for (const instrumentation of instrumentations) instrumentation.setTracerProvider(provider);
 
   const records = () => {
-    const spans = exporter.getFinishedSpans();
-    if (spans.length === 0) return [];
-    const bytes = ProtobufTraceSerializer.serializeRequest(spans);
-    if (!bytes) throw new Error('otlp-transformer could not serialise the spans');
-    return decodeProtobufTraceRequest(bytes);
+    if (ended.length === 0) return [];
+    const byScope = new Map<ReadableSpan['instrumentationScope'], ProtobufWriter>();
+    for (const span of ended) {
+      let writer = byScope.get(span.instrumentationScope);
+      if (writer === undefined) {
+        writer = new ProtobufWriter();
+        byScope.set(span.instrumentationScope, writer);
+      }
+      encodeSpan(writer, span);
+    }
+    const scopes: EncodedScopeSpans[] = [...byScope].map(([scope, writer]) => ({
+      scope,
+      spans: writer.bytes(),
+    }));
+    return decodeProtobufTraceRequest(
+      encodeRequest([{ resource: { attributes: resource.attributes }, scopes }]),
+    );
   };
   return {
     require: createRequire(__filename),
@@ -73,7 +118,9 @@ export function traceInProcess(names: string[], processors: SpanProcessor[] = []
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     },
-    reset: () => exporter.reset(),
+    reset: () => {
+      ended = [];
+    },
     async shutdown() {
       for (const instrumentation of instrumentations) instrumentation.disable();
       await provider.shutdown();
