@@ -92,6 +92,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     servers.push(otlp.server);
     const api = await listen(guardedApiApp, options.host, options.port, 'dashboard');
     servers.push(api.server);
+    let closing: Promise<void> | undefined;
     const timer = setInterval(() => pipeline.tick(), options.detectIntervalMs);
     timer.unref();
     const collector: RunningCollector = {
@@ -101,11 +102,15 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       async flush() {
         pipeline.flush();
       },
-      async close() {
-        clearInterval(timer);
-        await closeServers();
-        pipeline.flush();
-        store.close();
+      close() {
+        // Idempotent: a signal handler and a test teardown may both close the same collector.
+        closing ??= (async () => {
+          clearInterval(timer);
+          await closeServers();
+          pipeline.flush();
+          store.close();
+        })();
+        return closing;
       },
     };
     if (!options.quiet) {
