@@ -9,6 +9,7 @@
  * provider and OTLP transport); the ones OpenTelemetry would only complain about on its
  * muted diagnostic channel are checked here so the user hears of them.
  */
+import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 import type { BatchSettings } from './export.js';
 import { SCRUB_MODES, type ScrubMode } from './scrub.js';
 import type { SpanLimits } from './tracing/span.js';
@@ -55,6 +56,8 @@ export interface AgentOptions {
 export interface AgentConfig extends AgentOptions {
   /** Where runtime samples go: the collector's `/v1/runtime`, beside `/v1/traces`. */
   runtimeEndpoint: string;
+  /** `OTEL_EXPORTER_OTLP_HEADERS`, sent with runtime samples as span export sends them (e.g. a bearer token). */
+  runtimeHeaders: Record<string, string>;
   batch: BatchSettings;
   /** From `OTEL_NODE_RESOURCE_DETECTORS`, in the order they apply (later ones win). */
   resourceDetectors: ResourceDetectorName[];
@@ -258,7 +261,11 @@ export function resolveConfig(
       parseDetectors,
       `a comma-separated list of ${RESOURCE_DETECTOR_NAMES.join(', ')}, all or none`,
     ) ?? DEFAULT_RESOURCE_DETECTORS;
-  return { config: { ...settled, runtimeEndpoint, batch, resourceDetectors, sampler, spanLimits }, warnings };
+  const runtimeHeaders = parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS);
+  return {
+    config: { ...settled, runtimeEndpoint, runtimeHeaders, batch, resourceDetectors, sampler, spanLimits },
+    warnings,
+  };
 }
 
 /** `start({ endpoint: undefined })` means "no opinion", not "no endpoint". */

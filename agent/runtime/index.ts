@@ -55,6 +55,8 @@ export function startRuntime(config: AgentConfig, resource: Resource): RunningRu
           const reporter = startRuntimeReporter({
             sample: sampler.sample,
             endpoint: config.runtimeEndpoint,
+            // The same headers as span export, so a collector started with --token accepts both.
+            headers: config.runtimeHeaders,
             intervalMs: config.runtimeIntervalMs,
             onDrop: createDropWarning({ endpoint: config.runtimeEndpoint, unit: 'runtime sample' }),
           });

@@ -18,6 +18,8 @@ export interface RuntimeReporterOptions {
   sample: () => Promise<RuntimeSample>;
   /** The collector's `/v1/runtime` URL. */
   endpoint: string;
+  /** Sent with every request, e.g. the collector's bearer token (`OTEL_EXPORTER_OTLP_HEADERS`). */
+  headers?: Record<string, string>;
   intervalMs: number;
   onDrop: DropListener;
   /** Longest wait for the collector's answer. Default the interval, at most 10 s. */
@@ -39,7 +41,7 @@ export interface RuntimeReporter {
 export function postReport(
   endpoint: string,
   report: RuntimeReport,
-  options: { timeoutMs: number; agent?: HttpAgent },
+  options: { timeoutMs: number; agent?: HttpAgent; headers?: Record<string, string> },
 ): Promise<void> {
   const url = new URL(endpoint);
   const body = Buffer.from(JSON.stringify(report));
@@ -51,7 +53,7 @@ export function postReport(
         method: 'POST',
         agent: options.agent,
         timeout: options.timeoutMs,
-        headers: { 'content-type': 'application/json', 'content-length': body.length },
+        headers: { ...options.headers, 'content-type': 'application/json', 'content-length': body.length },
       });
       request.on('socket', (socket) => socket.unref());
       request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
@@ -75,7 +77,7 @@ export function postReport(
  * reporter.stop();
  */
 export function startRuntimeReporter(options: RuntimeReporterOptions): RuntimeReporter {
-  const { sample, endpoint, intervalMs, onDrop } = options;
+  const { sample, endpoint, intervalMs, onDrop, headers } = options;
   const timeoutMs = options.timeoutMs ?? Math.min(intervalMs, 10_000);
   const maxPending = options.maxPending ?? 6;
   const agent = new (endpoint.startsWith('https:') ? HttpsAgent : HttpAgent)({
@@ -89,7 +91,7 @@ export function startRuntimeReporter(options: RuntimeReporterOptions): RuntimeRe
     if (sending || pending.length === 0) return;
     sending = true;
     const samples = pending.splice(0);
-    postReport(endpoint, { samples }, { timeoutMs, agent })
+    postReport(endpoint, { samples }, { timeoutMs, agent, headers })
       .catch((error: unknown) => {
         onDrop(samples.length, `cannot export runtime samples: ${describeError(error)}`);
       })

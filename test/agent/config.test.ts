@@ -13,6 +13,7 @@ describe('resolveConfig', () => {
         flushTimeoutMs: 2000,
         runtimeIntervalMs: 10_000,
         runtimeEndpoint: 'http://127.0.0.1:4318/v1/runtime',
+        runtimeHeaders: {},
         metricsHost: '127.0.0.1',
         batch: {
           maxQueueSize: 2048,
@@ -229,6 +230,17 @@ describe('resolveConfig', () => {
     ['OTEL_TRACES_EXPORTER', 'none'],
   ])('is disabled by %s=%s', (name, value) => {
     expect(resolveConfig({}, { [name]: value }).config.disabled).toBe(true);
+  });
+});
+
+describe('resolveConfig: runtime headers', () => {
+  it('sends OTEL_EXPORTER_OTLP_HEADERS with runtime samples too, decoded as the OTLP exporters do', () => {
+    const { config } = resolveConfig(
+      {},
+      { OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20s3cret,x-team=shop' },
+    );
+    expect(config.runtimeHeaders).toEqual({ Authorization: 'Bearer s3cret', 'x-team': 'shop' });
+    expect(resolveConfig({}, {}).config.runtimeHeaders).toEqual({});
   });
 });
 

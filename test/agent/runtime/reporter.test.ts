@@ -166,4 +166,27 @@ describe('postReport', () => {
       await capture.close();
     }
   });
+
+  it('sends the configured headers, so a collector started with --token accepts the samples', async () => {
+    let authorization: string | undefined;
+    const server = createServer((req, res) => {
+      authorization = req.headers.authorization;
+      req.resume();
+      req.on('end', () => res.writeHead(authorization === 'Bearer s3cret' ? 200 : 401).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/runtime`;
+      const sample = (await sampleSource()()) as RuntimeSample;
+      await expect(postReport(url, { samples: [sample] }, { timeoutMs: 1000 })).rejects.toThrow();
+      await postReport(
+        url,
+        { samples: [sample] },
+        { timeoutMs: 1000, headers: { authorization: 'Bearer s3cret' } },
+      );
+      expect(authorization).toBe('Bearer s3cret');
+    } finally {
+      server.close();
+    }
+  });
 });
