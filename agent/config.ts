@@ -34,7 +34,11 @@ export interface AgentOptions {
   serviceName?: string;
   /** `service.version`. Default `OTEL_RESOURCE_ATTRIBUTES`, else the app's package.json version. */
   serviceVersion?: string;
-  /** Most spans waiting for export; beyond it new spans are dropped and counted. `OTEL_BSP_MAX_QUEUE_SIZE`. Default 2048. */
+  /**
+   * Most spans waiting for export; beyond it new spans are dropped and counted. `OTEL_BSP_MAX_QUEUE_SIZE`.
+   * Default 8192: spans wait encoded, a few hundred bytes each, so this bounds the queue to
+   * a few megabytes, less than OpenTelemetry's default of 2048 span objects took.
+   */
   maxQueueSize: number;
   /** Longest wait for the last export on SIGTERM, SIGINT, `beforeExit` and `shutdown()`. Default 2000 ms. */
   flushTimeoutMs: number;
@@ -237,7 +241,7 @@ export function resolveConfig(
     debug,
     scrub,
     endpoint: tracesEndpoint ?? signalUrl(baseEndpoint ?? DEFAULT_COLLECTOR, TRACES_PATH),
-    maxQueueSize: positiveInteger('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+    maxQueueSize: positiveInteger('OTEL_BSP_MAX_QUEUE_SIZE') ?? 8192,
     flushTimeoutMs: 2000,
     runtimeIntervalMs: runtimeIntervalMs ?? 10_000,
     metricsPort,
@@ -249,9 +253,18 @@ export function resolveConfig(
     options.endpoint === undefined && (baseEndpoint !== undefined || tracesEndpoint === undefined)
       ? signalUrl(baseEndpoint ?? DEFAULT_COLLECTOR, RUNTIME_PATH)
       : runtimeUrlBeside(settled.endpoint);
+  let exportBatchSize = positiveInteger('OTEL_BSP_MAX_EXPORT_BATCH_SIZE');
+  if (exportBatchSize !== undefined && exportBatchSize > settled.maxQueueSize) {
+    warnings.push(
+      `ignoring OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${exportBatchSize}: expected at most the queue bound, ${settled.maxQueueSize} spans`,
+    );
+    exportBatchSize = undefined;
+  }
   const batch: BatchSettings = {
     maxQueueSize: settled.maxQueueSize,
-    maxExportBatchSize: positiveInteger('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
+    // Each export is an HTTP request costing the app about 0.4 ms of CPU: 2048 spans share it
+    // four times better than OpenTelemetry's default of 512. A batch never outgrows the queue.
+    maxExportBatchSize: exportBatchSize ?? Math.min(2048, settled.maxQueueSize),
     scheduledDelayMillis: positiveInteger('OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
     exportTimeoutMillis: positiveInteger('OTEL_BSP_EXPORT_TIMEOUT') ?? 30_000,
   };

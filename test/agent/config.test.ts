@@ -9,15 +9,15 @@ describe('resolveConfig', () => {
         debug: false,
         scrub: 'none',
         endpoint: 'http://127.0.0.1:4318/v1/traces',
-        maxQueueSize: 2048,
+        maxQueueSize: 8192,
         flushTimeoutMs: 2000,
         runtimeIntervalMs: 10_000,
         runtimeEndpoint: 'http://127.0.0.1:4318/v1/runtime',
         runtimeHeaders: {},
         metricsHost: '127.0.0.1',
         batch: {
-          maxQueueSize: 2048,
-          maxExportBatchSize: 512,
+          maxQueueSize: 8192,
+          maxExportBatchSize: 2048,
           scheduledDelayMillis: 5000,
           exportTimeoutMillis: 30_000,
         },
@@ -52,7 +52,7 @@ describe('resolveConfig', () => {
     );
     expect(config.scrub).toBe('none');
     expect(config.debug).toBe(false);
-    expect(config.batch.maxExportBatchSize).toBe(512);
+    expect(config.batch.maxExportBatchSize).toBe(2048);
     expect(warnings).toEqual([
       'ignoring CHOKEPOINT_DEBUG=maybe: expected true or false',
       'ignoring CHOKEPOINT_SCRUB=bogus: expected none, sql, redis or all',
@@ -77,6 +77,21 @@ describe('resolveConfig', () => {
       expect.stringMatching(/^ignoring OTEL_TRACES_SAMPLER=sometimes: expected always_on, always_off, /),
       'ignoring OTEL_TRACES_SAMPLER_ARG=abc: expected a number from 0 to 1',
       'ignoring OTEL_NODE_RESOURCE_DETECTORS=env,gcp: expected a comma-separated list of host, os, process, serviceinstance, env, all or none',
+    ]);
+  });
+
+  it('keeps an export batch within the queue bound', () => {
+    expect(resolveConfig({}, { OTEL_BSP_MAX_QUEUE_SIZE: '1000' }).config.batch).toMatchObject({
+      maxQueueSize: 1000,
+      maxExportBatchSize: 1000,
+    });
+    const { config, warnings } = resolveConfig(
+      { maxQueueSize: 100 },
+      { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '500' },
+    );
+    expect(config.batch.maxExportBatchSize).toBe(100);
+    expect(warnings).toEqual([
+      'ignoring OTEL_BSP_MAX_EXPORT_BATCH_SIZE=500: expected at most the queue bound, 100 spans',
     ]);
   });
 
