@@ -142,8 +142,11 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
   };
 }
 
-/** The sampler `OTEL_TRACES_SAMPLER` names, built as OpenTelemetry's SDK builds it. */
-function createSampler(name: SamplerName, ratio: number): Sampler {
+/**
+ * The sampler `OTEL_TRACES_SAMPLER` names, built as OpenTelemetry's SDK builds it; none for
+ * the default, `parentbased_always_on`, which the agent's tracer decides by itself.
+ */
+function createSampler(name: SamplerName, ratio: number): Sampler | undefined {
   switch (name) {
     case 'always_on':
       return new AlwaysOnSampler();
@@ -156,7 +159,7 @@ function createSampler(name: SamplerName, ratio: number): Sampler {
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
     case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return undefined;
   }
 }
 

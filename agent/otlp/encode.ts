@@ -69,22 +69,43 @@ function writeAnyValue(writer: ProtobufWriter, value: unknown, depth: number): v
   }
 }
 
+/** KeyValue.key fields (tag, length, UTF-8), by key: spans repeat a few dozen keys endlessly. */
+const encodedKeys = new Map<string, Uint8Array>();
+const MAX_ENCODED_KEYS = 1024;
+
+/** The KeyValue.key field of `key`, encoded once. */
+function encodedKey(key: string): Uint8Array {
+  let encoded = encodedKeys.get(key);
+  if (encoded === undefined) {
+    const scratch = new ProtobufWriter(key.length * 3 + 8);
+    scratch.tag(1, WIRE_LEN);
+    scratch.string(key);
+    encoded = scratch.bytes().slice();
+    if (encodedKeys.size < MAX_ENCODED_KEYS) encodedKeys.set(key, encoded);
+  }
+  return encoded;
+}
+
 function writeAttributes(
   writer: ProtobufWriter,
   attributes: Attributes | Record<string, unknown>,
   field: number,
   depth = 0,
 ): void {
-  for (const key in attributes) {
-    if (!Object.hasOwn(attributes, key)) continue;
+  const tagByte = (field << 3) | WIRE_LEN;
+  const keys = Object.keys(attributes);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    const value = (attributes as Record<string, AttributeValue | undefined>)[key];
+    const encoded = encodedKey(key);
+    if (writer.shortKeyValue(tagByte, encoded, value)) continue;
     writer.tag(field, WIRE_LEN);
     const keyValue = writer.startMessage();
-    writer.tag(1, WIRE_LEN);
-    writer.string(key);
+    writer.append(encoded);
     writer.tag(2, WIRE_LEN);
-    const value = writer.startMessage();
-    writeAnyValue(writer, (attributes as Record<string, AttributeValue | undefined>)[key], depth);
-    writer.finishMessage(value);
+    const valueStart = writer.startMessage();
+    writeAnyValue(writer, value, depth);
+    writer.finishMessage(valueStart);
     writer.finishMessage(keyValue);
   }
 }

@@ -23,11 +23,13 @@ function varintSize(value: number): number {
   return value < 0x1000_0000 ? 4 : 5;
 }
 
-/** Hex digit value by character code; 0 for anything else (ids are validated upstream). */
-const HEX_VALUES = new Uint8Array(128);
-for (let digit = 0; digit < 16; digit++) {
-  HEX_VALUES[digit.toString(16).charCodeAt(0)] = digit;
-  HEX_VALUES[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
+/**
+ * The value of a hex digit's character code, either case, without a table: the low nibble
+ * is the digit for `0`–`9`, and one less than its offset from 9 for `a`–`f` and `A`–`F`,
+ * whose codes have bit 6 set. Ids are validated as hex before they reach a span.
+ */
+function hexDigit(code: number): number {
+  return (code & 0xf) + (code >> 6) * 9;
 }
 
 /**
@@ -105,8 +107,7 @@ export class ProtobufWriter {
 
   fixed32(value: number): void {
     this.ensure(4);
-    this.buffer.writeUInt32LE(value >>> 0, this.pos);
-    this.pos += 4;
+    this.word(value);
   }
 
   double(value: number): void {
@@ -120,18 +121,25 @@ export class ProtobufWriter {
    * product exceeds 2^53, so seconds are split in 16-bit halves and the carries summed.
    */
   hrTime(time: readonly [number, number]): void {
-    const [seconds, nanos] = time;
-    const lowPart = (seconds % 0x1_0000) * NANOS_PER_SECOND + nanos;
+    const seconds = time[0];
+    const lowPart = (seconds % 0x1_0000) * NANOS_PER_SECOND + time[1];
     const highPart = Math.floor(seconds / 0x1_0000) * NANOS_PER_SECOND;
     // highPart counts units of 2^16: its low 16 bits land in the low word, the rest in the high one.
     const low = lowPart + (highPart % 0x1_0000) * 0x1_0000;
     this.ensure(8);
-    this.buffer.writeUInt32LE(low % TWO_32, this.pos);
-    this.buffer.writeUInt32LE(
-      (Math.floor(highPart / 0x1_0000) + Math.floor(low / TWO_32)) % TWO_32,
-      this.pos + 4,
-    );
-    this.pos += 8;
+    this.word(low % TWO_32);
+    this.word((Math.floor(highPart / 0x1_0000) + Math.floor(low / TWO_32)) % TWO_32);
+  }
+
+  /** Four little-endian bytes; the caller ensured the room. */
+  private word(value: number): void {
+    const buffer = this.buffer;
+    const pos = this.pos;
+    buffer[pos] = value;
+    buffer[pos + 1] = value >>> 8;
+    buffer[pos + 2] = value >>> 16;
+    buffer[pos + 3] = value >>> 24;
+    this.pos = pos + 4;
   }
 
   /** A length-prefixed UTF-8 string. */
@@ -173,13 +181,12 @@ export class ProtobufWriter {
   /** A length-prefixed id given as hex (`traceId`, `spanId`): `hex.length / 2` bytes. */
   hexId(hex: string): void {
     const size = hex.length >>> 1;
-    this.varint32(size);
-    this.ensure(size);
+    this.ensure(size + 1);
     const buffer = this.buffer;
     let pos = this.pos;
+    buffer[pos++] = size;
     for (let i = 0; i < hex.length - 1; i += 2) {
-      buffer[pos++] =
-        (HEX_VALUES[hex.charCodeAt(i) & 0x7f] ?? 0) * 16 + (HEX_VALUES[hex.charCodeAt(i + 1) & 0x7f] ?? 0);
+      buffer[pos++] = (hexDigit(hex.charCodeAt(i)) << 4) | hexDigit(hex.charCodeAt(i + 1));
     }
     this.pos = pos;
   }
@@ -210,11 +217,69 @@ export class ProtobufWriter {
     this.pos = end;
   }
 
+  /**
+   * A whole `KeyValue` field with a short ASCII string, a small non-negative integer or a
+   * boolean value, written in one go: every length fits in one byte, so nothing is moved.
+   * `key` is the KeyValue's key field, already encoded.
+   *
+   * @returns false, having written nothing, for any other value: the caller takes the general path.
+   */
+  shortKeyValue(tagByte: number, key: Uint8Array, value: unknown): boolean {
+    let valueSize: number;
+    if (typeof value === 'string') valueSize = 2 + value.length;
+    else if (typeof value === 'number') {
+      if (!Number.isInteger(value) || value < 0 || value >= 0x1000_0000) return false;
+      valueSize = 1 + varintSize(value);
+    } else if (typeof value === 'boolean') valueSize = 2;
+    else return false;
+    const entrySize = key.length + 2 + valueSize;
+    if (entrySize >= 0x80) return false;
+    this.ensure(entrySize + 2);
+    const buffer = this.buffer;
+    let pos = this.pos;
+    buffer[pos++] = tagByte;
+    buffer[pos++] = entrySize;
+    for (let i = 0; i < key.length; i++) buffer[pos++] = key[i] as number;
+    buffer[pos++] = 0x12;
+    buffer[pos++] = valueSize;
+    if (typeof value === 'string') {
+      buffer[pos++] = 0x0a;
+      buffer[pos++] = value.length;
+      for (let i = 0; i < value.length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80) return false;
+        buffer[pos++] = code;
+      }
+    } else if (typeof value === 'number') {
+      buffer[pos++] = 0x18;
+      let rest = value;
+      while (rest >= 0x80) {
+        buffer[pos++] = (rest & 0x7f) | 0x80;
+        rest >>>= 7;
+      }
+      buffer[pos++] = rest;
+    } else {
+      buffer[pos++] = 0x10;
+      buffer[pos++] = value ? 1 : 0;
+    }
+    this.pos = pos;
+    return true;
+  }
+
   /** Appends bytes written elsewhere, as they are. */
   append(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buffer.set(bytes, this.pos);
-    this.pos += bytes.length;
+    const length = bytes.length;
+    this.ensure(length);
+    // Short runs (attribute keys) copy faster in a loop than through a native call.
+    if (length > 64) {
+      this.buffer.set(bytes, this.pos);
+      this.pos += length;
+      return;
+    }
+    const buffer = this.buffer;
+    let pos = this.pos;
+    for (let i = 0; i < length; i++) buffer[pos++] = bytes[i] as number;
+    this.pos = pos;
   }
 
   private ensure(size: number): void {

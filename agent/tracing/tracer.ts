@@ -25,7 +25,12 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type InstrumentationScope, isTracingSuppressed } from '@opentelemetry/core';
-import { type Sampler, SamplingDecision, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { RecordingSpan, type SpanLimits, type SpanOwner } from './span.js';
 
 const POOL_BYTES = 4096;
@@ -49,7 +54,8 @@ function randomHex(length: number): string {
 
 export interface AgentTracerProviderOptions {
   resource: RecordingSpan['resource'];
-  sampler: Sampler;
+  /** Default: the parent's decision, else sampled (OpenTelemetry's `parentbased_always_on`), decided without a sampler call. */
+  sampler?: Sampler;
   limits: SpanLimits;
   spanProcessors: SpanProcessor[];
 }
@@ -62,7 +68,7 @@ export interface AgentTracerProviderOptions {
 export class AgentTracerProvider implements TracerProvider, SpanOwner {
   readonly resource: RecordingSpan['resource'];
   readonly limits: SpanLimits;
-  private readonly sampler: Sampler;
+  private readonly sampler: Sampler | undefined;
   private readonly processors: SpanProcessor[];
   private readonly tracers = new Map<string, AgentTracer>();
 
@@ -104,29 +110,45 @@ export class AgentTracerProvider implements TracerProvider, SpanOwner {
   }
 }
 
+const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
+const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
+
+/** The span context of the span in `startContext`, if valid; the agent's own spans are valid by construction. */
+function validParentOf(startContext: Context): SpanContext | undefined {
+  const span = trace.getSpan(startContext);
+  if (span === undefined) return undefined;
+  const parent = span.spanContext();
+  return span instanceof RecordingSpan || isSpanContextValid(parent) ? parent : undefined;
+}
+
 class AgentTracer implements Tracer {
   constructor(
     private readonly owner: AgentTracerProvider,
     private readonly scope: InstrumentationScope,
-    private readonly sampler: Sampler,
+    private readonly sampler: Sampler | undefined,
   ) {}
 
   startSpan(name: string, options: SpanOptions = {}, parentContext: Context = context.active()): Span {
     const startContext = options.root ? trace.deleteSpan(parentContext) : parentContext;
     if (isTracingSuppressed(startContext)) return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
-    const parent = trace.getSpanContext(startContext);
-    const validParent = parent !== undefined && isSpanContextValid(parent) ? parent : undefined;
+    const validParent = validParentOf(startContext);
     const traceId = validParent?.traceId ?? randomHex(32);
     const kind = options.kind ?? SpanKind.INTERNAL;
     const links = options.links ?? [];
-    const sampling = this.sampler.shouldSample(
-      startContext,
-      traceId,
-      name,
-      kind,
-      options.attributes ?? {},
-      links,
-    );
+    let sampling: SamplingResult;
+    if (this.sampler !== undefined) {
+      sampling = this.sampler.shouldSample(
+        startContext,
+        traceId,
+        name,
+        kind,
+        options.attributes ?? {},
+        links,
+      );
+    } else {
+      sampling =
+        validParent === undefined || validParent.traceFlags & TraceFlags.SAMPLED ? SAMPLED : NOT_SAMPLED;
+    }
     const spanContext: SpanContext = {
       traceId,
       spanId: randomHex(16),

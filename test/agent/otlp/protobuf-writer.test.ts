@@ -100,4 +100,51 @@ describe('ProtobufWriter', () => {
       ]);
     },
   );
+
+  describe('shortKeyValue', () => {
+    const key = (() => {
+      const writer = new ProtobufWriter();
+      writer.tag(1, WIRE_LEN);
+      writer.string('db.system.name');
+      return writer.bytes().slice();
+    })();
+
+    /** The same KeyValue through the general methods. */
+    function general(write: (writer: ProtobufWriter) => void): number[] {
+      return written((writer) => {
+        writer.tag(9, WIRE_LEN);
+        const entry = writer.startMessage();
+        writer.append(key);
+        writer.tag(2, WIRE_LEN);
+        const value = writer.startMessage();
+        write(writer);
+        writer.finishMessage(value);
+        writer.finishMessage(entry);
+      });
+    }
+
+    it.each([
+      ['a string', 'postgresql', 1, (writer: ProtobufWriter) => writer.string('postgresql')],
+      ['an integer', 300, 3, (writer: ProtobufWriter) => writer.varint64(300)],
+      ['a boolean', true, 2, (writer: ProtobufWriter) => writer.varint32(1)],
+    ])('writes %s as the general methods would', (_name, value, field, write) => {
+      const expected = general((writer) => {
+        writer.tag(field, field === 1 ? WIRE_LEN : 0);
+        write(writer);
+      });
+      expect(written((writer) => expect(writer.shortKeyValue(0x4a, key, value)).toBe(true))).toEqual(
+        expected,
+      );
+    });
+
+    it.each([
+      ['non-ASCII text', 'café'],
+      ['a long string', 'x'.repeat(120)],
+      ['a negative number', -1],
+      ['a fraction', 0.5],
+      ['an array', ['a']],
+    ])('writes nothing for %s', (_name, value) => {
+      expect(written((writer) => expect(writer.shortKeyValue(0x4a, key, value)).toBe(false))).toEqual([]);
+    });
+  });
 });

@@ -50,7 +50,7 @@ function traced(
   const calls: string[] = [];
   const provider = new AgentTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'checkout' }),
-    sampler: options.sampler ?? new ParentBasedSampler({ root: new AlwaysOnSampler() }),
+    sampler: options.sampler,
     limits: { ...defaultLimits, ...options.limits },
     spanProcessors: [
       {
@@ -146,8 +146,11 @@ describe('AgentTracerProvider spans', () => {
     }
   });
 
-  it('follow a remote parent’s sampling decision under the parent-based sampler', () => {
-    const { tracer } = traced();
+  it.each([
+    ['the default', undefined],
+    ['OpenTelemetry’s parent-based sampler', new ParentBasedSampler({ root: new AlwaysOnSampler() })],
+  ])('follow a parent’s sampling decision, local or remote, under %s', (_name, sampler) => {
+    const { tracer } = traced({ sampler });
     const remote = (flags: number) =>
       trace.setSpanContext(ROOT_CONTEXT, {
         traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -156,7 +159,17 @@ describe('AgentTracerProvider spans', () => {
         isRemote: true,
       });
     expect(tracer.startSpan('GET', {}, remote(TraceFlags.SAMPLED)).isRecording()).toBe(true);
-    expect(tracer.startSpan('GET', {}, remote(TraceFlags.NONE)).isRecording()).toBe(false);
+    const unsampled = tracer.startSpan('GET', {}, remote(TraceFlags.NONE));
+    expect(unsampled.isRecording()).toBe(false);
+    expect(unsampled.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const underUnsampled = tracer.startSpan('SELECT', {}, trace.setSpan(ROOT_CONTEXT, unsampled));
+    expect(underUnsampled.isRecording()).toBe(false);
+    const invalidParent = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: '0'.repeat(32),
+      spanId: '0'.repeat(16),
+      traceFlags: 0,
+    });
+    expect(tracer.startSpan('GET', {}, invalidParent).isRecording()).toBe(true);
   });
 
   it('get distinct, valid ids', () => {
