@@ -9,7 +9,6 @@
  * provider and OTLP transport); the ones OpenTelemetry would only complain about on its
  * muted diagnostic channel are checked here so the user hears of them.
  */
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
 import type { BatchSettings } from './export.js';
 import { SCRUB_MODES, type ScrubMode } from './scrub.js';
 import type { SpanLimits } from './tracing/span.js';
@@ -274,7 +273,13 @@ export function resolveConfig(
       parseDetectors,
       `a comma-separated list of ${RESOURCE_DETECTOR_NAMES.join(', ')}, all or none`,
     ) ?? DEFAULT_RESOURCE_DETECTORS;
-  const runtimeHeaders = parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS);
+  // OpenTelemetry's own parser, as span export reads the variable; loaded only for an agent that
+  // starts: a disabled one must not load any of OpenTelemetry.
+  const runtimeHeaders = settled.disabled
+    ? {}
+    : (require('@opentelemetry/core') as typeof import('@opentelemetry/core')).parseKeyPairsIntoRecord(
+        env.OTEL_EXPORTER_OTLP_HEADERS,
+      );
   return {
     config: { ...settled, runtimeEndpoint, runtimeHeaders, batch, resourceDetectors, sampler, spanLimits },
     warnings,
