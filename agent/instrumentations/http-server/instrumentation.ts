@@ -169,27 +169,15 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
           // biome-ignore lint/complexity/noArguments: forwards the event's arguments untouched.
           return Reflect.apply(original, this, arguments);
         }
-        if (instrumentation._isIgnored(request)) {
-          const untraced = suppressTracing(context.active());
-          bindToContext(request, untraced);
-          bindToContext(response, untraced);
+        const traced = instrumentation._traceRequest(request, response);
+        // The agent failed: the request is served as it would be without it.
+        // biome-ignore lint/complexity/noArguments: as above.
+        if (traced === undefined) return Reflect.apply(original, this, arguments);
+        const [requestContext, state] = traced;
+        if (state === undefined) {
           // biome-ignore lint/complexity/noArguments: as above.
-          return context.with(untraced, Reflect.apply, undefined, original, this, arguments);
+          return context.with(requestContext, Reflect.apply, undefined, original, this, arguments);
         }
-        const { spanName, attributes } = describeMethod(request.method);
-        const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-        const span = instrumentation.tracer.startSpan(
-          spanName,
-          { kind: SpanKind.SERVER, attributes },
-          parent,
-        );
-        const metadata: RPCMetadata = { type: RPCType.HTTP, span };
-        const requestContext = setRPCMetadata(trace.setSpan(parent, span), metadata);
-        const state: ServerSpan = { span, spanName, metadata, target: request.url, ended: false };
-        (response as TracedResponse)[SERVER_SPAN] = state;
-        response.on('close', endServerSpan);
-        bindToContext(request, requestContext);
-        bindToContext(response, requestContext);
         try {
           // biome-ignore lint/complexity/noArguments: as above.
           return context.with(requestContext, Reflect.apply, undefined, original, this, arguments);
@@ -198,6 +186,37 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
           throw error;
         }
       };
+  }
+
+  /**
+   * Starts the request's span and binds the request and the response to its context; for
+   * an ignored request, binds them to a context where nothing is traced (no span).
+   */
+  private _traceRequest(
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): [Context, ServerSpan | undefined] | undefined {
+    try {
+      if (this._isIgnored(request)) {
+        const untraced = suppressTracing(context.active());
+        bindToContext(request, untraced);
+        bindToContext(response, untraced);
+        return [untraced, undefined];
+      }
+      const { spanName, attributes } = describeMethod(request.method);
+      const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+      const span = this.tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes }, parent);
+      const metadata: RPCMetadata = { type: RPCType.HTTP, span };
+      const requestContext = setRPCMetadata(trace.setSpan(parent, span), metadata);
+      const state: ServerSpan = { span, spanName, metadata, target: request.url, ended: false };
+      (response as TracedResponse)[SERVER_SPAN] = state;
+      response.on('close', endServerSpan);
+      bindToContext(request, requestContext);
+      bindToContext(response, requestContext);
+      return [requestContext, state];
+    } catch {
+      return undefined;
+    }
   }
 
   private _isIgnored(request: IncomingMessage): boolean {

@@ -1,19 +1,24 @@
 import type { Attributes } from '@opentelemetry/api';
 import { ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_REQUEST_METHOD_ORIGINAL } from '../semconv.js';
 
-/** The methods the HTTP semantic conventions name; any other is `_OTHER`. */
-const KNOWN_METHODS = new Set([
-  'CONNECT',
-  'DELETE',
-  'GET',
-  'HEAD',
-  'OPTIONS',
-  'PATCH',
-  'POST',
-  'PUT',
-  'TRACE',
-  'QUERY',
-]);
+export interface MethodDescription {
+  spanName: string;
+  /** Read-only: shared by every request with the method (spans copy what they are given). */
+  attributes: Attributes;
+}
+
+/** The methods the HTTP semantic conventions name, described once; any other is `_OTHER`. */
+const KNOWN_METHODS = new Map(
+  ['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY'].map(
+    (method): [string, MethodDescription] => [
+      method,
+      Object.freeze({
+        spanName: method,
+        attributes: Object.freeze({ [ATTR_HTTP_REQUEST_METHOD]: method }),
+      }),
+    ],
+  ),
+);
 
 /**
  * Span name and start attributes for a request's method: the method itself when the
@@ -24,10 +29,9 @@ const KNOWN_METHODS = new Set([
  * describeMethod('GET'); // { spanName: 'GET', attributes: { 'http.request.method': 'GET' } }
  * describeMethod('PURGE').spanName; // 'HTTP'
  */
-export function describeMethod(method: string | undefined): { spanName: string; attributes: Attributes } {
-  if (method !== undefined && KNOWN_METHODS.has(method)) {
-    return { spanName: method, attributes: { [ATTR_HTTP_REQUEST_METHOD]: method } };
-  }
+export function describeMethod(method: string | undefined): MethodDescription {
+  const known = method === undefined ? undefined : KNOWN_METHODS.get(method);
+  if (known !== undefined) return known;
   return {
     spanName: 'HTTP',
     attributes: { [ATTR_HTTP_REQUEST_METHOD]: '_OTHER', [ATTR_HTTP_REQUEST_METHOD_ORIGINAL]: method ?? '' },

@@ -12,6 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { propagation } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type BetterSqlite3 from 'better-sqlite3';
 import type ExpressModule from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +163,26 @@ describe('plain http server', () => {
       'http.request.method': '_OTHER',
       'http.request.method_original': 'PURGE',
     });
+  });
+
+  it('serves a request it fails to trace as if it were not there', async () => {
+    propagation.disable();
+    propagation.setGlobalPropagator({
+      inject() {},
+      extract() {
+        throw new Error('a propagator that breaks');
+      },
+      fields: () => [],
+    });
+    try {
+      const response = await fetch(`${url}/orders/1`);
+      expect([response.status, await response.text()]).toEqual([200, 'ok']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(tracing.records()).toEqual([]);
+    } finally {
+      propagation.disable();
+      propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    }
   });
 
   it('traces nothing once disabled, and restores the server', async () => {
