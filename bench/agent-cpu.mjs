@@ -1,93 +1,161 @@
 /**
- * Agent overhead, per request, as the app pays it: server CPU time (process.cpuUsage inside
- * the server) divided by the requests it served, without and with `--require chokepoint/agent`.
- * The agent exports to a sink that accepts OTLP and runtime samples and does nothing else,
- * so no collector work runs on the machine during the measure.
+ * What the agent costs the app, every agent exporting to the same sink: the overhead
+ * server (bench/overhead/server.js: `/ok` answers a constant, `/db` reads one row of a
+ * 10k-row better-sqlite3 table and one Redis key) run bare, under vanilla OpenTelemetry
+ * (`--require @opentelemetry/auto-instrumentations-node/register`, OTLP/protobuf) and under
+ * Chokepoint's agent; with CHOKEPOINT_BASELINE_AGENT=<path to another build's
+ * dist/agent/register.js>, under that build too, for a before/after in one run.
  *
- *   node bench/agent-cpu.mjs            # 3 rounds of 5 s per variant and endpoint
- *   ROUNDS=5 SECONDS=10 node bench/agent-cpu.mjs
+ * Per variant and endpoint, variants interleaved in a rotated order every round, after a
+ * warm-up: the saturated req/s autocannon gets (10 connections), then the server's own CPU
+ * time per request (process.cpuUsage inside it, user and system) at a fixed rate every
+ * variant sustains. Figures are medians over the rounds. Then start-up: `node -e 1` with
+ * each agent, median wall and CPU time of 15 runs.
  *
- * Needs the build (dist/). Prints a table: median µs of CPU per request over the rounds.
+ *   node bench/agent-cpu.mjs                      # 3 rounds, 5 s per measure, 2000 req/s
+ *   ROUNDS=6 SECONDS=8 RATE=2000 node bench/agent-cpu.mjs
+ *
+ * Needs the build (dist/) and Redis on 127.0.0.1:6379.
  */
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startNode } from './lib/children.mjs';
+import { load, requireRedis, serverCpu } from './lib/load.mjs';
+import { startOtlpSink } from './lib/otlp-sink.mjs';
+import { median, ratio } from './lib/stats.mjs';
+import { formatNumber, formatRatio, renderTable } from './lib/table.mjs';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const ROOT = join(import.meta.dirname, '..');
+const SERVER = 'bench/overhead/server.js';
+const PATHS = ['/ok', '/db'];
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const SECONDS = Number(process.env.SECONDS ?? 5);
+const RATE = Number(process.env.RATE ?? 2_000);
 const CONNECTIONS = 10;
+const STARTUP_RUNS = 15;
 
-const sink = createServer((request, response) => {
-  request.resume();
-  request.on('end', () => response.writeHead(200).end());
-});
-await new Promise((resolve) => sink.listen(0, '127.0.0.1', resolve));
-const sinkUrl = `http://127.0.0.1:${sink.address().port}`;
-
+await requireRedis();
+const sink = await startOtlpSink();
+const exportTo = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
 const variants = {
-  'no agent': [],
-  agent: ['--require', 'chokepoint/agent'],
+  bare: [],
+  vanilla: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
+  ...(process.env.CHOKEPOINT_BASELINE_AGENT
+    ? { 'chokepoint before': ['--require', process.env.CHOKEPOINT_BASELINE_AGENT] }
+    : {}),
+  chokepoint: ['--require', 'chokepoint/agent'],
 };
+const envOf = (name) =>
+  name === 'vanilla'
+    ? {
+        ...exportTo,
+        OTEL_TRACES_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+      }
+    : exportTo;
+const names = Object.keys(variants);
 
-function startServer(args) {
-  const child = spawn(process.execPath, [...args, join(ROOT, 'bench', 'agent-cpu-server.cjs')], {
-    cwd: ROOT,
-    env: { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'agent-cpu-bench' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk) => {
-      const port = /listening on (\d+)/.exec(String(chunk))?.[1];
-      if (port) resolve({ child, url: `http://127.0.0.1:${port}` });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-}
-
-const cpu = async (url) => (await fetch(`${url}/__cpu`)).json();
-
-async function measure(url, path) {
-  await autocannon({ url: url + path, connections: CONNECTIONS, duration: 1 });
-  const before = await cpu(url);
-  const result = await autocannon({ url: url + path, connections: CONNECTIONS, duration: SECONDS });
-  const after = await cpu(url);
-  if (result.errors || result.non2xx)
-    throw new Error(`${result.errors} errors, ${result.non2xx} non-2xx on ${path}`);
-  return {
-    microsPerRequest: (after.cpuMicros - before.cpuMicros) / (after.served - before.served),
-    requestsPerSecond: result.requests.average,
-  };
-}
-
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const results = {};
-for (let round = 0; round < ROUNDS; round++) {
-  for (const [name, args] of Object.entries(variants)) {
-    const { child, url } = await startServer(args);
-    for (const path of ['/hello', '/sqlite']) {
-      const key = `${path} ${name}`;
-      results[key] ??= [];
-      results[key].push(await measure(url, path));
+const samples = [];
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of names.map((_, i) => names[(i + round) % names.length])) {
+      const server = await startNode([...variants[name], SERVER], {
+        cwd: ROOT,
+        env: envOf(name),
+        ready: /listening on (\d+)/,
+      });
+      const url = `http://127.0.0.1:${server.match[1]}`;
+      try {
+        for (const path of PATHS) {
+          await load(url + path, { durationS: 2, connections: CONNECTIONS, rate: RATE });
+          const saturated = await load(url + path, { durationS: SECONDS, connections: CONNECTIONS });
+          const before = await serverCpu(url);
+          const steady = await load(url + path, { durationS: SECONDS, connections: CONNECTIONS, rate: RATE });
+          const after = await serverCpu(url);
+          const served = after.served - before.served;
+          samples.push({
+            name,
+            path,
+            requestsPerS: saturated.requests / saturated.seconds,
+            steadyRequestsPerS: steady.requests / steady.seconds,
+            userMicros: (after.userMicros - before.userMicros) / served,
+            systemMicros: (after.systemMicros - before.systemMicros) / served,
+            failed: saturated.failed + steady.failed,
+          });
+        }
+      } finally {
+        await server.stop();
+      }
     }
-    child.kill('SIGKILL');
+  }
+} catch (error) {
+  await sink.close();
+  throw error;
+}
+
+const mid = (name, path, pick) =>
+  median(samples.filter((sample) => sample.name === name && sample.path === path).map(pick));
+const cells = [];
+for (const path of PATHS) {
+  const bareCpu = mid('bare', path, (sample) => sample.userMicros + sample.systemMicros);
+  const vanillaRps = mid('vanilla', path, (sample) => sample.requestsPerS);
+  for (const name of names) {
+    const cpu = mid(name, path, (sample) => sample.userMicros + sample.systemMicros);
+    const rps = mid(name, path, (sample) => sample.requestsPerS);
+    cells.push([
+      path,
+      name,
+      formatNumber(rps),
+      formatRatio(ratio(rps, vanillaRps)),
+      formatNumber(cpu, 1),
+      formatNumber(
+        mid(name, path, (sample) => sample.userMicros),
+        1,
+      ),
+      name === 'bare' ? '–' : formatNumber(cpu - bareCpu, 1),
+    ]);
   }
 }
-sink.close();
-
 console.log(
-  `\nserver CPU per request, median of ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections\n`,
+  `\nOverhead server, every agent exporting to one sink: saturated req/s (${CONNECTIONS} connections), server CPU per request at ${RATE} req/s; median of ${ROUNDS} rounds × ${SECONDS} s\n`,
 );
-console.log('| endpoint | no agent (µs) | agent (µs) | agent cost (µs) | req/s no agent | req/s agent |');
-console.log('|---|---:|---:|---:|---:|---:|');
-for (const path of ['/hello', '/sqlite']) {
-  const [bare, agent] = ['no agent', 'agent'].map((name) => results[`${path} ${name}`]);
-  const bareMicros = median(bare.map((run) => run.microsPerRequest));
-  const agentMicros = median(agent.map((run) => run.microsPerRequest));
+console.log(
+  renderTable(['endpoint', 'variant', 'req/s', '÷ vanilla', 'CPU µs/req', 'user µs/req', 'added µs'], cells),
+);
+for (const sample of samples.filter((candidate) => candidate.steadyRequestsPerS < 0.95 * RATE)) {
   console.log(
-    `| ${path} | ${bareMicros.toFixed(0)} | ${agentMicros.toFixed(0)} | +${(agentMicros - bareMicros).toFixed(0)} | ` +
-      `${median(bare.map((run) => run.requestsPerSecond)).toFixed(0)} | ${median(agent.map((run) => run.requestsPerSecond)).toFixed(0)} |`,
+    `note: ${sample.name} ${sample.path} sustained only ${formatNumber(sample.steadyRequestsPerS)} req/s`,
   );
 }
+const failed = samples.reduce((sum, sample) => sum + sample.failed, 0);
+if (failed > 0) console.log(`note: ${failed} failed requests`);
+
+/** `node -e 1` under the variant: wall time from outside, CPU time the process reports as it exits (ms). */
+function startup(name) {
+  const walls = [];
+  const cpus = [];
+  for (let run = 0; run < STARTUP_RUNS; run++) {
+    const start = process.hrtime.bigint();
+    const report = execFileSync(
+      process.execPath,
+      [
+        ...variants[name],
+        '-e',
+        'process.on("exit", () => { const u = process.cpuUsage(); process.stdout.write(String(u.user + u.system)); })',
+      ],
+      { cwd: ROOT, env: { ...process.env, ...envOf(name) } },
+    );
+    walls.push(Number(process.hrtime.bigint() - start) / 1e6);
+    cpus.push(Number(report) / 1000);
+  }
+  return [formatNumber(median(walls)), formatNumber(median(cpus))];
+}
+console.log(`\nStart-up, node -e 1: median of ${STARTUP_RUNS} runs\n`);
+console.log(
+  renderTable(
+    ['variant', 'wall ms', 'CPU ms'],
+    names.map((name) => [name, ...startup(name)]),
+  ),
+);
+await sink.close();
