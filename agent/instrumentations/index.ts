@@ -15,6 +15,7 @@
  * `OTEL_NODE_DISABLED_INSTRUMENTATIONS` removes from it, with the upstream names
  * (`http`, `pg`, …) plus `better-sqlite3`, `bullmq`, `fastify` and `hono` for the agent's own.
  */
+import { createRequire } from 'node:module';
 import type { InstrumentationConfigMap } from '@opentelemetry/auto-instrumentations-node';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Environment } from '../config.js';
@@ -168,8 +169,16 @@ export function createInstrumentations(names: readonly string[]): Instrumentatio
   return instrumentations;
 }
 
+/**
+ * Upstream packages are dependencies of auto-instrumentations-node, not of the agent:
+ * resolving them from its location finds them whether or not npm hoisted them, at the
+ * versions that release was built with.
+ */
+let requireUpstream: NodeJS.Require | undefined;
+
 function loadUpstream<Name extends ShortName>(name: Name): UpstreamClass<Name> {
-  const exports = require(`${UPSTREAM_PREFIX}${name}`) as Record<string, UpstreamClass<Name>>;
+  requireUpstream ??= createRequire(require.resolve('@opentelemetry/auto-instrumentations-node'));
+  const exports = requireUpstream(`${UPSTREAM_PREFIX}${name}`) as Record<string, UpstreamClass<Name>>;
   const className = UPSTREAM[name][1];
   const Upstream = exports[className];
   if (typeof Upstream !== 'function') throw new Error(`${UPSTREAM_PREFIX}${name} exports no ${className}`);
