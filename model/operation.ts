@@ -12,7 +12,17 @@ interface OperationBase {
   startTimeMs: number;
   durationMs: number;
   error: boolean;
+  /** Why an outbound call (statement, command, publish, HTTP call) failed, when `error` and the span says. */
+  errorKind?: ErrorKind;
 }
+
+/**
+ * What a failed call ran into, read from its status message and exception (which are never kept):
+ * `timeout` (a client or server time limit: `statement_timeout`, `commandTimeout`, an aborted fetch),
+ * `connection` (refused, reset, closed, retries exhausted: the server was not reachable), `rejected`
+ * (the server answered with an error: an SQL error, `WRONGTYPE`, a nack).
+ */
+export type ErrorKind = 'timeout' | 'connection' | 'rejected';
 
 /** An inbound request handled by the service (SERVER span, or a local root). */
 export interface HttpServerOperation extends OperationBase {
@@ -41,6 +51,8 @@ export interface DbQueryOperation extends OperationBase {
   /** `postgresql`, `mysql`, `mariadb`, `sqlite`, … (OTel `db.system.name`). */
   system: string;
   namespace?: string;
+  /** The server, `address[:port]` (`server.address`, `server.port`), when the span names it. */
+  host?: string;
   /** Normalised statement: literals replaced by `?`, IN lists collapsed, case and whitespace folded. */
   fingerprint: string;
   /** Short stable hash of system + fingerprint (16 hex characters). */
@@ -79,12 +91,20 @@ export interface PlanColumn {
 export interface DbConnectOperation extends OperationBase {
   type: 'db_connect';
   system: string;
+  host?: string;
+  /**
+   * True when the span opens a new connection (`pg.connect`, Redis `connect`), false when it checks
+   * one out of a pool (`pg-pool.connect`, which nests a `pg.connect` only when the pool opens one);
+   * absent when the span does not say.
+   */
+  opensConnection?: boolean;
 }
 
 /** A cache command (Redis). */
 export interface CacheCommandOperation extends OperationBase {
   type: 'cache_command';
   system: string;
+  host?: string;
   command: string;
   /** Key with variable parts folded: `user:{id}:profile`. */
   keyPattern?: string;
@@ -99,6 +119,8 @@ export interface CacheCommandOperation extends OperationBase {
 export interface QueueMessageOperation extends OperationBase {
   type: 'queue_message';
   system: string;
+  /** The broker, `address[:port]`, when the span names it. */
+  host?: string;
   destination: string;
   role: 'publish' | 'consume';
   /** When the message was published (consume side), for lag. */

@@ -23,6 +23,7 @@ import {
   stringAttribute,
 } from '../../model/index.js';
 import { readPlan } from '../recommend/plan.js';
+import { errorKindOf } from './error-kind.js';
 import { keyPattern, parseRedisStatement } from './redis-key.js';
 import { scrubSpanName } from './span-name.js';
 import { fingerprintId, fingerprintSql } from './sql-fingerprint.js';
@@ -49,6 +50,19 @@ const CONNECT_SPAN_NAMES = new Map([
   ['pg-pool.connect', 'postgresql'],
   ['redis-connect', 'redis'],
 ]);
+/** Pool checkouts: they open a connection only through a connect span nested in them. */
+const CHECKOUT_SPAN_NAMES = new Set(['pg-pool.connect']);
+/** Spans that open a connection: a client's own connect (pg, node-redis, ioredis's plain `connect`). */
+const OPENING_SPAN_NAMES = new Set(['pg.connect', 'redis-connect', 'connect']);
+
+/** Operations that call another server: their failures are classified (errorKind). */
+const OUTBOUND_TYPES = new Set<Operation['type']>([
+  'db_query',
+  'db_connect',
+  'cache_command',
+  'queue_message',
+  'http_client',
+]);
 
 /** `messaging.operation.type` values (and old `messaging.operation` ones) on the consuming side. */
 const CONSUME_OPERATIONS = new Set(['receive', 'process', 'deliver', 'settle']);
@@ -62,23 +76,39 @@ const RABBITMQ_GENERATED_QUEUE = 'amq.gen-';
  * - SERVER spans, and spans carrying an HTTP method with a route or path → `http_server`
  *   (`http.route`, else the templated path);
  * - connection spans (`pg.connect`, `pg-pool.connect`, `redis-connect`, ioredis `connect`,
- *   or `chokepoint.db.connect`) → `db_connect`;
+ *   or `chokepoint.db.connect`) → `db_connect`, a pool checkout or a new connection (`opensConnection`);
  * - PRODUCER/CONSUMER spans and spans with `messaging.system` → `queue_message`;
  * - Redis/Memcached spans → `cache_command`; other database spans with a statement → `db_query`;
  * - CLIENT spans with HTTP attributes → `http_client`;
  * - anything else, statement preparation included → `internal`, under its scrubbed name.
  *
+ * Database, cache and broker operations carry their server (`host`); a failed outbound call
+ * carries what it ran into (`errorKind`), never the error's text.
+ *
  * @example
  * normalizeSpan(span); // { type: 'db_query', system: 'postgresql', fingerprint: 'select * from users where id = ?', … }
  */
 export function normalizeSpan(span: SpanRecord): Operation {
+  const operation = typedOperation(span);
+  if (operation.error && OUTBOUND_TYPES.has(operation.type)) operation.errorKind = errorKindOf(span);
+  return operation;
+}
+
+function typedOperation(span: SpanRecord): Operation {
   const attributes = span.attributes;
   const base = baseOf(span);
   const dbSystem = stringAttribute(attributes, 'db.system.name', 'db.system')?.toLowerCase();
 
   if (attributes[ChokepointAttributes.DB_CONNECT] === true || isConnectSpan(span.name, dbSystem)) {
     const system = dbSystem ?? CONNECT_SPAN_NAMES.get(span.name) ?? 'unknown';
-    return withBase<DbConnectOperation>(base, { type: 'db_connect', system });
+    const connect = withBase<DbConnectOperation>(base, {
+      type: 'db_connect',
+      system,
+      host: serverOf(attributes),
+    });
+    if (CHECKOUT_SPAN_NAMES.has(span.name)) connect.opensConnection = false;
+    else if (OPENING_SPAN_NAMES.has(span.name)) connect.opensConnection = true;
+    return connect;
   }
   // Preparing a statement costs time but runs nothing: not a query to count or fingerprint.
   if (attributes[ChokepointAttributes.DB_PREPARE] === true) {
@@ -134,6 +164,14 @@ function baseOf(span: SpanRecord): OperationBase {
 function isConnectSpan(name: string, dbSystem: string | undefined): boolean {
   // ioredis names its connection span plain `connect`.
   return CONNECT_SPAN_NAMES.has(name) || (dbSystem !== undefined && name === 'connect');
+}
+
+/** `server.address[:port]` of a database, cache or broker span (any port kept: 5432 says which server). */
+function serverOf(attributes: Attributes): string | undefined {
+  const address = stringAttribute(attributes, 'server.address', 'net.peer.name');
+  if (address === undefined) return undefined;
+  const port = numberAttribute(attributes, 'server.port', 'net.peer.port');
+  return port === undefined ? address.toLowerCase() : `${address.toLowerCase()}:${port}`;
 }
 
 function hasServerPath(attributes: Attributes): boolean {
@@ -192,6 +230,7 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
     type: 'db_query',
     system,
     namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
+    host: serverOf(attributes),
     fingerprint,
     fingerprintId: fingerprintId(system, fingerprint),
     statementType,
@@ -227,6 +266,7 @@ function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Op
   return withBase<CacheCommandOperation>(base, {
     type: 'cache_command',
     system,
+    host: serverOf(attributes),
     command,
     keyPattern: key === undefined ? undefined : keyPattern(key),
     hit: typeof hit === 'boolean' ? hit : undefined,
@@ -242,6 +282,7 @@ function queueMessage(span: SpanRecord, base: OperationBase): Operation {
   return withBase<QueueMessageOperation>(base, {
     type: 'queue_message',
     system: stringAttribute(attributes, 'messaging.system')?.toLowerCase() ?? 'unknown',
+    host: serverOf(attributes),
     destination: destinationOf(span),
     role,
     publishTimeMs:

@@ -4,6 +4,7 @@ import { fingerprintId } from '../../../collector/normalize/sql-fingerprint.js';
 import {
   type Attributes,
   ChokepointAttributes,
+  type DbConnectOperation,
   type ResourceInfo,
   SpanKind,
   type SpanRecord,
@@ -377,6 +378,87 @@ describe('normalizeSpan: db_connect', () => {
       type: 'db_connect',
       system,
     });
+  });
+
+  it.each([
+    ['pg.connect', { 'db.system.name': 'postgresql' }, true],
+    ['pg-pool.connect', { 'db.system.name': 'postgresql' }, false],
+    ['redis-connect', { 'db.system.name': 'redis' }, true],
+    ['connect', { 'db.system.name': 'redis' }, true],
+    ['acquire', { [ChokepointAttributes.DB_CONNECT]: true }, undefined],
+  ])(
+    '%s: opensConnection is %s (a new connection, a pool checkout, or unknown)',
+    (name, attributes, opens) => {
+      const operation = normalizeSpan(span(name, SpanKind.CLIENT, attributes)) as DbConnectOperation;
+      expect(operation.type).toBe('db_connect');
+      expect(operation.opensConnection).toBe(opens);
+    },
+  );
+
+  it('names the server with its port, whatever the port', () => {
+    const attributes = {
+      'db.system.name': 'postgresql',
+      'server.address': 'DB.internal',
+      'server.port': 5432,
+    };
+    expect(normalizeSpan(span('pg.connect', SpanKind.CLIENT, attributes))).toMatchObject({
+      host: 'db.internal:5432',
+    });
+  });
+});
+
+describe('normalizeSpan: servers and failures of outbound calls', () => {
+  it('gives statements, cache commands and publishes their server', () => {
+    const server = { 'server.address': '127.0.0.1', 'server.port': 6379 };
+    const query = span('SELECT', SpanKind.CLIENT, {
+      'db.system.name': 'mysql',
+      'db.query.text': 'select 1',
+      'server.address': '127.0.0.1',
+      'server.port': 3306,
+    });
+    const get = span('get', SpanKind.CLIENT, {
+      'db.system.name': 'redis',
+      'db.query.text': 'get a',
+      ...server,
+    });
+    const publish = span('publish orders', SpanKind.PRODUCER, {
+      'messaging.system': 'rabbitmq',
+      'messaging.destination.name': 'orders',
+      'server.address': 'mq.internal',
+      'server.port': 5672,
+    });
+    expect(normalizeSpan(query)).toMatchObject({ type: 'db_query', host: '127.0.0.1:3306' });
+    expect(normalizeSpan(get)).toMatchObject({ type: 'cache_command', host: '127.0.0.1:6379' });
+    expect(normalizeSpan(publish)).toMatchObject({ type: 'queue_message', host: 'mq.internal:5672' });
+  });
+
+  it('classifies a failed call without keeping the error text', () => {
+    const failed = (message: string) =>
+      normalizeSpan(
+        span(
+          'pg.query:INSERT shop',
+          SpanKind.CLIENT,
+          { 'db.system.name': 'postgresql', 'db.query.text': 'insert into users (email) values ($1)' },
+          { statusCode: StatusCode.ERROR, statusMessage: message },
+        ),
+      );
+    const duplicate = failed('duplicate key value violates unique constraint "users_email_key"');
+    expect(duplicate).toMatchObject({ error: true, errorKind: 'rejected' });
+    expect(JSON.stringify(duplicate)).not.toContain('users_email_key');
+    expect(failed('canceling statement due to statement timeout').errorKind).toBe('timeout');
+    expect(failed('connect ECONNREFUSED 127.0.0.1:5999').errorKind).toBe('connection');
+  });
+
+  it('leaves successful calls and failed requests unclassified', () => {
+    const ok = span('get', SpanKind.CLIENT, { 'db.system.name': 'redis', 'db.query.text': 'get a' });
+    const failedRequest = span(
+      'GET /orders',
+      SpanKind.SERVER,
+      { 'http.request.method': 'GET', 'http.route': '/orders', 'http.response.status_code': 500 },
+      { statusCode: StatusCode.ERROR, statusMessage: 'connect ECONNREFUSED' },
+    );
+    expect(normalizeSpan(ok)).not.toHaveProperty('errorKind');
+    expect(normalizeSpan(failedRequest)).not.toHaveProperty('errorKind');
   });
 });
 
