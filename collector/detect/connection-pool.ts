@@ -17,9 +17,9 @@ import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { type AssembledTrace, entryLabel, isEntry } from '../assemble/trace.js';
 import { formatMs, round2 } from './format.js';
-import { wallTime } from './n-plus-one.js';
 import { severityForImpact } from './severity.js';
 import type { Detector, Occurrence } from './types.js';
+import { wallTime } from './wall-time.js';
 
 export const CONNECTION_POOL_DEFAULTS = {
   /** Share of the pool users' request time spent waiting for a connection. */

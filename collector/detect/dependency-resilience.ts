@@ -16,9 +16,9 @@ import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { entryLabel, isEntry } from '../assemble/trace.js';
 import { round2 } from './format.js';
-import { wallTime } from './n-plus-one.js';
 import { severityForImpact } from './severity.js';
 import type { Detector, Occurrence } from './types.js';
+import { wallTime } from './wall-time.js';
 
 export const DEPENDENCY_RESILIENCE_DEFAULTS = {
   /** Calls to a host in the window before its error rate means anything. */
