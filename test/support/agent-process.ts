@@ -35,6 +35,8 @@ export interface AppRunOptions {
   loader?: '--require' | '--import' | null;
   /** Modules preloaded before the agent. */
   preload?: string[];
+  /** Node flags placed before the agent's, such as a TypeScript loader (`--import tsx`). */
+  nodeFlags?: string[];
 }
 
 /**
@@ -57,7 +59,12 @@ export function runWithAgent(fixture: string, options: AppRunOptions = {}): AppR
   const { loader = '--require' } = options;
   const child = spawn(
     process.execPath,
-    [...preload, ...(loader ? [loader, 'chokepoint/agent'] : []), join(ROOT, fixture)],
+    [
+      ...(options.nodeFlags ?? []),
+      ...preload,
+      ...(loader ? [loader, 'chokepoint/agent'] : []),
+      join(ROOT, fixture),
+    ],
     { cwd: ROOT, env: { ...inherited, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
