@@ -53,6 +53,12 @@ export interface AgentOptions {
   metricsPort?: number;
   /** Address the metrics server binds to. `CHOKEPOINT_METRICS_HOST`. Default `127.0.0.1`. */
   metricsHost: string;
+  /**
+   * Take a short CPU profile when runtime samples show the event loop stalling, and send the
+   * functions it ran during stalls (hot_path_cpu findings). `CHOKEPOINT_PROFILE`: `on`, `off`
+   * or `auto`. Default `auto`: on unless `NODE_ENV=production`.
+   */
+  profile: boolean;
 }
 
 /** Everything the agent runs with: the options, settled, plus what only the environment sets. */
@@ -121,6 +127,9 @@ const parsePositiveNumber: Parse<number> = (raw) => {
   const value = Number(raw);
   return Number.isFinite(value) && value > 0 ? value : undefined;
 };
+
+const parseProfile: Parse<boolean | 'auto'> = (raw) =>
+  raw.toLowerCase() === 'auto' ? 'auto' : parseBoolean(raw);
 
 const parseRatio: Parse<number> = (raw) => {
   const value = Number(raw);
@@ -234,6 +243,7 @@ export function resolveConfig(
   );
   const metricsPort = read('CHOKEPOINT_METRICS_PORT', parsePort, 'a port number from 0 to 65535');
   const metricsHost = env.CHOKEPOINT_METRICS_HOST?.trim() || undefined;
+  const profile = read('CHOKEPOINT_PROFILE', parseProfile, 'on, off or auto') ?? 'auto';
 
   const settled: AgentOptions = {
     disabled: chokepointDisabled || sdkDisabled || tracesExporter === 'none',
@@ -245,6 +255,8 @@ export function resolveConfig(
     runtimeIntervalMs: runtimeIntervalMs ?? 10_000,
     metricsPort,
     metricsHost: metricsHost ?? '127.0.0.1',
+    // Starting a profile pauses the app for a moment (V8 walks the heap): production opts in.
+    profile: profile === 'auto' ? env.NODE_ENV?.trim() !== 'production' : profile,
     ...withoutUndefined(options),
   };
   // The base endpoint names the collector for every signal; a traces URL alone (or given in code) says where it is.

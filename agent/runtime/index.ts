@@ -1,12 +1,14 @@
 /**
  * The runtime side of the agent, loaded only when it starts: samples of the app process
- * reported to the collector every interval, and the optional Prometheus endpoint.
+ * reported to the collector every interval (with a CPU profile when the event loop stalls),
+ * and the optional Prometheus endpoint.
  */
 import { hostname } from 'node:os';
 import type { Resource } from '@opentelemetry/resources';
 import type { AgentConfig } from '../config.js';
 import { createDropWarning } from '../export.js';
 import { describeError, warn } from '../warn.js';
+import { createHotPathProfiler } from './profiler.js';
 import { startMetricsServer } from './prometheus.js';
 import { startRuntimeReporter } from './reporter.js';
 import { createRuntimeSampler, type SampleIdentity } from './sampler.js';
@@ -52,8 +54,12 @@ export function startRuntime(config: AgentConfig, resource: Resource): RunningRu
       identity
         .then((who) => {
           const sampler = createRuntimeSampler(who);
+          // Triggered by the samples themselves, and its summaries leave with them.
+          const profiler = config.profile
+            ? createHotPathProfiler({ onWarning: warn, debug: config.debug })
+            : undefined;
           const reporter = startRuntimeReporter({
-            sample: sampler.sample,
+            sample: profiler ? async () => profiler.observe(await sampler.sample()) : sampler.sample,
             endpoint: config.runtimeEndpoint,
             // The same headers as span export, so a collector started with --token accepts both.
             headers: config.runtimeHeaders,
@@ -62,6 +68,7 @@ export function startRuntime(config: AgentConfig, resource: Resource): RunningRu
           });
           return () => {
             reporter.stop();
+            profiler?.stop();
             sampler.stop();
           };
         })

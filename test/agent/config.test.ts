@@ -15,6 +15,7 @@ describe('resolveConfig', () => {
         runtimeEndpoint: 'http://127.0.0.1:4318/v1/runtime',
         runtimeHeaders: {},
         metricsHost: '127.0.0.1',
+        profile: true,
         batch: {
           maxQueueSize: 8192,
           maxExportBatchSize: 2048,

@@ -3,6 +3,7 @@ import inspector from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { resolveConfig } from '../../../agent/config.js';
 import {
   createHotPathProfiler,
   type HotPathProfiler,
@@ -275,5 +276,24 @@ describe('createHotPathProfiler', () => {
     expect(profiler.observe(stalled)).toBe(stalled);
     expect(profiler.observe(runtimeSample(STALLED))).toMatchObject({ service: 'shop' });
     expect(warnings).toEqual(['CPU profiles off: inspector unavailable']);
+  });
+});
+
+describe('CHOKEPOINT_PROFILE', () => {
+  const profile = (env: Record<string, string>, options = {}) => resolveConfig(options, env);
+
+  it('is on by default, off by default in production, and on or off when told', () => {
+    expect(profile({}).config.profile).toBe(true);
+    expect(profile({ NODE_ENV: 'production' }).config.profile).toBe(false);
+    expect(profile({ NODE_ENV: 'production', CHOKEPOINT_PROFILE: 'on' }).config.profile).toBe(true);
+    expect(profile({ NODE_ENV: 'production', CHOKEPOINT_PROFILE: 'auto' }).config.profile).toBe(false);
+    expect(profile({ CHOKEPOINT_PROFILE: 'off' }).config.profile).toBe(false);
+    expect(profile({ CHOKEPOINT_PROFILE: 'off' }, { profile: true }).config.profile).toBe(true);
+  });
+
+  it('warns about a bad value and keeps the default', () => {
+    const { config, warnings } = profile({ CHOKEPOINT_PROFILE: 'sometimes' });
+    expect(config.profile).toBe(true);
+    expect(warnings).toEqual(['ignoring CHOKEPOINT_PROFILE=sometimes: expected on, off or auto']);
   });
 });
