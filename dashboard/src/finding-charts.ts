@@ -1,13 +1,17 @@
 /**
  * The chart that proves a finding, from its series (`api/findings/:id`): latency
  * percentiles for slow queries and routes, hit ratio for a cache, wait for a queue,
- * repeats per request for an N+1, delays and pauses for the runtime. Pure: the chart
- * component only draws what this returns.
+ * repeats per request for an N+1, delays and pauses for the runtime, connection wait,
+ * time held by a failing dependency and time on offloadable work for the playbook kinds.
+ * Static files are charted from the endpoints list's sparklines instead: they have no
+ * series of their own. Pure: the chart component only draws what this returns.
  */
-import type { SeriesPoint } from './api-types.js';
+import type { Finding } from '../../model/finding.js';
+import type { ListResponse, SeriesPoint } from './api-types.js';
+import { readObjects } from './evidence.js';
 
 /** How a chart's values read: each unit has its own axis format. */
-export type ChartUnit = 'ms' | 'ratio' | 'times' | 'msPerSecond';
+export type ChartUnit = 'ms' | 'ratio' | 'times' | 'msPerSecond' | 'msPerMinute' | 'perMinute';
 
 export interface ChartLine {
   label: string;
@@ -26,10 +30,13 @@ export interface TimeChart {
   threshold?: { label: string; value: number };
 }
 
+const MINUTE_MS = 60_000;
+
 interface Recipe {
   title: string;
   unit: ChartUnit;
-  lines: Array<{ label: string; field: string; main?: boolean }>;
+  /** `per` divides the field by the point's count (a mean per request) or by its minutes (a rate). */
+  lines: Array<{ label: string; field: string; main?: boolean; per?: 'request' | 'minute' }>;
 }
 
 const LATENCY: Recipe = {
@@ -79,6 +86,22 @@ const RECIPES: Record<string, Recipe> = {
     unit: 'msPerSecond',
     lines: [{ label: 'worst interval, GC pause per second', field: 'gcWorstMsPerSecond', main: true }],
   },
+  // The playbook kinds' series count the requests (`count`) and sum the time (`totalMs`) the finding is about.
+  connection_pool: {
+    title: 'Wait for a connection over time',
+    unit: 'ms',
+    lines: [{ label: 'wait per request', field: 'totalMs', per: 'request', main: true }],
+  },
+  dependency_resilience: {
+    title: 'Time held by failing and hung calls over time',
+    unit: 'msPerMinute',
+    lines: [{ label: 'held per minute', field: 'totalMs', per: 'minute', main: true }],
+  },
+  offload_candidate: {
+    title: 'Time on offloadable work over time',
+    unit: 'ms',
+    lines: [{ label: 'per request', field: 'totalMs', per: 'request', main: true }],
+  },
 };
 
 /**
@@ -104,16 +127,58 @@ export function findingChart(
   const chart: TimeChart = {
     title: recipe.title,
     unit: recipe.unit,
-    lines: recipe.lines.map((line) => ({
+    lines: recipe.lines.map(({ per, ...line }) => ({
       ...line,
-      points: points.map(({ point, x }) => {
-        const value = point[line.field];
-        return { x, y: typeof value === 'number' && Number.isFinite(value) ? value : null };
-      }),
+      points: points.map(({ point, x }) => ({ x, y: lineValue(point, line.field, per) })),
     })),
   };
   if (threshold) chart.threshold = threshold;
   return chart;
+}
+
+/** A point's value for a line: `null` (a gap) when missing, or when there is nothing to divide by. */
+function lineValue(point: SeriesPoint, field: string, per: 'request' | 'minute' | undefined): number | null {
+  const value = finite(point[field]);
+  if (value === null || per === undefined) return value;
+  const by = per === 'request' ? finite(point.count) : (finite(point.bucketMs) ?? MINUTE_MS) / MINUTE_MS;
+  return by ? value / by : null;
+}
+
+function finite(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/**
+ * A static_assets finding's chart: requests per minute to the files its evidence lists,
+ * summed over their rows of the endpoints list (`GET` or `HEAD` routes of the finding's
+ * service), one point per sparkline slot from `fromMs` on.
+ *
+ * @example
+ * staticAssetsChart(finding, endpoints, Date.now() - 3_600_000)?.lines[0]?.label // 'requests per minute'
+ */
+export function staticAssetsChart(
+  finding: Pick<Finding, 'service' | 'evidence'>,
+  endpoints: ListResponse<'endpoints'>,
+  fromMs: number,
+): TimeChart {
+  const files = new Set(readObjects(finding.evidence.assets).map((asset) => String(asset.route)));
+  const rows = endpoints.rows.filter((row) => {
+    const [method, path = ''] = row.route.split(' ', 2);
+    return row.service === finding.service && (method === 'GET' || method === 'HEAD') && files.has(path);
+  });
+  const { from, slotMs, count } = endpoints.sparkline;
+  const start = Date.parse(from);
+  const points = Array.from({ length: count }, (_, slot) => ({
+    x: start + (slot + 0.5) * slotMs,
+    y: rows.some((row) => finite(row.series?.requestsPerMin?.[slot]) !== null)
+      ? rows.reduce((sum, row) => sum + (finite(row.series?.requestsPerMin?.[slot]) ?? 0), 0)
+      : null,
+  })).filter((point) => Number.isFinite(point.x) && point.x >= fromMs);
+  return {
+    title: 'Requests for static files over time',
+    unit: 'perMinute',
+    lines: [{ label: 'requests per minute', field: 'requestsPerMin', main: true, points }],
+  };
 }
 
 /** The detection setting each kind's chart is judged against (collector/detect/types.ts). */
@@ -164,7 +229,6 @@ export function chartAxis(chart: TimeChart, fromMs: number, toMs: number): { fro
   return { fromMs: Math.max(fromMs, Math.min(first - 60_000, toMs - MIN_AXIS_MS)), toMs };
 }
 
-const MINUTE_MS = 60_000;
 /** Tick spacings a time axis may use: each lands on whole minutes, hours or days. */
 const TICK_STEPS_MS = [1, 2, 3, 5, 10, 15, 30, 60, 120, 180, 360, 720, 1440].map(
   (minutes) => minutes * MINUTE_MS,

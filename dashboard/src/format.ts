@@ -15,6 +15,10 @@ const KIND_LABELS: Record<string, string> = {
   slow_endpoint: 'Slow endpoint',
   event_loop_blocked: 'Event loop blocked',
   gc_pressure: 'GC pressure',
+  connection_pool: 'Connection pool',
+  dependency_resilience: 'Dependency resilience',
+  offload_candidate: 'Work to offload',
+  static_assets: 'Static files',
 };
 
 const RANGE_LABELS: Record<string, string> = { '15m': '15 min', '1h': '1 h', '24h': '24 h', '7d': '7 d' };

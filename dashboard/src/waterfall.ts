@@ -124,6 +124,22 @@ export function highlighterFor(finding: Finding): ((operation: Operation) => boo
         operation.type === 'queue_message' && `${operation.system} ${operation.destination}` === key;
     case 'slow_endpoint':
       return dominantWork(evidence.dominant);
+    case 'connection_pool':
+      return (operation) => operation.type === 'db_connect' && operation.system === evidence.system;
+    case 'dependency_resilience':
+      return (operation) =>
+        (operation.type === 'http_client' ||
+          operation.type === 'db_query' ||
+          operation.type === 'cache_command') &&
+        operation.host === evidence.host;
+    case 'offload_candidate':
+      return (operation) =>
+        (operation.type === 'http_client' &&
+          `${operation.method} ${operation.host}${operation.urlTemplate}` === evidence.work) ||
+        (operation.type === 'db_query' && operation.fingerprint === evidence.fingerprint);
+    case 'static_assets':
+      // The example is one request for a file: the request is what the finding is about.
+      return (operation) => operation.type === 'http_server';
     default:
       return undefined;
   }

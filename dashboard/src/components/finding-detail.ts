@@ -5,8 +5,14 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Finding } from '../../../model/finding.js';
-import type { ExampleTrace, SeriesPoint } from '../api-types.js';
-import { chartAxis, findingChart, type TimeChart, thresholdFor } from '../finding-charts.js';
+import type { ExampleTrace, ListResponse, SeriesPoint } from '../api-types.js';
+import {
+  chartAxis,
+  findingChart,
+  staticAssetsChart,
+  type TimeChart,
+  thresholdFor,
+} from '../finding-charts.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
 import type { FindingsRoute } from '../router.js';
 import { sharedStyles } from '../styles.js';
@@ -27,6 +33,10 @@ const MARKS: Record<string, string> = {
   slow_query: 'this statement',
   cache_hit_ratio: 'this key pattern',
   queue_lag: 'this queue',
+  connection_pool: 'connection wait',
+  dependency_resilience: 'call to this dependency',
+  offload_candidate: 'offloadable work',
+  static_assets: 'static file',
 };
 
 const DOMINANT_MARKS: Record<string, string> = {
@@ -42,6 +52,7 @@ export class FindingDetail extends LitElement {
     findings: { attribute: false },
     route: { attribute: false },
     series: { attribute: false },
+    endpoints: { attribute: false },
     trace: { attribute: false },
     detection: { attribute: false },
     now: { attribute: false },
@@ -118,6 +129,8 @@ export class FindingDetail extends LitElement {
   declare route: FindingsRoute;
   /** The finding's series (`api/findings/:id`), once fetched. */
   declare series: SeriesPoint[] | undefined;
+  /** The range's endpoints list: static files have no series of their own, their routes' sparklines chart them. */
+  declare endpoints: ListResponse<'endpoints'> | undefined;
   declare trace: TraceState | undefined;
   /** The detection settings in force (`api/meta`), for the chart's threshold line. */
   declare detection: Record<string, unknown> | undefined;
@@ -133,6 +146,7 @@ export class FindingDetail extends LitElement {
     this.findings = [];
     this.route = { view: 'findings' };
     this.series = undefined;
+    this.endpoints = undefined;
     this.trace = undefined;
     this.detection = undefined;
     this.now = Date.now();
@@ -210,10 +224,19 @@ export class FindingDetail extends LitElement {
   }
 
   private renderChart(finding: Finding) {
-    const chart = this.series
-      ? findingChart(finding.kind, this.series, this.fromMs, thresholdFor(finding.kind, this.detection))
-      : undefined;
-    if (this.series && !chart) return nothing;
+    const fromRoutes = finding.kind === 'static_assets';
+    const loaded = fromRoutes ? this.endpoints !== undefined : this.series !== undefined;
+    let chart: TimeChart | undefined;
+    if (fromRoutes && this.endpoints) chart = staticAssetsChart(finding, this.endpoints, this.fromMs);
+    else if (this.series) {
+      chart = findingChart(
+        finding.kind,
+        this.series,
+        this.fromMs,
+        thresholdFor(finding.kind, this.detection),
+      );
+    }
+    if (loaded && !chart) return nothing;
     return html`<section aria-labelledby="proof">
       <h3 id="proof">${chart?.title ?? 'Over time'}</h3>
       ${

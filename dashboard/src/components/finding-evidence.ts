@@ -7,9 +7,7 @@ import { css, html, LitElement, nothing, type TemplateResult } from 'lit';
 import type { Evidence, Finding } from '../../../model/finding.js';
 import {
   evidenceEntries,
-  numberField,
   type QueryEvidence,
-  type RouteCount,
   readNPlusOneEvidence,
   readObjects,
   readRelated,
@@ -29,10 +27,18 @@ import {
 } from '../format.js';
 import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
-import './copy-button.js';
-
-type Measurement = [label: string, value: string];
-type Format = (value: number) => string;
+import {
+  exampleTrace,
+  type Format,
+  measurements,
+  numberMeasurements,
+  numberOrUndefined,
+  numbers,
+  optional,
+  routesTable,
+  subject,
+} from './evidence-parts.js';
+import { connectionPoolView, dependencyView, offloadView, staticAssetsView } from './playbook-evidence.js';
 
 export class FindingEvidence extends LitElement {
   static override properties = {
@@ -109,6 +115,22 @@ export class FindingEvidence extends LitElement {
       a {
         color: var(--cp-accent);
       }
+      .charts {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
+        gap: 1rem;
+      }
+      td.headers {
+        text-align: left;
+        white-space: normal;
+      }
+      td.headers code {
+        display: block;
+      }
+      .note {
+        margin: 0.4rem 0 0;
+        font-size: 0.85rem;
+      }
     `,
   ];
 
@@ -142,6 +164,10 @@ const EVIDENCE_VIEWS: Record<
   slow_endpoint: slowEndpointView,
   event_loop_blocked: eventLoopView,
   gc_pressure: gcView,
+  connection_pool: connectionPoolView,
+  dependency_resilience: dependencyView,
+  offload_candidate: offloadView,
+  static_assets: staticAssetsView,
 };
 
 function slowQueryView(raw: Evidence): TemplateResult {
@@ -357,28 +383,6 @@ function statement(heading: string, evidence: QueryEvidence): TemplateResult {
   return subject(heading, evidence.fingerprint, about);
 }
 
-/** What the finding is about (a statement, a key pattern, a queue), as code. */
-function subject(heading: string, text: string | undefined, about: string | undefined): TemplateResult {
-  return html`<section>
-    <h4>${heading} <span class="muted">${about ?? ''}</span></h4>
-    <pre><code>${text || '—'}</code></pre>
-  </section>`;
-}
-
-function measurements(entries: Measurement[]): TemplateResult {
-  return html`<dl>
-    ${entries.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}
-  </dl>`;
-}
-
-function numberMeasurements(evidence: Evidence, fields: Array<[string, string, Format]>): Measurement[] {
-  return fields.map(([label, key, format]) => [label, optional(numberField(evidence, key), format)]);
-}
-
-function numbers(evidence: Evidence, fields: Array<[string, string, Format]>): TemplateResult {
-  return measurements(numberMeasurements(evidence, fields));
-}
-
 function instancesTable(
   evidence: Evidence,
   fields: Array<[string, string, Format]>,
@@ -405,40 +409,6 @@ function instancesTable(
       </tbody>
     </table>
   </section>`;
-}
-
-function routesTable(routes: RouteCount[], countHeading: string): TemplateResult | typeof nothing {
-  if (routes.length === 0) return nothing;
-  return html`<section>
-    <h4>Routes affected</h4>
-    <table>
-      <thead>
-        <tr><th scope="col">Route</th><th scope="col">${countHeading}</th></tr>
-      </thead>
-      <tbody>
-        ${routes.map(({ route, count }) => html`<tr><td><code>${route}</code></td><td>${formatCount(count)}</td></tr>`)}
-      </tbody>
-    </table>
-  </section>`;
-}
-
-function exampleTrace(exampleTraceId: string | undefined): TemplateResult | typeof nothing {
-  if (!exampleTraceId) return nothing;
-  return html`<section>
-    <h4>Example trace</h4>
-    <div class="trace">
-      <code>${exampleTraceId}</code>
-      <cp-copy-button .text=${exampleTraceId} label="Copy trace id"></cp-copy-button>
-    </div>
-  </section>`;
-}
-
-function optional(value: number | undefined, format: Format): string {
-  return value === undefined ? '—' : format(value);
-}
-
-function numberOrUndefined(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 customElements.define('cp-finding-evidence', FindingEvidence);

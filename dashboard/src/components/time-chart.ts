@@ -16,7 +16,14 @@ import {
 } from 'chart.js';
 import { css, html, type PropertyValues } from 'lit';
 import { type ChartUnit, type TimeChart, timeTicks } from '../finding-charts.js';
-import { formatClock, formatDuration, formatRepeats, formatShare } from '../format.js';
+import {
+  formatClock,
+  formatDuration,
+  formatImpact,
+  formatRate,
+  formatRepeats,
+  formatShare,
+} from '../format.js';
 import { sharedStyles } from '../styles.js';
 import { type ChartColours, ChartElement } from './chart-element.js';
 
@@ -27,6 +34,8 @@ const FORMAT: Record<ChartUnit, (value: number) => string> = {
   ratio: formatShare,
   times: formatRepeats,
   msPerSecond: (value) => `${formatDuration(value)}/s`,
+  msPerMinute: formatImpact,
+  perMinute: formatRate,
 };
 
 export class TimeChartElement extends ChartElement<'line'> {

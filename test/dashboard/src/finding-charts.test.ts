@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { SeriesPoint } from '../../../dashboard/src/api-types.js';
-import { chartAxis, findingChart, thresholdFor, timeTicks } from '../../../dashboard/src/finding-charts.js';
+import type { EndpointRow, ListResponse, SeriesPoint } from '../../../dashboard/src/api-types.js';
+import {
+  chartAxis,
+  findingChart,
+  staticAssetsChart,
+  thresholdFor,
+  timeTicks,
+} from '../../../dashboard/src/finding-charts.js';
 
 const T0 = Date.parse('2026-11-26T12:00:00Z');
 const MINUTE = 60_000;
@@ -64,6 +70,9 @@ describe('findingChart', () => {
       'slow_endpoint',
       'event_loop_blocked',
       'gc_pressure',
+      'connection_pool',
+      'dependency_resilience',
+      'offload_candidate',
     ].map((kind) => findingChart(kind, [], T0)?.title);
     expect(titles).toEqual([
       'Latency over time',
@@ -74,8 +83,69 @@ describe('findingChart', () => {
       'Latency over time',
       'Event-loop delay over time',
       'Garbage collection over time',
+      'Wait for a connection over time',
+      'Time held by failing and hung calls over time',
+      'Time on offloadable work over time',
     ]);
     expect(findingChart('disk_full', [point(0, { p95Ms: 1 })], T0)).toBeUndefined();
+  });
+});
+
+describe('the playbook kinds’ charts', () => {
+  // Their series count requests (`count`) and sum the time the finding is about (`totalMs`) per bucket.
+  const series = [
+    point(0, { count: 4, avgRepeats: 1, totalMs: 240 }),
+    point(1, { count: 0, avgRepeats: 0, totalMs: 0 }),
+    point(2, { count: 10, totalMs: 1_200 }, 60 * MINUTE),
+  ];
+  const values = (kind: string) => findingChart(kind, series, T0)?.lines[0]?.points.map((p) => p.y);
+
+  it('charts the connection wait and the offloadable work per request, a gap where no request ran', () => {
+    expect(values('connection_pool')).toEqual([60, null, 120]);
+    expect(values('offload_candidate')).toEqual([60, null, 120]);
+    expect(findingChart('connection_pool', series, T0)?.unit).toBe('ms');
+  });
+
+  it('charts the time a failing dependency held requests per minute of each bucket', () => {
+    expect(values('dependency_resilience')).toEqual([240, 0, 20]);
+    expect(findingChart('dependency_resilience', series, T0)?.unit).toBe('msPerMinute');
+  });
+});
+
+describe('staticAssetsChart', () => {
+  const row = (service: string, route: string, requestsPerMin: Array<number | null>): EndpointRow =>
+    ({ service, route, series: { requestsPerMin } }) as unknown as EndpointRow;
+  const endpoints: ListResponse<'endpoints'> = {
+    since: '15m',
+    sparkline: { from: new Date(T0).toISOString(), slotMs: MINUTE, count: 3 },
+    rows: [
+      row('shop', 'GET /assets/app.js', [4, 6, 0]),
+      row('shop', 'HEAD /assets/app.css', [1, 0, 2]),
+      row('shop', 'POST /assets/app.js', [50, 50, 50]),
+      row('shop', 'GET /api/items', [90, 90, 90]),
+      row('admin', 'GET /assets/app.js', [70, 70, 70]),
+    ],
+  };
+  const finding = {
+    service: 'shop',
+    evidence: { assets: [{ route: '/assets/app.js' }, { route: '/assets/app.css' }, 7] },
+  };
+
+  it('sums the requests per minute of the files the finding lists, GET and HEAD, in its service', () => {
+    const chart = staticAssetsChart(finding, endpoints, T0);
+    expect(chart.unit).toBe('perMinute');
+    expect(chart.lines[0]?.points).toEqual([
+      { x: T0 + 30_000, y: 5 },
+      { x: T0 + 90_000, y: 6 },
+      { x: T0 + 150_000, y: 2 },
+    ]);
+    expect(staticAssetsChart(finding, endpoints, T0 + MINUTE).lines[0]?.points).toHaveLength(2);
+  });
+
+  it('has gaps, not zeros, when none of the files is in the list', () => {
+    const points = staticAssetsChart({ service: 'other', evidence: finding.evidence }, endpoints, T0).lines[0]
+      ?.points;
+    expect(points?.map((p) => p.y)).toEqual([null, null, null]);
   });
 });
 

@@ -113,6 +113,56 @@ describe('highlighterFor', () => {
     ).toEqual(['http_client']);
   });
 
+  it('marks what the playbook kinds are about', () => {
+    const connect: Operation = {
+      type: 'db_connect',
+      service: 'shop',
+      traceId: root.traceId,
+      spanId: 'connect-1',
+      parentSpanId: root.spanId,
+      startTimeMs: START + 1,
+      durationMs: 20,
+      error: false,
+      system: 'postgresql',
+    };
+    const audit = query(root, { fingerprint: 'insert into audit_log values (?)', durationMs: 2 });
+    const mail = httpCall(root, {
+      host: 'mail.internal',
+      method: 'POST',
+      urlTemplate: '/send',
+      durationMs: 30,
+    });
+    const all = [...operations, connect, audit, mail];
+    const marks = (subject: Finding) => all.filter(highlighterFor(subject) ?? (() => false));
+    expect(
+      marks(finding({ kind: 'connection_pool', key: 'postgresql', evidence: { system: 'postgresql' } })),
+    ).toEqual([connect]);
+    expect(
+      marks(
+        finding({ kind: 'dependency_resilience', key: 'mail.internal', evidence: { host: 'mail.internal' } }),
+      ),
+    ).toEqual([mail]);
+    expect(
+      marks(
+        finding({
+          kind: 'offload_candidate',
+          key: 'k',
+          evidence: { work: 'POST mail.internal/send', type: 'http' },
+        }),
+      ),
+    ).toEqual([mail]);
+    expect(
+      marks(
+        finding({
+          kind: 'offload_candidate',
+          key: 'k',
+          evidence: { type: 'write', fingerprint: 'insert into audit_log values (?)' },
+        }),
+      ),
+    ).toEqual([audit]);
+    expect(marks(finding({ kind: 'static_assets', key: 'static' }))).toEqual([root]);
+  });
+
   it('marks nothing where a finding names no operation', () => {
     expect(
       marked(finding({ kind: 'slow_endpoint', key: 'GET /cart', evidence: { dominant: 'ownCode' } })),

@@ -1,0 +1,91 @@
+/**
+ * The pieces every evidence view is built from: what the finding is about, a grid of
+ * labelled measurements, the routes affected, the example trace id, and the fields a
+ * view does not know (yet). They render inside `<cp-finding-evidence>`, whose styles
+ * they rely on. Every value is bound as text.
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Evidence } from '../../../model/finding.js';
+import { evidenceEntries, numberField, type RouteCount } from '../evidence.js';
+import { formatCount } from '../format.js';
+import './copy-button.js';
+
+export type Measurement = [label: string, value: string];
+export type Format = (value: number) => string;
+
+/** What the finding is about (a statement, a key pattern, a queue), as code. */
+export function subject(
+  heading: string,
+  text: string | undefined,
+  about: string | undefined,
+): TemplateResult {
+  return html`<section>
+    <h4>${heading} <span class="muted">${about ?? ''}</span></h4>
+    <pre><code>${text || '—'}</code></pre>
+  </section>`;
+}
+
+export function measurements(entries: Measurement[]): TemplateResult {
+  return html`<dl>
+    ${entries.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}
+  </dl>`;
+}
+
+export function numberMeasurements(
+  evidence: Evidence,
+  fields: Array<[string, string, Format]>,
+): Measurement[] {
+  return fields.map(([label, key, format]) => [label, optional(numberField(evidence, key), format)]);
+}
+
+export function numbers(evidence: Evidence, fields: Array<[string, string, Format]>): TemplateResult {
+  return measurements(numberMeasurements(evidence, fields));
+}
+
+/**
+ * The evidence fields a view does not show, as plain label/text pairs: a detector that
+ * grows a field has it shown before the dashboard learns what it means.
+ */
+export function otherFields(evidence: Evidence, shown: readonly string[]): TemplateResult | typeof nothing {
+  const known = new Set(shown);
+  const rest = evidenceEntries(evidence).filter(([key]) => !known.has(key));
+  if (rest.length === 0) return nothing;
+  return html`<section class="other">
+    <h4>More evidence</h4>
+    ${measurements(rest)}
+  </section>`;
+}
+
+export function routesTable(routes: RouteCount[], countHeading: string): TemplateResult | typeof nothing {
+  if (routes.length === 0) return nothing;
+  return html`<section>
+    <h4>Routes affected</h4>
+    <table>
+      <thead>
+        <tr><th scope="col">Route</th><th scope="col">${countHeading}</th></tr>
+      </thead>
+      <tbody>
+        ${routes.map(({ route, count }) => html`<tr><td><code>${route}</code></td><td>${formatCount(count)}</td></tr>`)}
+      </tbody>
+    </table>
+  </section>`;
+}
+
+export function exampleTrace(exampleTraceId: string | undefined): TemplateResult | typeof nothing {
+  if (!exampleTraceId) return nothing;
+  return html`<section>
+    <h4>Example trace</h4>
+    <div class="trace">
+      <code>${exampleTraceId}</code>
+      <cp-copy-button .text=${exampleTraceId} label="Copy trace id"></cp-copy-button>
+    </div>
+  </section>`;
+}
+
+export function optional(value: number | undefined, format: Format): string {
+  return value === undefined ? '—' : format(value);
+}
+
+export function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,193 @@
+/**
+ * Evidence views of the backend-performance playbook kinds: requests waiting for a pool
+ * connection, a failing or hanging dependency, work a queue could take off the request,
+ * static files served by Node. Each shows its measurements, the numbers its fix is built
+ * from, bar charts of both, the routes and the example trace; fields a view does not know
+ * are listed after it, so a detector that grows one never breaks the view.
+ */
+import { html, nothing, type TemplateResult } from 'lit';
+import type { Evidence } from '../../../model/finding.js';
+import { headersToCheck, suggestedPoolSize, suggestedTimeoutMs } from '../advice.js';
+import { numberField, readObjects, readRouteCounts, stringField } from '../evidence.js';
+import {
+  type BarChart,
+  connectionPoolCharts,
+  dependencyCharts,
+  offloadCharts,
+  staticAssetsCharts,
+} from '../evidence-charts.js';
+import { formatCount, formatDuration, formatRate, formatRepeats, formatShare } from '../format.js';
+import './bar-chart.js';
+import {
+  exampleTrace,
+  type Format,
+  measurements,
+  numberMeasurements,
+  numberOrUndefined,
+  numbers,
+  optional,
+  otherFields,
+  routesTable,
+  subject,
+} from './evidence-parts.js';
+
+type NumberField = [label: string, key: string, format: Format];
+
+/** Fields every playbook view shows in its own way. */
+const COMMON_FIELDS = ['routes', 'exampleTraceId'];
+
+const connections: Format = (value) => (Number.isInteger(value) ? formatCount(value) : value.toFixed(1));
+const perSecond: Format = (value) => formatRate(value * 60);
+
+const POOL_NUMBERS: NumberField[] = [
+  ['Requests', 'requests', formatCount],
+  ['Wait per request', 'waitMsPerRequest', formatDuration],
+  ['Share of their time waiting', 'waitShare', formatShare],
+  ['Statements per request', 'dbMsPerRequest', formatDuration],
+  ['Request, mean', 'requestMeanMs', formatDuration],
+  ['Arriving', 'arrivalPerSecond', perSecond],
+  ['Connections held (avg)', 'connectionsBusy', connections],
+  ['Connections wanted (avg)', 'connectionsWanted', connections],
+  ['Wanted at the worst moment', 'peakConnectionsWanted', connections],
+];
+
+export function connectionPoolView(evidence: Evidence): TemplateResult {
+  return html`${subject('Database', stringField(evidence, 'system'), 'connections checked out or opened inside requests')}
+    ${measurements([
+      ...numberMeasurements(evidence, POOL_NUMBERS),
+      ['Pool size advised', optional(suggestedPoolSize(evidence), formatCount)],
+    ])}
+    ${charts(connectionPoolCharts(evidence))}
+    ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
+    ${otherFields(evidence, ['system', ...keysOf(POOL_NUMBERS), ...COMMON_FIELDS])}`;
+}
+
+const DEPENDENCY_NUMBERS: NumberField[] = [
+  ['Calls', 'calls', formatCount],
+  ['Failed', 'failed', formatCount],
+  ['Error rate', 'errorRate', formatShare],
+  ['Timed out', 'timeouts', formatCount],
+  ['Retries', 'retries', formatCount],
+  ['Hung', 'hung', formatCount],
+  ['Held per request', 'heldMsPerRequest', formatDuration],
+];
+
+export function dependencyView(evidence: Evidence): TemplateResult {
+  // `null` is the detector saying no call succeeded; a missing field says nothing.
+  const p99 =
+    evidence.successP99Ms === null
+      ? 'none succeeded'
+      : optional(numberField(evidence, 'successP99Ms'), formatDuration);
+  return html`${subject('Dependency', stringField(evidence, 'host'), stringField(evidence, 'system') ?? 'outbound calls inside requests')}
+    ${measurements([
+      ...numberMeasurements(evidence, DEPENDENCY_NUMBERS),
+      ['Healthy calls, p99', p99],
+      ['Timeout advised', formatDuration(suggestedTimeoutMs(evidence))],
+    ])}
+    ${charts(dependencyCharts(evidence))}
+    ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
+    ${otherFields(evidence, ['host', 'system', 'successP99Ms', ...keysOf(DEPENDENCY_NUMBERS), ...COMMON_FIELDS])}`;
+}
+
+const OFFLOAD_NUMBERS: NumberField[] = [
+  ['Requests', 'requests', formatCount],
+  ['Calls per request', 'callsPerRequest', formatRepeats],
+  ['Time on it per request', 'msPerRequest', formatDuration],
+  ['Share of request time', 'share', formatShare],
+  ['Request now', 'requestMeanMs', formatDuration],
+  ['Request with a queue', 'requestMeanMsAfter', formatDuration],
+];
+/** What names the work: an outbound call (`type: 'http'`) or an insert (`type: 'write'`). */
+const OFFLOAD_WORK_FIELDS = [
+  'work',
+  'type',
+  'method',
+  'host',
+  'urlTemplate',
+  'system',
+  'table',
+  'fingerprint',
+];
+
+export function offloadView(evidence: Evidence): TemplateResult {
+  const write = evidence.type === 'write';
+  const about = write
+    ? ['insert', stringField(evidence, 'system')].filter(Boolean).join(' · ')
+    : 'outbound call';
+  const statement = write ? stringField(evidence, 'fingerprint') : undefined;
+  return html`${subject('Work the response waits for', stringField(evidence, 'work'), about)}
+    ${statement ? subject('Statement', statement, stringField(evidence, 'table')) : nothing}
+    ${numbers(evidence, OFFLOAD_NUMBERS)}
+    ${charts(offloadCharts(evidence))}
+    ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
+    ${otherFields(evidence, [...OFFLOAD_WORK_FIELDS, ...keysOf(OFFLOAD_NUMBERS), ...COMMON_FIELDS])}`;
+}
+
+const STATIC_NUMBERS: NumberField[] = [
+  ['Static requests', 'staticRequests', formatCount],
+  ['All requests', 'requests', formatCount],
+  ['Share of requests', 'requestShare', formatShare],
+  ['Share of time', 'timeShare', formatShare],
+  ['Time serving them', 'staticMs', formatDuration],
+  ['Mean per file', 'meanMs', formatDuration],
+  ['Per minute', 'perMinute', formatRate],
+];
+
+export function staticAssetsView(evidence: Evidence): TemplateResult {
+  const assets = readObjects(evidence.assets);
+  return html`${numbers(evidence, STATIC_NUMBERS)}
+    ${charts(staticAssetsCharts(evidence))}
+    ${
+      assets.length > 0
+        ? html`<section>
+            <h4>Files served by Node <span class="muted">the most requested</span></h4>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">File</th>
+                  <th scope="col">Headers to check</th>
+                  <th scope="col">Requests</th>
+                  <th scope="col">Mean</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${assets.map((asset) => {
+                  const route = String(asset.route ?? '');
+                  return html`<tr>
+                    <td><code>${route || '—'}</code></td>
+                    <td class="headers">${headersToCheck(route).map((header) => html`<code>${header}</code>`)}</td>
+                    <td>${optional(numberOrUndefined(asset.requests), formatCount)}</td>
+                    <td>${optional(numberOrUndefined(asset.meanMs), formatDuration)}</td>
+                  </tr>`;
+                })}
+              </tbody>
+            </table>
+            <p class="muted note">
+              Response headers are not captured: these are what each file should carry. Check with
+              <code>curl -sI -H 'Accept-Encoding: br, gzip' &lt;url&gt;</code>.
+            </p>
+          </section>`
+        : nothing
+    }
+    ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
+    ${otherFields(evidence, ['extensions', 'assets', ...keysOf(STATIC_NUMBERS), ...COMMON_FIELDS])}`;
+}
+
+function charts(list: BarChart[]): TemplateResult | typeof nothing {
+  if (list.length === 0) return nothing;
+  return html`<div class="charts">
+    ${list.map(
+      (chart) => html`<section>
+        <h4>${chart.title}</h4>
+        <cp-bar-chart .chart=${chart}></cp-bar-chart>
+      </section>`,
+    )}
+  </div>`;
+}
+
+function keysOf(fields: NumberField[]): string[] {
+  return fields.map(([, key]) => key);
+}

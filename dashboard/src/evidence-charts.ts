@@ -1,0 +1,161 @@
+/**
+ * Small bar charts of a playbook finding's evidence: where a request's time goes (waiting
+ * for a connection, work a queue could take), how many connections are wanted against the
+ * pool size advised, a dependency's calls by outcome and its latency against the timeout
+ * advised, a service's traffic that is static files. Pure: `<cp-bar-chart>` only draws them.
+ * A chart whose measurements are missing is left out, never drawn with zeros.
+ */
+import type { Evidence } from '../../model/finding.js';
+import { suggestedPoolSize, suggestedTimeoutMs } from './advice.js';
+import { numberField, stringField } from './evidence.js';
+
+export type BarUnit = 'count' | 'ms' | 'ratio';
+
+export interface Bar {
+  label: string;
+  value: number;
+  /** The bar the finding is about, or the advice: drawn in the accent colour. */
+  emphasis?: boolean;
+}
+
+export interface BarChart {
+  /** What it shows: its heading and the start of its description for screen readers. */
+  title: string;
+  unit: BarUnit;
+  /** `parts`: one bar split into consecutive parts of a whole; `bars`: one bar per value. */
+  layout: 'parts' | 'bars';
+  bars: Bar[];
+}
+
+/**
+ * @example
+ * connectionPoolCharts({ waitMsPerRequest: 60, dbMsPerRequest: 20, requestMeanMs: 100 })[0]?.bars.map((bar) => bar.value)
+ * // [60, 20, 20]
+ */
+export function connectionPoolCharts(evidence: Evidence): BarChart[] {
+  const wait = numberField(evidence, 'waitMsPerRequest');
+  const db = numberField(evidence, 'dbMsPerRequest');
+  const mean = numberField(evidence, 'requestMeanMs');
+  const charts: BarChart[] = [];
+  if (wait !== undefined && db !== undefined && mean !== undefined) {
+    charts.push({
+      title: 'A request’s time, on average',
+      unit: 'ms',
+      layout: 'parts',
+      bars: [
+        { label: 'waiting for a connection', value: wait, emphasis: true },
+        { label: 'running statements', value: db },
+        { label: 'everything else', value: Math.max(0, mean - wait - db) },
+      ],
+    });
+  }
+  const connections = defined([
+    ['holding one, on average', numberField(evidence, 'connectionsBusy')],
+    ['wanted, on average', numberField(evidence, 'connectionsWanted')],
+    ['wanted at the worst moment', numberField(evidence, 'peakConnectionsWanted')],
+    ['pool size advised', suggestedPoolSize(evidence), true],
+  ]);
+  if (connections.length > 1) {
+    charts.push({ title: 'Connections at once', unit: 'count', layout: 'bars', bars: connections });
+  }
+  return charts;
+}
+
+/**
+ * @example
+ * dependencyCharts({ calls: 20, failed: 5, timeouts: 0, retries: 5, hung: 0, successP99Ms: 25 })[1]?.bars
+ * // [{ label: 'healthy calls, p99', value: 25 }, { label: 'timeout advised', value: 100, emphasis: true }]
+ */
+export function dependencyCharts(evidence: Evidence): BarChart[] {
+  const calls = numberField(evidence, 'calls');
+  const failed = numberField(evidence, 'failed');
+  const charts: BarChart[] = [];
+  const outcomes = defined([
+    ['succeeded', calls !== undefined && failed !== undefined ? calls - failed : undefined],
+    ['failed', failed, true],
+    ['timed out', numberField(evidence, 'timeouts'), true],
+    ['retries', numberField(evidence, 'retries')],
+    ['hung', numberField(evidence, 'hung'), true],
+  ]);
+  if (outcomes.length > 1) {
+    charts.push({ title: 'Calls by outcome', unit: 'count', layout: 'bars', bars: outcomes });
+  }
+  const p99 = numberField(evidence, 'successP99Ms');
+  if (p99 !== undefined) {
+    charts.push({
+      title: 'Latency of healthy calls and the timeout advised',
+      unit: 'ms',
+      layout: 'bars',
+      bars: [
+        { label: 'healthy calls, p99', value: p99 },
+        { label: 'timeout advised', value: suggestedTimeoutMs(evidence), emphasis: true },
+      ],
+    });
+  }
+  return charts;
+}
+
+/**
+ * @example
+ * offloadCharts({ work: 'POST mail.internal/send', msPerRequest: 120, requestMeanMsAfter: 40 })[0]?.bars.map((bar) => bar.label)
+ * // ['what the response needs', 'POST mail.internal/send']
+ */
+export function offloadCharts(evidence: Evidence): BarChart[] {
+  const work = numberField(evidence, 'msPerRequest');
+  const rest = numberField(evidence, 'requestMeanMsAfter');
+  if (work === undefined || rest === undefined) return [];
+  return [
+    {
+      title: 'A request’s time, on average',
+      unit: 'ms',
+      layout: 'parts',
+      bars: [
+        { label: 'what the response needs', value: Math.max(0, rest) },
+        { label: stringField(evidence, 'work') ?? 'the offloadable work', value: work, emphasis: true },
+      ],
+    },
+  ];
+}
+
+/**
+ * @example
+ * staticAssetsCharts({ requestShare: 0.4, timeShare: 0.1, extensions: { js: 30, css: 10 } }).map((chart) => chart.title)
+ * // ['Share of the service’s HTTP traffic', 'Static requests by file type']
+ */
+export function staticAssetsCharts(evidence: Evidence): BarChart[] {
+  const charts: BarChart[] = [];
+  const shares = defined([
+    ['requests', numberField(evidence, 'requestShare'), true],
+    ['time', numberField(evidence, 'timeShare')],
+  ]);
+  if (shares.length > 0) {
+    charts.push({
+      title: 'Share of the service’s HTTP traffic',
+      unit: 'ratio',
+      layout: 'bars',
+      bars: shares,
+    });
+  }
+  const extensions = evidence.extensions;
+  if (typeof extensions === 'object' && extensions !== null && !Array.isArray(extensions)) {
+    const bars = defined(
+      Object.entries(extensions as Record<string, unknown>).map(
+        ([extension, count]) =>
+          [extension, typeof count === 'number' && Number.isFinite(count) ? count : undefined] as const,
+      ),
+    ).sort((a, b) => b.value - a.value);
+    if (bars.length > 0) {
+      charts.push({ title: 'Static requests by file type', unit: 'count', layout: 'bars', bars });
+    }
+  }
+  return charts;
+}
+
+/** The bars whose value was measured. */
+function defined(
+  bars: ReadonlyArray<readonly [label: string, value: number | undefined, emphasis?: boolean]>,
+): Bar[] {
+  return bars.flatMap(([label, value, emphasis]) =>
+    value === undefined ? [] : [emphasis ? { label, value, emphasis } : { label, value }],
+  );
+}

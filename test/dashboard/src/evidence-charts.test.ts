@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import {
+  connectionPoolCharts,
+  dependencyCharts,
+  offloadCharts,
+  staticAssetsCharts,
+} from '../../../dashboard/src/evidence-charts.js';
+
+/** Each chart as `title: label value …`, emphasised bars starred. */
+const summary = (charts: ReturnType<typeof connectionPoolCharts>) =>
+  charts.map(
+    (chart) =>
+      `${chart.layout} ${chart.unit} ${chart.title}: ${chart.bars
+        .map((bar) => `${bar.label} ${bar.value}${bar.emphasis ? '*' : ''}`)
+        .join(', ')}`,
+  );
+
+describe('connectionPoolCharts', () => {
+  it('splits a request’s time around the wait and sets the pool size advised beside the concurrency', () => {
+    const charts = connectionPoolCharts({
+      waitMsPerRequest: 60,
+      dbMsPerRequest: 20,
+      requestMeanMs: 100,
+      connectionsBusy: 1.2,
+      connectionsWanted: 4.8,
+      peakConnectionsWanted: 8,
+    });
+    expect(summary(charts)).toEqual([
+      'parts ms A request’s time, on average: waiting for a connection 60*, running statements 20, everything else 20',
+      'bars count Connections at once: holding one, on average 1.2, wanted, on average 4.8, wanted at the worst moment 8, pool size advised 8*',
+    ]);
+  });
+
+  it('leaves out what was not measured instead of drawing zeros', () => {
+    expect(connectionPoolCharts({ waitMsPerRequest: 60 })).toEqual([]);
+    expect(summary(connectionPoolCharts({ connectionsWanted: 2 }))).toEqual([
+      'bars count Connections at once: wanted, on average 2, pool size advised 3*',
+    ]);
+  });
+});
+
+describe('dependencyCharts', () => {
+  it('counts calls by outcome and sets the timeout advised beside the healthy p99', () => {
+    const charts = dependencyCharts({
+      calls: 20,
+      failed: 5,
+      timeouts: 1,
+      retries: 5,
+      hung: 2,
+      successP99Ms: 250,
+    });
+    expect(summary(charts)).toEqual([
+      'bars count Calls by outcome: succeeded 15, failed 5*, timed out 1*, retries 5, hung 2*',
+      'bars ms Latency of healthy calls and the timeout advised: healthy calls, p99 250, timeout advised 500*',
+    ]);
+  });
+
+  it('has no latency chart when no call succeeded', () => {
+    const charts = dependencyCharts({ calls: 10, failed: 10, successP99Ms: null });
+    expect(charts.map((chart) => chart.title)).toEqual(['Calls by outcome']);
+  });
+});
+
+describe('offloadCharts', () => {
+  it('splits a request into what the response needs and the work a queue could take', () => {
+    expect(
+      summary(offloadCharts({ work: 'POST mail.internal/send', msPerRequest: 120, requestMeanMsAfter: 40 })),
+    ).toEqual([
+      'parts ms A request’s time, on average: what the response needs 40, POST mail.internal/send 120*',
+    ]);
+    expect(offloadCharts({ msPerRequest: 120 })).toEqual([]);
+  });
+});
+
+describe('staticAssetsCharts', () => {
+  it('shows the share of requests and time, and requests by file type, most first', () => {
+    const charts = staticAssetsCharts({
+      requestShare: 0.6,
+      timeShare: 0.25,
+      extensions: { css: 10, js: 30, svg: 'many', png: 5 },
+    });
+    expect(summary(charts)).toEqual([
+      'bars ratio Share of the service’s HTTP traffic: requests 0.6*, time 0.25',
+      'bars count Static requests by file type: js 30, css 10, png 5',
+    ]);
+    expect(staticAssetsCharts({ extensions: ['js'] })).toEqual([]);
+  });
+});
