@@ -12,3 +12,13 @@ export function formatMs(ms: number): string {
 export function round2(value: number): number {
   return Math.round(value * 100) / 100;
 }
+
+/**
+ * A share as a percentage for rule texts, without binary noise.
+ *
+ * @example
+ * percent(0.07) // '7%'
+ */
+export function percent(share: number): string {
+  return `${round2(share * 100)}%`;
+}

@@ -19,19 +19,10 @@ import type {
 import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { entryLabel } from '../assemble/trace.js';
-import { formatMs, round2 } from './format.js';
-import { wallTime } from './n-plus-one.js';
+import { formatMs, percent, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { Detector, Occurrence } from './types.js';
-
-export const OFFLOAD_CANDIDATE_DEFAULTS = {
-  /** Requests that did the work in the window. */
-  minRequests: 5,
-  /** The work takes at least this long per request on average… */
-  minMsPerRequest: 20,
-  /** …and this share of those requests' time. */
-  minShare: 0.1,
-};
+import { wallTime } from './wall-time.js';
 
 /** Hosts and paths of work a response does not wait for. */
 export const SIDE_EFFECT_ENDPOINT = /mail|smtp|notif|webhook|hooks|sms|push|email/i;
@@ -44,16 +35,14 @@ const END_TOLERANCE_MS = 1;
 
 export const offloadCandidateDetector: Detector = {
   kind: 'offload_candidate',
-  explain: () => {
-    const d = OFFLOAD_CANDIDATE_DEFAULTS;
-    return {
-      rule:
-        'outbound calls to mail/notification/webhook-like endpoints, or inserts into audit/log/analytics-like tables, ' +
-        `inside a request: ≥ ${d.minMsPerRequest} ms per request and ≥ ${d.minShare * 100}% of its time, over ≥ ${d.minRequests} requests`,
-      impact:
-        'time requests spent on that work before responding, per minute (what a queue worker takes off them)',
-    };
-  },
+  explain: (config) => ({
+    rule:
+      'outbound calls to mail/notification/webhook-like endpoints, or inserts into audit/log/analytics-like tables, ' +
+      `inside a request: ≥ ${config.offloadMinMsPerRequest} ms per request and ≥ ${percent(config.offloadMinShare)} of its time, ` +
+      `over ≥ ${config.offloadMinRequests} requests`,
+    impact:
+      'time requests spent on that work before responding, per minute (what a queue worker takes off them)',
+  }),
 
   inspectTrace(trace) {
     const byWork = new Map<
@@ -96,23 +85,22 @@ export const offloadCandidateDetector: Detector = {
     return occurrences;
   },
 
-  detect(window) {
+  detect(window, config) {
     const requestsByWork = new Map<string, PatternStats>();
     for (const pattern of window.patterns) {
       if (pattern.kind === 'offload_candidate' && pattern.key.endsWith(REQUESTS_SUFFIX)) {
         requestsByWork.set(`${pattern.service}\n${pattern.key.slice(0, -REQUESTS_SUFFIX.length)}`, pattern);
       }
     }
-    const d = OFFLOAD_CANDIDATE_DEFAULTS;
     const candidates: FindingCandidate[] = [];
     for (const work of window.patterns) {
       if (work.kind !== 'offload_candidate' || work.key.endsWith(REQUESTS_SUFFIX)) continue;
       const requests = requestsByWork.get(`${work.service}\n${work.key}`);
-      if (!requests || work.occurrences < d.minRequests) continue;
+      if (!requests || work.occurrences < config.offloadMinRequests) continue;
       const msPerRequest = work.totalMs / work.occurrences;
       const requestMeanMs = requests.totalMs / requests.occurrences;
       const share = work.totalMs / requests.totalMs;
-      if (msPerRequest < d.minMsPerRequest || share < d.minShare) continue;
+      if (msPerRequest < config.offloadMinMsPerRequest || share < config.offloadMinShare) continue;
       const routes = topLabels(work.entries).map(({ label, count }) => ({ route: label, requests: count }));
       const where = routes[0] ? ` in ${routes[0].route}` : '';
       const impact = work.totalMs / window.minutes;

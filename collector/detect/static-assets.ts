@@ -8,16 +8,9 @@
  */
 import type { FindingCandidate } from '../../model/index.js';
 import type { EndpointStats } from '../aggregate/stats.js';
-import { round2 } from './format.js';
+import { percent, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { Detector } from './types.js';
-
-export const STATIC_ASSETS_DEFAULTS = {
-  /** Static requests in the window before the finding means anything. */
-  minRequests: 20,
-  /** …and their share of the service's HTTP requests. */
-  minShare: 0.05,
-};
 
 const STATIC_EXTENSION = /\.(js|mjs|css|png|jpe?g|gif|webp|avif|svg|woff2?|ttf|otf|eot|ico|map)$/i;
 const STATIC_DIRECTORY = /^\/(static|assets|public)(\/|$)/i;
@@ -37,14 +30,14 @@ export function isStaticRoute(route: string): boolean {
 
 export const staticAssetsDetector: Detector = {
   kind: 'static_assets',
-  explain: () => ({
+  explain: (config) => ({
     rule:
       'HTTP requests for static files (routes ending in .js .css .png .jpg .svg .woff2 .ico .map …, or under ' +
-      `/static, /assets, /public): ≥ ${STATIC_ASSETS_DEFAULTS.minRequests} and ≥ ${STATIC_ASSETS_DEFAULTS.minShare * 100}% of the service's requests`,
+      `/static, /assets, /public): ≥ ${config.staticAssetsMinRequests} and ≥ ${percent(config.staticAssetsMinShare)} of the service's requests`,
     impact: 'time the process spent serving them, per minute',
   }),
 
-  detect(window) {
+  detect(window, config) {
     const byService = new Map<
       string,
       { all: EndpointStats[]; assets: Array<EndpointStats & { route: string }> }
@@ -65,8 +58,7 @@ export const staticAssetsDetector: Detector = {
       const requests = sum(all, (e) => e.count);
       const staticRequests = sum(assets, (e) => e.count);
       const share = requests > 0 ? staticRequests / requests : 0;
-      if (staticRequests < STATIC_ASSETS_DEFAULTS.minRequests || share < STATIC_ASSETS_DEFAULTS.minShare)
-        continue;
+      if (staticRequests < config.staticAssetsMinRequests || share < config.staticAssetsMinShare) continue;
       const staticMs = sum(assets, (e) => e.totalMs);
       const totalMs = sum(all, (e) => e.totalMs);
       const impact = staticMs / window.minutes;

@@ -45,6 +45,34 @@ export interface DetectionConfig {
   eventLoopMinStalls: number;
   /** gc_pressure fires when garbage collection blocks this many ms per second in some interval. */
   gcMsPerSecond: number;
+  /** connection_pool fires when waiting for a pool connection takes this share (0–1) of the time of the requests that acquire one… */
+  poolWaitShare: number;
+  /** …and the waiting (or, for the second rule, the connecting) takes at least this many ms per minute. */
+  poolMinImpact: number;
+  /** connection_pool's second rule: this share (0–1) of the requests that acquire a connection open a new one… */
+  poolOpenShare: number;
+  /** …in at least this many requests of the window (a pool warming up opens a few, then reuses them). */
+  poolOpenMinRequests: number;
+  /** dependency_resilience judges a dependency after this many calls in the window… */
+  dependencyMinCalls: number;
+  /** …and fires when this share (0–1) of them fail… */
+  dependencyErrorRate: number;
+  /** …or when a call lasts this long (a hang, whatever its outcome)… */
+  dependencyHangMs: number;
+  /** …and failed, retried and hung calls hold requests at least this many ms per minute. */
+  dependencyMinImpact: number;
+  /** A failure that took this long counts as a timeout even when its error does not say so. */
+  dependencyTimeoutMs: number;
+  /** offload_candidate fires when work a response does not need takes this many ms per request… */
+  offloadMinMsPerRequest: number;
+  /** …and this share (0–1) of those requests' time… */
+  offloadMinShare: number;
+  /** …in at least this many requests of the window. */
+  offloadMinRequests: number;
+  /** static_assets fires when static files are this share (0–1) of a service's HTTP requests… */
+  staticAssetsMinShare: number;
+  /** …and at least this many requests in the window. */
+  staticAssetsMinRequests: number;
 }
 
 export const defaultDetectionConfig: DetectionConfig = {
@@ -66,6 +94,20 @@ export const defaultDetectionConfig: DetectionConfig = {
   eventLoopMaxMs: 100,
   eventLoopMinStalls: 2,
   gcMsPerSecond: 100,
+  poolWaitShare: 0.1,
+  poolMinImpact: 100,
+  poolOpenShare: 0.5,
+  poolOpenMinRequests: 10,
+  dependencyMinCalls: 10,
+  dependencyErrorRate: 0.05,
+  dependencyHangMs: 2_000,
+  dependencyMinImpact: 100,
+  dependencyTimeoutMs: 1_000,
+  offloadMinMsPerRequest: 20,
+  offloadMinShare: 0.1,
+  offloadMinRequests: 5,
+  staticAssetsMinShare: 0.05,
+  staticAssetsMinRequests: 20,
 };
 
 /** A pattern seen inside one trace, aggregated across traces by (kind, service, key). */

@@ -1,21 +1,33 @@
 /**
- * The fix for a connection_pool finding: a pool big enough for the requests that want a
- * connection at once. Little's law sizes it: arrival rate × (wait + statement time) per
- * request is how many requests are in the database stage on average, and the longest
- * wait, counted in statements queued behind, shows the bursts; with that many
- * connections, none waits. The database must allow it, so the advice names the limit to check.
+ * The fix for a connection_pool finding.
+ *
+ * Requests waiting for a connection: a pool big enough for the requests that want one at once.
+ * Little's law sizes it: arrival rate × (wait + statement time) per request is how many requests
+ * are in the database stage on average, and the longest wait, counted in statements queued
+ * behind, shows the bursts; with that many connections, none waits.
+ *
+ * Requests opening connections: one pool for the process, created once, sized from arrival rate ×
+ * statement time (the connections held at once) with headroom. A pool that churns is created per
+ * request or closes its idle connections too soon. Either way the database must allow the size,
+ * so the advice names the limit to check.
  */
 import type { FindingCandidate, Recommendation } from '../../model/index.js';
 
 /** Headroom over the average: requests arrive in bursts. */
 const HEADROOM = 1.5;
+/** The smallest pool worth advising: one connection serialises every request. */
+const MIN_SIZE = 2;
 
 export function recommendConnectionPool(candidate: FindingCandidate): Recommendation {
+  return candidate.evidence.rule === 'new_connections' ? reuseConnections(candidate) : sizePool(candidate);
+}
+
+function sizePool(candidate: FindingCandidate): Recommendation {
   const { evidence } = candidate;
   const system = String(evidence.system ?? '');
   const wanted = Number(evidence.connectionsWanted ?? 0);
   const peak = Number(evidence.peakConnectionsWanted ?? 0);
-  const size = Math.max(2, Math.ceil(wanted * HEADROOM), peak);
+  const size = Math.max(MIN_SIZE, Math.ceil(wanted * HEADROOM), peak);
   const driver = DRIVERS[system] ?? POSTGRES;
   return {
     summary: `Size the ${system} pool for ${size} connections: ${driver.knob}`,
@@ -27,25 +39,61 @@ export function recommendConnectionPool(candidate: FindingCandidate): Recommenda
       `a pool of ${size} covers both. ${driver.limit} Several app processes share that limit: ` +
       'divide it between them. If statements hold connections long, the slow_query findings shorten them, and ' +
       'a connection checked out by hand (`pool.connect()`) must be released in a `finally`.',
-    code: driver.code(size),
+    code: driver.pool(size),
+    language: 'javascript',
+  };
+}
+
+function reuseConnections(candidate: FindingCandidate): Recommendation {
+  const { evidence } = candidate;
+  const system = String(evidence.system ?? '');
+  const busy = Number(evidence.connectionsBusy ?? 0);
+  const size = Math.max(MIN_SIZE, Math.ceil(busy * HEADROOM));
+  const driver = DRIVERS[system] ?? POSTGRES;
+  const measured =
+    `${evidence.requestsOpening} of ${evidence.requests} requests (${Math.round(Number(evidence.openShare) * 100)}%) opened ` +
+    `a new connection, ${evidence.openMsPerRequest} ms each, before ${evidence.dbMsPerRequest} ms of statements. ` +
+    (driver.pooled
+      ? `At ${evidence.arrivalPerSecond} requests/s, statements hold ${busy} connections at once on average ` +
+        `(Little's law: arrival rate × statement time); ${size} covers that with headroom for bursts, and the pool ` +
+        'opens connections only as requests need them. '
+      : '');
+  const cause = evidence.pooled
+    ? 'The pool opens a connection on most checkouts: it is created per request (create it once, at start-up, and never ' +
+      '`end()` it in a handler), or it closes idle connections before the next request comes (raise its idle timeout). '
+    : `Each request connects on its own (\`${driver.perRequest}\`): open one pool when the app starts and run every ` +
+      'statement through it. ';
+  return {
+    summary: driver.pooled
+      ? `Reuse ${system} connections: one pool of ${size} for the process (${driver.knob})`
+      : `Reuse ${system} connections: ${driver.knob}`,
+    detail: measured + cause + driver.limit,
+    code: driver.pool(size),
     language: 'javascript',
   };
 }
 
 interface Driver {
   knob: string;
+  /** Whether the driver needs a pool (a client that pipelines commands over one connection does not). */
+  pooled: boolean;
+  /** What opening a connection per request looks like with this driver. */
+  perRequest: string;
   limit: string;
-  code: (size: number) => string;
+  pool: (size: number) => string;
 }
 
 const POSTGRES: Driver = {
   knob: 'new Pool({ max })',
+  pooled: true,
+  perRequest: 'new Client() + connect() + end()',
   limit:
     'Check that the server allows it (`SHOW max_connections;`, 100 by default, a few kept for superusers).',
-  code: (size) =>
+  pool: (size) =>
     [
       "const { Pool } = require('pg');",
       '',
+      '// Once, when the app starts; every request runs pool.query(…) and the pool reuses connections.',
       'const pool = new Pool({',
       `  max: ${size},`,
       '  connectionTimeoutMillis: 2_000, // fail fast instead of queueing forever when the pool is exhausted',
@@ -56,17 +104,36 @@ const POSTGRES: Driver = {
 
 const MYSQL: Driver = {
   knob: 'createPool({ connectionLimit })',
+  pooled: true,
+  perRequest: 'createConnection() + end()',
   limit: "Check that the server allows it (`SHOW VARIABLES LIKE 'max_connections';`, 151 by default).",
-  code: (size) =>
+  pool: (size) =>
     [
       "const mysql = require('mysql2/promise');",
       '',
+      '// Once, when the app starts; every request runs pool.query(…) and the pool reuses connections.',
       'const pool = mysql.createPool({',
       `  connectionLimit: ${size},`,
+      `  maxIdle: ${size},`,
+      '  idleTimeout: 60_000,',
       '  waitForConnections: true,',
       '  queueLimit: 0,',
       '});',
     ].join('\n'),
 };
 
-const DRIVERS: Record<string, Driver> = { postgresql: POSTGRES, mysql: MYSQL, mariadb: MYSQL };
+const REDIS: Driver = {
+  knob: 'one client per process, created at start-up',
+  pooled: false,
+  perRequest: 'new Redis() + quit()',
+  limit: 'One ioredis client pipelines every command over one connection: no pool is needed.',
+  pool: () =>
+    [
+      "const Redis = require('ioredis');",
+      '',
+      '// Once, when the app starts; every request uses this client.',
+      "const redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 2 });",
+    ].join('\n'),
+};
+
+const DRIVERS: Record<string, Driver> = { postgresql: POSTGRES, mysql: MYSQL, mariadb: MYSQL, redis: REDIS };

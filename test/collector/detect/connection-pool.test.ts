@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { connectionPoolDetector } from '../../../collector/detect/connection-pool.js';
+import { defaultDetectionConfig } from '../../../collector/detect/types.js';
 import { recommend } from '../../../collector/recommend/index.js';
+import type { Operation } from '../../../model/index.js';
 import { runDetector } from '../../support/detect-harness.js';
-import { connectsOutsideRequests, exhaustedPool, nestedConnects } from './fixtures/pools.js';
+import {
+  connectionPerRequest,
+  connectsOutsideRequests,
+  exhaustedPool,
+  nestedConnects,
+  sharedClient,
+  warmPool,
+} from './fixtures/pools.js';
 
 describe('connection_pool detector', () => {
   it('fires when requests spend a meaningful share of their time waiting for a connection', () => {
@@ -40,10 +49,12 @@ describe('connection_pool detector', () => {
   });
 
   it('does not count opening a new connection inside a checkout as waiting', () => {
+    const waiting = (operations: Operation[]) =>
+      runDetector(connectionPoolDetector, operations).filter((finding) => finding.key === 'postgresql');
     // 50 ms checkouts of which 45 ms open the connection: 5 ms of waiting in a 100 ms request.
-    expect(runDetector(connectionPoolDetector, nestedConnects())).toEqual([]);
+    expect(waiting(nestedConnects())).toEqual([]);
     // An 85 ms checkout with the same 45 ms connect inside waited 40 ms: that counts.
-    const [finding] = runDetector(connectionPoolDetector, nestedConnects(85));
+    const [finding] = waiting(nestedConnects(85));
     expect(finding?.evidence).toMatchObject({ waitMsPerRequest: 40, waitShare: 0.4, requests: 30 });
   });
 
@@ -64,5 +75,75 @@ describe('connection_pool detector', () => {
     const mysqlFix = recommend(mysql as NonNullable<typeof mysql>);
     expect(mysqlFix.summary).toContain('createPool({ connectionLimit })');
     expect(mysqlFix.code).toContain(`connectionLimit: ${size},`);
+  });
+});
+
+describe('connection_pool detector: a new connection per request', () => {
+  it('fires when requests open their own connection, with the pool size from arrival rate × statement time', () => {
+    const findings = runDetector(connectionPoolDetector, connectionPerRequest());
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({
+      key: 'postgresql @opened',
+      title:
+        'Connection per request: requests open a new postgresql connection in 100% of requests (15 ms each)',
+      evidence: {
+        rule: 'new_connections',
+        system: 'postgresql',
+        pooled: false,
+        requests: 60,
+        requestsOpening: 60,
+        openShare: 1,
+        connectionsOpened: 60,
+        openMsPerRequest: 15,
+        dbMsPerRequest: 20,
+        routes: [{ route: 'GET /invoices/:id', requests: 60 }],
+      },
+    });
+    // 60 connections × 15 ms over the minute of data the window holds.
+    expect(findings[0]?.impact).toBeCloseTo(900, -1);
+    const fix = recommend(findings[0] as NonNullable<(typeof findings)[0]>);
+    expect(fix.summary).toBe(
+      'Reuse postgresql connections: one pool of 2 for the process (new Pool({ max }))',
+    );
+    expect(fix.detail).toContain('`new Client() + connect() + end()`');
+    expect(fix.code).toContain('max: 2,');
+  });
+
+  it('sizes the pool from Little’s law when traffic holds several connections at once', () => {
+    // 100 requests a second with 20 ms of statements each hold 2 connections at once; × 1.5 headroom.
+    const busy = runDetector(connectionPoolDetector, connectionPerRequest(6_000, 'postgresql', 10))[0];
+    expect(Number(busy?.evidence.connectionsBusy)).toBeCloseTo(2, 1);
+    expect(recommend(busy as NonNullable<typeof busy>).code).toContain('max: 3,');
+  });
+
+  it('names a pool that opens a connection on most checkouts as churning', () => {
+    const [churn] = runDetector(connectionPoolDetector, nestedConnects()).filter(
+      (finding) => finding.evidence.rule === 'new_connections',
+    );
+    expect(churn?.evidence).toMatchObject({ pooled: true, requestsOpening: 30, openShare: 1 });
+    expect(churn?.title).toContain('the postgresql pool opens a new connection');
+    expect(recommend(churn as NonNullable<typeof churn>).detail).toContain('created per request');
+  });
+
+  it('gives mysql2 its createPool settings', () => {
+    const [mysql] = runDetector(connectionPoolDetector, connectionPerRequest(60, 'mysql'));
+    const fix = recommend(mysql as NonNullable<typeof mysql>);
+    expect(fix.summary).toContain('createPool({ connectionLimit })');
+    expect(fix.code).toContain('connectionLimit: 2,');
+  });
+
+  it('stays silent on a pool that opens its connections once, a shared client, and a few requests', () => {
+    expect(runDetector(connectionPoolDetector, warmPool())).toEqual([]);
+    expect(runDetector(connectionPoolDetector, sharedClient())).toEqual([]);
+    expect(runDetector(connectionPoolDetector, connectionPerRequest(9))).toEqual([]);
+  });
+
+  it('follows the thresholds it is given', () => {
+    const loose = { poolOpenShare: 0.05, poolOpenMinRequests: 4, poolMinImpact: 50 };
+    expect(runDetector(connectionPoolDetector, warmPool(), loose)).toHaveLength(1);
+    expect(runDetector(connectionPoolDetector, connectionPerRequest(), { poolMinImpact: 1_000 })).toEqual([]);
+    expect(connectionPoolDetector.explain({ ...defaultDetectionConfig, poolOpenShare: 0.8 }).rule).toContain(
+      '≥ 80% of the requests that acquire a connection open a new one',
+    );
   });
 });

@@ -1,7 +1,8 @@
 /**
  * connection_pool on real traffic: examples/playbook/pool-app.js under the built agent,
- * a real pg Pool against the local PostgreSQL, 8 requests at a time. A pool of 1 makes
- * requests queue for the connection; a pool of 8 does not.
+ * real pg connections to the local PostgreSQL, 8 requests at a time. A pool of 1 makes
+ * requests queue for the connection; a `new Client()` per request opens a connection every
+ * time; a pool of 8 does neither (it opens its 8 connections once).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../../../../model/index.js';
@@ -12,10 +13,13 @@ import { type CollectorRun, startCollectorRun } from './collector-run.js';
 const CONCURRENCY = 8;
 const ROUNDS = 5;
 
-async function poolFindings(poolMax: number): Promise<{ run: CollectorRun; findings: Finding[] }> {
+async function poolFindings(
+  poolMax: number,
+  connect = 'pool',
+): Promise<{ run: CollectorRun; findings: Finding[] }> {
   const run = await startCollectorRun('examples/playbook/pool-app.js', {
-    service: `pool-${poolMax}`,
-    env: { POOL_MAX: String(poolMax) },
+    service: `${connect}-${poolMax}`,
+    env: { POOL_MAX: String(poolMax), CONNECT: connect },
   });
   for (let round = 0; round < ROUNDS; round++) {
     const statuses = await Promise.all(
@@ -30,13 +34,16 @@ async function poolFindings(poolMax: number): Promise<{ run: CollectorRun; findi
 await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', () => {
   const runs: CollectorRun[] = [];
   let starved: Finding[];
+  let perRequest: Finding[];
   let healthy: Finding[];
 
   beforeAll(async () => {
     const small = await poolFindings(1);
+    const clients = await poolFindings(CONCURRENCY, 'client');
     const large = await poolFindings(CONCURRENCY);
-    runs.push(small.run, large.run);
+    runs.push(small.run, clients.run, large.run);
     starved = small.findings;
+    perRequest = clients.findings;
     healthy = large.findings;
   });
 
@@ -69,6 +76,24 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
     const waitMs = series.reduce((sum, point) => sum + point.totalMs, 0);
     expect(requests).toBe(CONCURRENCY * ROUNDS);
     expect(waitMs / requests).toBeCloseTo(Number(finding?.evidence.waitMsPerRequest), 0);
+  });
+
+  it('finds a connection opened per request, and advises one pool', () => {
+    expect(perRequest).toHaveLength(1);
+    const [finding] = perRequest;
+    expect(finding?.key).toBe('postgresql @opened');
+    expect(finding?.evidence).toMatchObject({
+      rule: 'new_connections',
+      pooled: false,
+      requests: CONCURRENCY * ROUNDS,
+      requestsOpening: CONCURRENCY * ROUNDS,
+      connectionsOpened: CONCURRENCY * ROUNDS,
+      openShare: 1,
+    });
+    expect(Number(finding?.evidence.openMsPerRequest)).toBeGreaterThan(0);
+    expect(Number(finding?.evidence.dbMsPerRequest)).toBeGreaterThanOrEqual(50);
+    expect(finding?.recommendation.summary).toMatch(/^Reuse postgresql connections: one pool of \d+/);
+    expect(finding?.recommendation.code).toContain('new Pool({');
   });
 
   it('stays silent when the pool has a connection for every concurrent request', () => {
