@@ -11,6 +11,7 @@ import type {
 } from '../../model/index.js';
 import { type AssembledTrace, entryLabel } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
+import { type ReceivedProfile, RecentProfiles } from './profiles.js';
 import { QuantileSketch } from './sketch.js';
 import {
   addLatency,
@@ -86,6 +87,8 @@ export interface WindowView {
   caches: CacheStats[];
   queues: QueueStats[];
   runtimes: RuntimeStats[];
+  /** CPU profile summaries agents sent while their event loop stalled, oldest first (hot_path_cpu). */
+  profiles: ReceivedProfile[];
   /** Each queue's buckets in time order, for trends across the window. */
   queueBuckets: Array<{
     service: string;
@@ -219,6 +222,7 @@ export class Aggregator {
   private readonly caches = new FamilyBuckets(cacheFamily);
   private readonly queues = new FamilyBuckets(queueFamily);
   private readonly runtimes = new FamilyBuckets(runtimeFamily);
+  private readonly profiles = new RecentProfiles();
   private readonly all: ReadonlyArray<FamilyBuckets<unknown>> = [
     this.queries,
     this.endpoints,
@@ -283,6 +287,7 @@ export class Aggregator {
       caches: this.caches.merged(fromMs, toMs),
       queues: this.queues.merged(fromMs, toMs),
       runtimes: this.runtimes.merged(fromMs, toMs),
+      profiles: this.profiles.within(fromMs, toMs),
       queueBuckets: this.queues.series(fromMs, toMs),
     };
   }
@@ -298,6 +303,7 @@ export class Aggregator {
     const resolution = this.options.eventLoopResolutionMs;
     for (const sample of samples) {
       const bucket = this.bucketOf(sample.timeMs, nowMs);
+      this.profiles.add(sample, bucket);
       const stats = this.runtimes.upsert(bucket, sample.service, sample.instanceId, () => ({
         service: sample.service,
         instanceId: sample.instanceId,
@@ -368,6 +374,7 @@ export class Aggregator {
   prune(nowMs: number): void {
     const before = nowMs - this.options.memoryMs;
     for (const family of this.all) family.prune(before);
+    this.profiles.prune(before);
   }
 
   private bucketOf(timeMs: number, nowMs: number): number {
