@@ -14,7 +14,7 @@
  * app.route('/', runtimeRoutes({ onSamples: (samples) => pipeline.ingestRuntime(samples) }));
  */
 import { Hono } from 'hono';
-import type { RuntimeSample } from '../../model/index.js';
+import type { CpuProfileSummary, ProfileFrame, RuntimeSample } from '../../model/index.js';
 import { checkMaxBodyBytes, firstLine, Rejection, readDecodedBody } from './body.js';
 
 export interface RuntimeRoutesOptions {
@@ -34,6 +34,10 @@ export const DEFAULT_MAX_SAMPLES = 1_000;
 
 const MAX_TEXT_LENGTH = 256;
 const MAX_GC_KINDS = 16;
+/** The agent sends at most 20 functions, 6 callers each and 10 packages; a little room for others. */
+const MAX_PROFILE_FUNCTIONS = 20;
+const MAX_PROFILE_CALLERS = 8;
+const MAX_PROFILE_PACKAGES = 20;
 const LAG_FIELDS = ['minMs', 'meanMs', 'p50Ms', 'p90Ms', 'p99Ms', 'maxMs'] as const;
 const MEMORY_FIELDS = ['rssBytes', 'heapUsedBytes', 'heapTotalBytes', 'externalBytes'] as const;
 
@@ -149,7 +153,56 @@ function readSample(value: unknown, path: string): RuntimeSample {
     result.serviceVersion = text(sample.serviceVersion, `${path}.serviceVersion`);
   if (sample.activeHandles !== undefined)
     result.activeHandles = nonNegative(sample.activeHandles, `${path}.activeHandles`);
+  if (sample.cpuProfile !== undefined)
+    result.cpuProfile = readCpuProfile(sample.cpuProfile, `${path}.cpuProfile`);
   return result;
+}
+
+/** A hot-path profile summary: bounded lists of frames (names, paths, lines) and times, nothing else kept. */
+function readCpuProfile(value: unknown, path: string): CpuProfileSummary {
+  const profile = record(value, path);
+  const number = (field: string) => nonNegative(profile[field], `${path}.${field}`);
+  return {
+    startMs: positive(profile.startMs, `${path}.startMs`),
+    durationMs: number('durationMs'),
+    samplingIntervalUs: number('samplingIntervalUs'),
+    stalls: number('stalls'),
+    stallMs: number('stallMs'),
+    sampledMs: number('sampledMs'),
+    startPauseMs: number('startPauseMs'),
+    functions: list(profile.functions, `${path}.functions`, MAX_PROFILE_FUNCTIONS, (item, at) => {
+      const fn = record(item, at);
+      return {
+        ...readFrame(fn, at),
+        selfMs: nonNegative(fn.selfMs, `${at}.selfMs`),
+        totalMs: nonNegative(fn.totalMs, `${at}.totalMs`),
+        callers: list(fn.callers, `${at}.callers`, MAX_PROFILE_CALLERS, (caller, callerAt) =>
+          readFrame(record(caller, callerAt), callerAt),
+        ),
+      };
+    }),
+    packages: list(profile.packages, `${path}.packages`, MAX_PROFILE_PACKAGES, (item, at) => {
+      const pkg = record(item, at);
+      return { name: text(pkg.name, `${at}.name`), selfMs: nonNegative(pkg.selfMs, `${at}.selfMs`) };
+    }),
+  };
+}
+
+function readFrame(frame: Record<string, unknown>, path: string): ProfileFrame {
+  const line = nonNegative(frame.line, `${path}.line`);
+  if (!Number.isInteger(line)) throw invalid(`${path}.line`, 'an integer ≥ 0', describe(line));
+  const url = frame.url;
+  if (typeof url !== 'string' || url.length > MAX_TEXT_LENGTH)
+    throw invalid(`${path}.url`, `a string of at most ${MAX_TEXT_LENGTH} characters`, describe(url));
+  const result: ProfileFrame = { functionName: text(frame.functionName, `${path}.functionName`), url, line };
+  if (frame.package !== undefined) result.package = text(frame.package, `${path}.package`);
+  return result;
+}
+
+function list<T>(value: unknown, path: string, max: number, read: (item: unknown, at: string) => T): T[] {
+  if (!Array.isArray(value)) throw invalid(path, 'an array', describe(value));
+  if (value.length > max) throw invalid(path, `at most ${max} items`, `${value.length}`);
+  return value.map((item, index) => read(item, `${path}[${index}]`));
 }
 
 function readGcKinds(value: unknown, path: string): RuntimeSample['gc']['byKind'] {
