@@ -16,6 +16,7 @@ export const FINDING_KINDS = [
   'dependency_resilience',
   'offload_candidate',
   'static_assets',
+  'hot_path_cpu',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -4,6 +4,7 @@ import { connectionPoolDetector } from './connection-pool.js';
 import { dependencyResilienceDetector } from './dependency-resilience.js';
 import { eventLoopBlockedDetector } from './event-loop-blocked.js';
 import { gcPressureDetector } from './gc-pressure.js';
+import { hotPathCpuDetector } from './hot-path-cpu.js';
 import { nPlusOneDetector } from './n-plus-one.js';
 import { nPlusOneHttpDetector } from './n-plus-one-http.js';
 import { offloadCandidateDetector } from './offload-candidate.js';
@@ -26,4 +27,5 @@ export const detectors: readonly Detector[] = [
   dependencyResilienceDetector,
   offloadCandidateDetector,
   staticAssetsDetector,
+  hotPathCpuDetector,
 ];

@@ -8,6 +8,7 @@ import { recommendConnectionPool } from './connection-pool.js';
 import { recommendDependencyResilience } from './dependency-resilience.js';
 import { recommendEventLoopBlocked } from './event-loop-blocked.js';
 import { recommendGcPressure } from './gc-pressure.js';
+import { recommendHotPathCpu } from './hot-path-cpu.js';
 import { recommendNPlusOne } from './n-plus-one.js';
 import { recommendNPlusOneHttp } from './n-plus-one-http.js';
 import { recommendOffloadCandidate } from './offload-candidate.js';
@@ -29,6 +30,7 @@ const recommenders: Record<FindingKind, (candidate: FindingCandidate) => Recomme
   dependency_resilience: recommendDependencyResilience,
   offload_candidate: recommendOffloadCandidate,
   static_assets: recommendStaticAssets,
+  hot_path_cpu: recommendHotPathCpu,
 };
 
 export function recommend(candidate: FindingCandidate): Recommendation {
