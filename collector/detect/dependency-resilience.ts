@@ -1,172 +1,277 @@
 /**
- * dependency_resilience — an outbound HTTP dependency that fails or hangs while requests
- * wait for it. Per host: the share of calls that fail (an error or a 5xx), failures that
- * took long enough to be timeouts, retries (the same method and URL template called again
- * after it failed, in one trace), and calls that hang. Fires when the host fails often or
- * hangs, and the requests spend enough time on those calls to matter.
+ * dependency_resilience — a dependency that fails or hangs while requests wait for it: an
+ * outbound HTTP host, a database server, a cache, a message broker. Per dependency: the share
+ * of calls that fail (an error or a 5xx) and what they ran into (a timeout, an unreachable
+ * server, an error the server answered with), retries (the same call made again after it
+ * failed, in one trace), and calls that hang. Fires when the dependency fails often or hangs,
+ * and the requests spend enough time on those calls to matter.
  *
- * Each trace yields occurrences keyed `<host> @<part>` in the pattern family, so the window
- * sums them without a family of its own; the time held by failed, retried and hung calls
- * is keyed by the host alone, the finding's key, so its series is that time.
- * `<host> @le:<bound>` counts successful calls that did not hang per latency bucket, from
- * which the timeout advice reads a p99 at bucket resolution.
+ * A dependency is an HTTP host (`api.example.com:8443`), or a system and its server
+ * (`postgresql 10.0.0.5:5432`; the database name when the span names no server). Calls are
+ * outbound HTTP calls, statements, connections opened, cache commands and publishes made
+ * inside a request or consumed message.
+ *
+ * Each trace yields occurrences keyed `<dependency> @<part>` in the pattern family, so the
+ * window sums them without a family of its own; the time held by failed, retried and hung
+ * calls is keyed by the dependency alone, the finding's key, so its series is that time.
+ * `<dependency> @le:<bound>` counts successful calls that did not hang per latency bucket, from
+ * which the timeout advice reads a p99 at bucket resolution; `<dependency> @failing:<call>`
+ * counts the failures of each call.
  */
-import type { FindingCandidate, HttpClientOperation, Operation } from '../../model/index.js';
+import type { ErrorKind, FindingCandidate, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { entryLabel, isEntry } from '../assemble/trace.js';
-import { round2 } from './format.js';
+import { percent, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
-import type { Detector, Occurrence } from './types.js';
+import type { DetectionConfig, Detector, Occurrence } from './types.js';
 import { wallTime } from './wall-time.js';
-
-export const DEPENDENCY_RESILIENCE_DEFAULTS = {
-  /** Calls to a host in the window before its error rate means anything. */
-  minCalls: 10,
-  /** Fires when at least this share of the host's calls fail… */
-  errorRate: 0.05,
-  /** …or when a call lasts this long (a hang, whatever its outcome). */
-  hangMs: 2_000,
-  /** A failure that took at least this long is counted as a timeout, not a refusal. */
-  timeoutMinMs: 1_000,
-  /** …and the time requests spent on failed, retried and hung calls reaches this per minute. */
-  minImpactMsPerMin: 100,
-};
 
 /** Upper bounds (ms) of the latency buckets successful calls are counted in; the last is open. */
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
 
-type Part = 'calls' | 'failed' | 'timeouts' | 'retries' | 'hung' | 'held';
+export type DependencyType = 'http' | 'database' | 'cache' | 'queue';
+
+const CACHE_SYSTEMS = new Set(['redis', 'valkey', 'memcached']);
+/** Failing calls named in the evidence, most failures first. */
+const FAILING_LISTED = 5;
+
+type Part = 'calls' | 'failed' | 'timeouts' | ErrorKind | 'retries' | 'hung' | 'held';
+
+/** One call to a dependency, and what makes two calls the same call (for retries). */
+interface Call {
+  operation: Operation;
+  /** `GET /users/{id}`, a fingerprint id, `GET user:{id}`, `publish orders`, `connect`. */
+  identity: string;
+  /** The call for people: the URL template, the statement, the command and key pattern. */
+  label: string;
+}
+
+interface Dependency {
+  key: string;
+  type: DependencyType;
+  system: string;
+  /** Host and port when the spans name them. */
+  host: string;
+  calls: Call[];
+  entry: Operation;
+}
 
 export const dependencyResilienceDetector: Detector = {
   kind: 'dependency_resilience',
-  explain: () => {
-    const d = DEPENDENCY_RESILIENCE_DEFAULTS;
-    return {
-      rule:
-        `per outbound host, ${d.minCalls}+ calls: ≥ ${d.errorRate * 100}% fail (error or 5xx), or a call lasts ≥ ${d.hangMs} ms; ` +
-        `and failed, retried and hung calls take ≥ ${d.minImpactMsPerMin} ms/min of request time`,
-      impact: 'wall time requests spent on failed, retried and hung calls to the host, per minute',
-    };
-  },
+  explain: (config) => ({
+    rule:
+      `per dependency (outbound HTTP host, database, cache or broker server), ${config.dependencyMinCalls}+ calls: ` +
+      `≥ ${percent(config.dependencyErrorRate)} fail (an error or a 5xx), or a call lasts ≥ ${config.dependencyHangMs} ms; ` +
+      `and failed, retried and hung calls take ≥ ${config.dependencyMinImpact} ms/min of request time`,
+    impact: 'wall time requests spent on failed, retried and hung calls to the dependency, per minute',
+  }),
 
-  inspectTrace(trace) {
-    const byHost = new Map<string, { entry: Operation; calls: HttpClientOperation[] }>();
+  inspectTrace(trace, config) {
+    const byDependency = new Map<string, Dependency>();
     for (const operation of trace.operations) {
-      if (operation.type !== 'http_client') continue;
+      const target = targetOf(operation);
+      if (!target) continue;
       const entry = trace.entryOf(operation);
       if (!entry || !isEntry(entry)) continue;
-      const group = byHost.get(operation.host);
-      if (group) group.calls.push(operation);
-      else byHost.set(operation.host, { entry, calls: [operation] });
+      const dependency = byDependency.get(target.key);
+      const call = { operation, identity: target.identity, label: target.label };
+      if (dependency) dependency.calls.push(call);
+      else byDependency.set(target.key, { ...target, calls: [call], entry });
     }
     const occurrences: Occurrence[] = [];
-    for (const [host, { entry, calls }] of byHost) {
-      const occurrence = (part: string, operations: HttpClientOperation[]): Occurrence => ({
-        kind: 'dependency_resilience',
-        service: entry.service,
-        key: part === 'held' ? host : `${host} @${part}`,
-        traceId: trace.traceId,
-        entry: entryLabel(entry),
-        repeats: operations.length,
-        durationMs: operations.length > 0 ? wallTime(operations) : 0,
-        evidence: { host },
-      });
-      const d = DEPENDENCY_RESILIENCE_DEFAULTS;
-      const failed = calls.filter((call) => call.error);
-      const timeouts = failed.filter((call) => call.durationMs >= d.timeoutMinMs);
-      const hung = calls.filter((call) => call.durationMs >= d.hangMs);
-      const retries = retriesOf(calls);
-      const held = [...new Set([...failed, ...retries, ...hung])];
-      const parts: Array<[Part, HttpClientOperation[]]> = [
-        ['calls', calls],
-        ['failed', failed],
-        ['timeouts', timeouts],
-        ['retries', retries],
-        ['hung', hung],
-        ['held', held],
-      ];
-      for (const [part, operations] of parts) {
-        if (part === 'calls' || operations.length > 0) occurrences.push(occurrence(part, operations));
-      }
-      // The latency a timeout is set from: successful calls that did not hang.
-      const succeeded = calls.filter((call) => !call.error && call.durationMs < d.hangMs);
-      for (const bound of LATENCY_BOUNDS_MS) {
-        const inBucket = succeeded.filter(
-          (call) => call.durationMs <= bound && call.durationMs > lowerOf(bound),
-        );
-        if (inBucket.length > 0) occurrences.push(occurrence(`le:${bound}`, inBucket));
-      }
-      const beyond = succeeded.filter((call) => call.durationMs > (LATENCY_BOUNDS_MS.at(-1) ?? 0));
-      if (beyond.length > 0) occurrences.push(occurrence('le:inf', beyond));
-    }
+    for (const dependency of byDependency.values())
+      occurrences.push(...occurrencesOf(trace.traceId, dependency, config));
     return occurrences;
   },
 
-  detect(window) {
-    const hosts = new Map<string, Map<string, PatternStats>>();
+  detect(window, config) {
+    const dependencies = new Map<string, Map<string, PatternStats>>();
     for (const pattern of window.patterns) {
       if (pattern.kind !== 'dependency_resilience') continue;
-      const [host, part = 'held'] = pattern.key.split(' @');
-      const id = `${pattern.service}\n${host}`;
-      const parts = hosts.get(id) ?? new Map<string, PatternStats>();
+      const at = pattern.key.indexOf(' @');
+      const key = at < 0 ? pattern.key : pattern.key.slice(0, at);
+      const part = at < 0 ? 'held' : pattern.key.slice(at + 2);
+      const id = `${pattern.service}\n${key}`;
+      const parts = dependencies.get(id) ?? new Map<string, PatternStats>();
       parts.set(part, pattern);
-      hosts.set(id, parts);
+      dependencies.set(id, parts);
     }
-    const d = DEPENDENCY_RESILIENCE_DEFAULTS;
     const candidates: FindingCandidate[] = [];
-    for (const parts of hosts.values()) {
-      const calls = parts.get('calls');
-      if (!calls || calls.totalRepeats < d.minCalls) continue;
-      const count = (part: Part) => parts.get(part)?.totalRepeats ?? 0;
-      const errorRate = count('failed') / calls.totalRepeats;
-      const impact = (parts.get('held')?.totalMs ?? 0) / window.minutes;
-      if ((errorRate < d.errorRate && count('hung') === 0) || impact < d.minImpactMsPerMin) continue;
-      const host = String(calls.evidence.host);
-      const p99Ms = successP99(parts);
-      const problems = [
-        count('failed') > 0 ? `${Math.round(errorRate * 100)}% of calls fail` : '',
-        count('hung') > 0 ? `${count('hung')} calls hung ≥ ${d.hangMs / 1000} s` : '',
-      ].filter(Boolean);
-      candidates.push({
-        kind: 'dependency_resilience',
-        service: calls.service,
-        key: host,
-        title: `Dependency ${host}: ${problems.join(', ')}`,
-        severity: severityForImpact(impact),
-        impact: round2(impact),
-        evidence: {
-          host,
-          calls: calls.totalRepeats,
-          failed: count('failed'),
-          errorRate: round2(errorRate),
-          timeouts: count('timeouts'),
-          retries: count('retries'),
-          hung: count('hung'),
-          successP99Ms: p99Ms ?? null,
-          heldMsPerRequest: round2((parts.get('held')?.totalMs ?? 0) / calls.occurrences),
-          routes: topLabels(calls.entries).map(({ label, count }) => ({ route: label, requests: count })),
-          exampleTraceId: (parts.get('held') ?? calls).exampleTraceId,
-        },
-      });
+    for (const parts of dependencies.values()) {
+      const candidate = candidateOf(parts, window.minutes, config);
+      if (candidate) candidates.push(candidate);
     }
     return candidates;
   },
 };
 
-/** Calls made again after the same call (method and URL template) failed earlier in the trace. */
-function retriesOf(calls: HttpClientOperation[]): HttpClientOperation[] {
-  const ordered = [...calls].sort((a, b) => a.startTimeMs - b.startTimeMs);
-  return ordered.filter((call) =>
-    ordered.some(
-      (earlier) =>
-        earlier !== call &&
-        earlier.error &&
-        earlier.method === call.method &&
-        earlier.urlTemplate === call.urlTemplate &&
-        earlier.startTimeMs + earlier.durationMs <= call.startTimeMs,
-    ),
+/** The dependency an operation calls and which call it is; undefined for anything but a call. */
+function targetOf(
+  operation: Operation,
+): (Omit<Dependency, 'calls' | 'entry'> & { identity: string; label: string }) | undefined {
+  switch (operation.type) {
+    case 'http_client': {
+      const call = `${operation.method} ${operation.urlTemplate}`;
+      const host = operation.host;
+      return { key: host, type: 'http', system: 'http', host, identity: call, label: call };
+    }
+    case 'db_query':
+      return {
+        ...serverOf(operation.system, operation.host ?? operation.namespace),
+        identity: operation.fingerprintId,
+        label: operation.fingerprint,
+      };
+    case 'db_connect':
+      // A pool checkout is the app's own queue (connection_pool); opening a connection reaches the server.
+      if (operation.opensConnection !== true) return undefined;
+      return { ...serverOf(operation.system, operation.host), identity: 'connect', label: 'connect' };
+    case 'cache_command': {
+      const call = `${operation.command} ${operation.keyPattern ?? ''}`.trim();
+      return { ...serverOf(operation.system, operation.host), identity: call, label: call };
+    }
+    case 'queue_message': {
+      if (operation.role !== 'publish') return undefined;
+      const call = `publish ${operation.destination}`;
+      return { ...serverOf(operation.system, operation.host), type: 'queue', identity: call, label: call };
+    }
+    default:
+      return undefined;
+  }
+}
+
+function serverOf(system: string, server: string | undefined): Omit<Dependency, 'calls' | 'entry'> {
+  const type: DependencyType = CACHE_SYSTEMS.has(system) ? 'cache' : 'database';
+  return { key: server ? `${system} ${server}` : system, type, system, host: server ?? '' };
+}
+
+function occurrencesOf(traceId: string, dependency: Dependency, config: DetectionConfig): Occurrence[] {
+  const { key, type, system, host, calls, entry } = dependency;
+  const evidence = { dependency: type, system, host };
+  const occurrence = (part: string, operations: Operation[], extra = {}): Occurrence => ({
+    kind: 'dependency_resilience',
+    service: entry.service,
+    key: part === 'held' ? key : `${key} @${part}`,
+    traceId,
+    entry: entryLabel(entry),
+    repeats: operations.length,
+    durationMs: wallTime(operations),
+    evidence: { ...evidence, ...extra },
+  });
+  const operations = calls.map((call) => call.operation);
+  const failedCalls = calls.filter((call) => call.operation.error);
+  const failed = failedCalls.map((call) => call.operation);
+  const timeouts = failed.filter(
+    (call) => call.errorKind === 'timeout' || call.durationMs >= config.dependencyTimeoutMs,
   );
+  const hung = operations.filter((call) => call.durationMs >= config.dependencyHangMs);
+  const retries = retriesOf(calls);
+  const held = [...new Set([...failed, ...retries, ...hung])];
+  const parts: Array<[Part, Operation[]]> = [
+    ['calls', operations],
+    ['failed', failed],
+    ['timeouts', timeouts],
+    ['timeout', failed.filter((call) => call.errorKind === 'timeout')],
+    ['connection', failed.filter((call) => call.errorKind === 'connection')],
+    ['rejected', failed.filter((call) => call.errorKind === 'rejected')],
+    ['retries', retries],
+    ['hung', hung],
+    ['held', held],
+  ];
+  const occurrences: Occurrence[] = [];
+  for (const [part, matching] of parts) {
+    if (part === 'calls' || matching.length > 0) occurrences.push(occurrence(part, matching));
+  }
+  const failing = new Map<string, Call[]>();
+  for (const call of failedCalls) failing.set(call.identity, [...(failing.get(call.identity) ?? []), call]);
+  for (const [identity, same] of failing) {
+    occurrences.push(
+      occurrence(
+        `failing:${identity}`,
+        same.map((call) => call.operation),
+        { call: same[0]?.label },
+      ),
+    );
+  }
+  // The latency a timeout is set from: successful calls that did not hang.
+  const succeeded = operations.filter((call) => !call.error && call.durationMs < config.dependencyHangMs);
+  for (const bound of LATENCY_BOUNDS_MS) {
+    const inBucket = succeeded.filter((call) => call.durationMs <= bound && call.durationMs > lowerOf(bound));
+    if (inBucket.length > 0) occurrences.push(occurrence(`le:${bound}`, inBucket));
+  }
+  const beyond = succeeded.filter((call) => call.durationMs > (LATENCY_BOUNDS_MS.at(-1) ?? 0));
+  if (beyond.length > 0) occurrences.push(occurrence('le:inf', beyond));
+  return occurrences;
+}
+
+function candidateOf(
+  parts: Map<string, PatternStats>,
+  minutes: number,
+  config: DetectionConfig,
+): FindingCandidate | undefined {
+  const calls = parts.get('calls');
+  if (!calls || calls.totalRepeats < config.dependencyMinCalls) return undefined;
+  const count = (part: Part) => parts.get(part)?.totalRepeats ?? 0;
+  const errorRate = count('failed') / calls.totalRepeats;
+  const impact = (parts.get('held')?.totalMs ?? 0) / minutes;
+  if (
+    (errorRate < config.dependencyErrorRate && count('hung') === 0) ||
+    impact < config.dependencyMinImpact
+  ) {
+    return undefined;
+  }
+  const key = calls.key.slice(0, calls.key.indexOf(' @'));
+  const p99Ms = successP99(parts);
+  const problems = [
+    count('failed') > 0 ? `${Math.round(errorRate * 100)}% of calls fail` : '',
+    count('hung') > 0 ? `${count('hung')} calls hung ≥ ${config.dependencyHangMs / 1000} s` : '',
+  ].filter(Boolean);
+  const failing = [...parts]
+    .filter(([part]) => part.startsWith('failing:'))
+    .map(([, pattern]) => ({ call: String(pattern.evidence.call), failures: pattern.totalRepeats }))
+    .sort((a, b) => b.failures - a.failures)
+    .slice(0, FAILING_LISTED);
+  return {
+    kind: 'dependency_resilience',
+    service: calls.service,
+    key,
+    title: `Dependency ${key}: ${problems.join(', ')}`,
+    severity: severityForImpact(impact),
+    impact: round2(impact),
+    evidence: {
+      dependency: calls.evidence.dependency,
+      system: calls.evidence.system,
+      host: calls.evidence.host || key,
+      calls: calls.totalRepeats,
+      failed: count('failed'),
+      errorRate: round2(errorRate),
+      timeouts: count('timeouts'),
+      errorKinds: { timeout: count('timeout'), connection: count('connection'), rejected: count('rejected') },
+      retries: count('retries'),
+      hung: count('hung'),
+      successP99Ms: p99Ms ?? null,
+      heldMsPerRequest: round2((parts.get('held')?.totalMs ?? 0) / calls.occurrences),
+      failing,
+      routes: topLabels(calls.entries).map(({ label, count }) => ({ route: label, requests: count })),
+      exampleTraceId: (parts.get('held') ?? calls).exampleTraceId,
+    },
+  };
+}
+
+/** Calls made again after the same call failed earlier in the trace. */
+function retriesOf(calls: Call[]): Operation[] {
+  const ordered = [...calls].sort((a, b) => a.operation.startTimeMs - b.operation.startTimeMs);
+  return ordered
+    .filter(({ operation, identity }) =>
+      ordered.some(
+        (earlier) =>
+          earlier.operation !== operation &&
+          earlier.operation.error &&
+          earlier.identity === identity &&
+          earlier.operation.startTimeMs + earlier.operation.durationMs <= operation.startTimeMs,
+      ),
+    )
+    .map((call) => call.operation);
 }
 
 function lowerOf(bound: number): number {

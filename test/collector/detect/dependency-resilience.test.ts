@@ -6,7 +6,11 @@ import {
   flakyDependency,
   hangingDependency,
   healthyDependency,
+  missingTable,
+  nackedPublishes,
   timingOutDependency,
+  timingOutStatements,
+  unreachableCache,
 } from './fixtures/dependencies.js';
 
 describe('dependency_resilience detector', () => {
@@ -72,6 +76,83 @@ describe('dependency_resilience detector', () => {
     expect(fix.code).toContain('AbortSignal.timeout(TIMEOUT_MS)');
     expect(fix.code).toContain("require('opossum')");
     expect(fix.code).toContain('Math.random()');
-    expect(fix.detail).toContain('4 of 10 calls failed (40%), 4 after ≥ 1 s (timeouts)');
+    expect(fix.detail).toContain('4 of 10 calls failed (40%), 4 timed out');
+  });
+});
+
+describe('dependency_resilience detector: databases, caches and brokers', () => {
+  it('fires on statements hitting statement_timeout, per system and server, with pg settings in the fix', () => {
+    const [finding] = runDetector(dependencyResilienceDetector, timingOutStatements());
+    expect(finding).toMatchObject({
+      key: 'postgresql 10.0.0.5:5432',
+      title: 'Dependency postgresql 10.0.0.5:5432: 50% of calls fail',
+      evidence: {
+        dependency: 'database',
+        system: 'postgresql',
+        host: '10.0.0.5:5432',
+        calls: 20,
+        failed: 10,
+        // Classified from the error, although each took only 100 ms.
+        timeouts: 10,
+        errorKinds: { timeout: 10, connection: 0, rejected: 0 },
+        successP99Ms: 5,
+        failing: [{ call: 'select sum(total) from orders where placed_at > ?', failures: 10 }],
+      },
+    });
+    const fix = recommend(finding as NonNullable<typeof finding>);
+    expect(fix.summary).toBe(
+      'Guard statements to postgresql 10.0.0.5:5432: statement_timeout 100 ms, connectionTimeoutMillis, a circuit breaker',
+    );
+    expect(fix.code).toContain('statement_timeout: 100,');
+    expect(fix.code).toContain("require('opossum')");
+  });
+
+  it('counts a statement repeated after it failed as a retry, and says that retrying a rejected statement cannot help', () => {
+    const [finding] = runDetector(dependencyResilienceDetector, missingTable());
+    expect(finding?.evidence).toMatchObject({
+      calls: 150,
+      failed: 150,
+      retries: 120,
+      errorKinds: { timeout: 0, connection: 0, rejected: 150 },
+    });
+    const fix = recommend(finding as NonNullable<typeof finding>);
+    expect(fix.detail).toContain('150 failures were errors the server answered with');
+    expect(fix.detail).toContain('`select * from orders_v1 where id = ?`');
+  });
+
+  it('fires on an unreachable Redis with ioredis settings and the cache as optional', () => {
+    const [finding] = runDetector(dependencyResilienceDetector, unreachableCache());
+    expect(finding).toMatchObject({
+      key: 'redis 10.0.0.9:6379',
+      evidence: { dependency: 'cache', errorRate: 1, errorKinds: { connection: 15 }, successP99Ms: null },
+    });
+    const fix = recommend(finding as NonNullable<typeof finding>);
+    expect(fix.summary).toContain('commandTimeout 2000 ms, maxRetriesPerRequest');
+    expect(fix.code).toContain('maxRetriesPerRequest: 1,');
+    expect(fix.detail).toContain('15 of 15 calls failed (100%)');
+  });
+
+  it('fires on nacked publishes with a confirm channel in the fix', () => {
+    const [finding] = runDetector(dependencyResilienceDetector, nackedPublishes());
+    expect(finding).toMatchObject({
+      key: 'rabbitmq mq.internal:5672',
+      evidence: {
+        dependency: 'queue',
+        calls: 12,
+        failed: 4,
+        failing: [{ call: 'publish orders', failures: 4 }],
+      },
+    });
+    expect(recommend(finding as NonNullable<typeof finding>).code).toContain('createConfirmChannel()');
+  });
+
+  it('stays silent on a healthy database, and follows the thresholds it is given', () => {
+    expect(runDetector(dependencyResilienceDetector, timingOutStatements(false))).toEqual([]);
+    expect(
+      runDetector(dependencyResilienceDetector, nackedPublishes(), { dependencyErrorRate: 0.5 }),
+    ).toEqual([]);
+    expect(runDetector(dependencyResilienceDetector, unreachableCache(), { dependencyMinCalls: 20 })).toEqual(
+      [],
+    );
   });
 });
