@@ -3,7 +3,7 @@
  * environment variables, the defaults and `--help`. A flag beats its variable;
  * a bad value of either is a usage error that names the setting.
  */
-import type { DetectionConfig } from './detect/types.js';
+import { type DetectionConfig, defaultDetectionConfig } from './detect/types.js';
 
 export interface CollectorOptions {
   host: string;
@@ -32,10 +32,13 @@ export interface CollectorOptions {
   detection: Partial<DetectionConfig>;
 }
 
-type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber' | 'token';
+type Kind = 'string' | 'port' | 'positiveInt' | 'positiveNumber' | 'ratio' | 'token';
+
+/** A detection threshold set by its own flag: `detection.poolWaitShare` lands in `options.detection`. */
+type DetectionSetting = `detection.${keyof DetectionConfig}`;
 
 interface Setting {
-  name: keyof CollectorOptions;
+  name: keyof CollectorOptions | DetectionSetting;
   flag: string;
   kind: Kind;
   help: string;
@@ -74,6 +77,42 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'queue-lag-ms',
     kind: 'positiveNumber',
     help: 'queue_lag fires at this p95 wait between publish and consume (ms)',
+  },
+  {
+    name: 'detection.poolWaitShare',
+    flag: 'pool-wait-share',
+    kind: 'ratio',
+    help: "connection_pool fires when waiting for a pool connection is this share of requests' time (0-1)",
+  },
+  {
+    name: 'detection.poolOpenShare',
+    flag: 'pool-open-share',
+    kind: 'ratio',
+    help: 'connection_pool fires when this share of requests open a new connection (0-1)',
+  },
+  {
+    name: 'detection.dependencyErrorRate',
+    flag: 'dependency-error-rate',
+    kind: 'ratio',
+    help: 'dependency_resilience fires when this share of calls to a dependency fail (0-1)',
+  },
+  {
+    name: 'detection.dependencyHangMs',
+    flag: 'dependency-hang-ms',
+    kind: 'positiveNumber',
+    help: 'dependency_resilience counts a call lasting this long as hung (ms)',
+  },
+  {
+    name: 'detection.offloadMinMsPerRequest',
+    flag: 'offload-min-ms',
+    kind: 'positiveNumber',
+    help: 'offload_candidate fires when side work takes this long per request (ms)',
+  },
+  {
+    name: 'detection.staticAssetsMinShare',
+    flag: 'static-min-share',
+    kind: 'ratio',
+    help: "static_assets fires when static files are this share of a service's requests (0-1)",
   },
   {
     name: 'windowMinutes',
@@ -161,7 +200,10 @@ export function parseCollectorArgs(argv: readonly string[], env: NodeJS.ProcessE
   const options = defaultCollectorOptions();
   const byFlag = new Map(SETTINGS.map((setting) => [setting.flag, setting]));
   const assign = (setting: Setting, raw: string, source: string) => {
-    (options as unknown as Record<string, unknown>)[setting.name] = convert(setting, raw, source);
+    const value = convert(setting, raw, source);
+    const threshold = detectionField(setting);
+    if (threshold) options.detection = { ...options.detection, [threshold]: value };
+    else (options as unknown as Record<string, unknown>)[setting.name] = value;
   };
   for (const setting of SETTINGS) {
     const raw = env[envName(setting.flag)];
@@ -184,9 +226,18 @@ export function collectorHelp(): string {
   const defaults = defaultCollectorOptions();
   const lines = SETTINGS.map((s) => {
     const left = `  --${s.flag} <${s.kind === 'string' || s.kind === 'token' ? 'value' : 'n'}>`.padEnd(30);
-    return `${left}${s.help} (default ${String(defaults[s.name]) || 'none'}; env ${envName(s.flag)})`;
+    const threshold = detectionField(s);
+    const value = threshold ? defaultDetectionConfig[threshold] : defaults[s.name as keyof CollectorOptions];
+    return `${left}${s.help} (default ${String(value) || 'none'}; env ${envName(s.flag)})`;
   });
   return ['Usage: chokepoint collector [flags]', '', 'Flags:', ...lines].join('\n');
+}
+
+/** The DetectionConfig field a setting sets, if it is a detection threshold. */
+function detectionField(setting: Setting): keyof DetectionConfig | undefined {
+  return setting.name.startsWith('detection.')
+    ? (setting.name.slice('detection.'.length) as keyof DetectionConfig)
+    : undefined;
 }
 
 function convert(setting: Setting, raw: string, source: string): string | number {
@@ -208,6 +259,7 @@ function convert(setting: Setting, raw: string, source: string): string | number
   if (setting.kind === 'positiveInt' && (!Number.isInteger(value) || value < 1))
     throw fail('a whole number ≥ 1');
   if (setting.kind === 'positiveNumber' && !(value > 0)) throw fail('a number > 0');
+  if (setting.kind === 'ratio' && !(value > 0 && value <= 1)) throw fail('a share above 0 and at most 1');
   return value;
 }
 

@@ -49,4 +49,21 @@ describe('parseCollectorArgs', () => {
       expect(help).toContain(flag);
     expect(help).toContain('CHOKEPOINT_OTLP_PORT');
   });
+
+  it('sets the playbook thresholds in the detection config, flag over variable', () => {
+    const env = { CHOKEPOINT_POOL_WAIT_SHARE: '0.2', CHOKEPOINT_DEPENDENCY_HANG_MS: '5000' };
+    expect(
+      parseCollectorArgs(['--dependency-error-rate=0.1', '--pool-wait-share', '0.3'], env).detection,
+    ).toEqual({
+      poolWaitShare: 0.3,
+      dependencyHangMs: 5_000,
+      dependencyErrorRate: 0.1,
+    });
+    expect(() => parseCollectorArgs(['--static-min-share', '5'], {})).toThrow(
+      /--static-min-share="5" is not valid: expected a share above 0 and at most 1/,
+    );
+    expect(collectorHelp()).toMatch(
+      /--pool-open-share <n>.*\(default 0\.5; env CHOKEPOINT_POOL_OPEN_SHARE\)/,
+    );
+  });
 });
