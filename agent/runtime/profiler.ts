@@ -16,7 +16,8 @@
  * What it costs: nothing between profiles (no session is kept open). Starting one holds the
  * loop while V8 walks the heap for compiled code — measured here about 25–40 ms for a small
  * app and roughly 1 ms per MB of heap — so no profile starts above `maxHeapBytes`, the
- * first sample (start-up) never starts one, and the pause is reported (`startPauseMs`).
+ * first sample (start-up) never starts one, the pause is reported (`startPauseMs`), and a
+ * pause over `maxStartPauseMs` turns profiling off once that profile is sent.
  * Sampling costs CPU while the profile runs; at most one profile that saw stalls is sent
  * per `cooldownMs`, and a profile that saw none waits `retryMs`. Every failure of the
  * inspector turns profiling off with one warning; nothing is ever thrown into the app.
@@ -48,6 +49,8 @@ export interface HotPathProfilerOptions {
   resolutionMs: number;
   /** No profile starts above this heap: starting one walks the heap while the loop waits. */
   maxHeapBytes: number;
+  /** A start that held the loop longer than this turns profiling off after that profile. */
+  maxStartPauseMs: number;
   /** Most functions in a summary (at most 20). */
   topFunctions: number;
   /** Paths are made relative to this directory. */
@@ -71,6 +74,7 @@ export const defaultHotPathProfilerOptions: HotPathProfilerOptions = {
   triggerMedianMs: 10,
   resolutionMs: 10,
   maxHeapBytes: 256 * 1024 * 1024,
+  maxStartPauseMs: 250,
   topFunctions: 10,
   cwd: process.cwd(),
   home: homedir(),
@@ -193,6 +197,10 @@ export function createHotPathProfiler(options: Partial<HotPathProfilerOptions> =
     const stopTimer = setTimeout(() => {
       try {
         const profile = finish(stalls.length > 0);
+        // Already paid for this one: its summary still goes out.
+        if (startPauseMs > settings.maxStartPauseMs) {
+          turnOff(`starting one held the event loop ${Math.round(startPauseMs)} ms`);
+        }
         if (!profile) {
           nextStartMs = now() + settings.retryMs;
           if (settings.debug) onWarning('CPU profile saw no stall; not sent');

@@ -265,6 +265,28 @@ describe('createHotPathProfiler', () => {
     expect(profiler.observe(runtimeSample()).cpuProfile).toBeUndefined();
   });
 
+  it('sends the profile whose start held the loop too long, then turns itself off', async () => {
+    const warnings: string[] = [];
+    profiler = createHotPathProfiler({
+      durationMs: 300,
+      cooldownMs: 0,
+      maxStartPauseMs: 0,
+      onWarning: (w) => warnings.push(w),
+    });
+    profiler.observe(runtimeSample());
+    profiler.observe(runtimeSample(STALLED));
+    await sleep(20);
+    burnCpu(60);
+    await sleep(400);
+    expect(profiler.observe(runtimeSample(STALLED)).cpuProfile?.stalls).toBeGreaterThanOrEqual(1);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^CPU profiles off: starting one held the event loop \d+ ms$/),
+    ]);
+    const starts = vi.spyOn(inspector.Session.prototype, 'connect');
+    profiler.observe(runtimeSample(STALLED));
+    expect(starts).not.toHaveBeenCalled();
+  });
+
   it('turns itself off with one warning when the inspector fails, and never throws into the app', () => {
     vi.spyOn(inspector.Session.prototype, 'connect').mockImplementation(() => {
       throw new Error('inspector unavailable');
