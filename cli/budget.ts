@@ -2,13 +2,18 @@
  * The performance budget `chokepoint check` enforces, and its verdict on a list of findings.
  *
  * A finding breaks the budget through a rule of its kind: N+1 repeats (`maxNPlusOne`, for every
- * `n_plus_one*` kind), slow-query p95 (`slowQueryMs`), cache hit ratio (`minCacheHitRatio`) and
- * queue lag (`maxQueueLagMs`). Findings of other kinds are reported, never judged. A finding the
+ * `n_plus_one*` kind), slow-query p95 (`slowQueryMs`), cache hit ratio (`minCacheHitRatio`), queue
+ * lag (`maxQueueLagMs`), the share of request time spent waiting for a pool connection
+ * (`maxPoolWaitShare`), the share of requests opening a database connection of their own
+ * (`maxNewConnectionShare`) and a dependency's error rate (`maxDependencyErrorRate`). Findings of
+ * other kinds (slow endpoints, the runtime, work to offload, static files) are reported, never
+ * judged: they are advice whose worth depends on the app, or symptoms of the kinds above. A finding the
  * `ignore` list names is left out. With a baseline, a finding over budget counts only when it is
  * *new* (its id is not in the baseline) or *worse* than its baseline self:
  *
  * - more repeats per request (`maxRepeats`): a count, so any increase;
- * - the rule's time (p95, lag) at least `worseFactor` × the baseline's;
+ * - the rule's time (p95, lag) or share (wait share, new-connection share, error rate) at least
+ *   `worseFactor` × the baseline's;
  * - a cache miss ratio (1 − hit ratio) at least `worseFactor` × the baseline's;
  * - an impact at least `worseFactor` × the baseline's *and* a higher severity — both, so that
  *   run-to-run noise on a small finding, or a nudge across a severity boundary, is not "worse".
@@ -32,13 +37,26 @@ export interface Budget {
   minCacheHitRatio?: number;
   /** A queue whose consumer lag (p95) exceeds this breaks the budget. */
   maxQueueLagMs?: number;
+  /** Requests that spend more than this share (0–1) of their time waiting for a pool connection break the budget. */
+  maxPoolWaitShare?: number;
+  /** More than this share (0–1) of requests opening a database connection of their own breaks the budget. */
+  maxNewConnectionShare?: number;
+  /** A dependency (HTTP host, database, cache, broker) failing more than this share (0–1) of calls breaks the budget. */
+  maxDependencyErrorRate?: number;
   /** Findings to leave out: a finding id, a fingerprint id, a fingerprint text or a route. */
   ignore: string[];
   /** Against a baseline, how much larger a time or impact must get to count as worse. */
   worseFactor: number;
 }
 
-export type RuleName = 'maxNPlusOne' | 'slowQueryMs' | 'minCacheHitRatio' | 'maxQueueLagMs';
+export type RuleName =
+  | 'maxNPlusOne'
+  | 'slowQueryMs'
+  | 'minCacheHitRatio'
+  | 'maxQueueLagMs'
+  | 'maxPoolWaitShare'
+  | 'maxNewConnectionShare'
+  | 'maxDependencyErrorRate';
 
 /** The collector's own defaults: an N+1 from 5 repeats, a slow query from a 100 ms p95. */
 export const defaultBudget: Budget = {
@@ -50,7 +68,7 @@ export const defaultBudget: Budget = {
 
 interface Rule {
   name: RuleName;
-  appliesTo: (kind: string) => boolean;
+  appliesTo: (finding: Finding) => boolean;
   /** What the rule measures, for messages. */
   measure: string;
   read: (finding: Finding) => number | undefined;
@@ -64,7 +82,7 @@ interface Rule {
 const RULES: readonly Rule[] = [
   {
     name: 'maxNPlusOne',
-    appliesTo: (kind) => kind.startsWith('n_plus_one'),
+    appliesTo: (finding) => finding.kind.startsWith('n_plus_one'),
     measure: 'maxRepeats',
     read: (finding) => numberIn(finding.evidence.maxRepeats),
     breaks: (actual, limit) => actual > limit,
@@ -73,7 +91,7 @@ const RULES: readonly Rule[] = [
   },
   {
     name: 'slowQueryMs',
-    appliesTo: (kind) => kind === 'slow_query',
+    appliesTo: (finding) => finding.kind === 'slow_query',
     measure: 'p95Ms',
     read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.p95Ms),
     breaks: (actual, limit) => actual >= limit,
@@ -82,7 +100,7 @@ const RULES: readonly Rule[] = [
   },
   {
     name: 'minCacheHitRatio',
-    appliesTo: (kind) => kind === 'cache_hit_ratio',
+    appliesTo: (finding) => finding.kind === 'cache_hit_ratio',
     measure: 'hitRatio',
     read: (finding) => numberIn(finding.evidence.hitRatio),
     breaks: (actual, limit) => actual < limit,
@@ -91,14 +109,50 @@ const RULES: readonly Rule[] = [
   },
   {
     name: 'maxQueueLagMs',
-    appliesTo: (kind) => kind === 'queue_lag',
+    appliesTo: (finding) => finding.kind === 'queue_lag',
     measure: 'lagP95Ms',
     read: (finding) => numberIn(finding.p95Ms) ?? numberIn(finding.evidence.lagP95Ms),
     breaks: (actual, limit) => actual > limit,
     worse: (actual, previous, factor) => atLeast(actual, factor * previous),
     describe: (actual, limit) => `lag p95 ${actual} ms (budget: at most ${limit} ms)`,
   },
+  shareRule(
+    'maxPoolWaitShare',
+    (finding) => finding.kind === 'connection_pool' && finding.evidence.rule !== 'new_connections',
+    'waitShare',
+    'of request time waiting for a connection',
+  ),
+  shareRule(
+    'maxNewConnectionShare',
+    (finding) => finding.kind === 'connection_pool' && finding.evidence.rule === 'new_connections',
+    'openShare',
+    'of requests open a new connection',
+  ),
+  shareRule(
+    'maxDependencyErrorRate',
+    (finding) => finding.kind === 'dependency_resilience',
+    'errorRate',
+    'of calls fail',
+  ),
 ];
+
+/** A rule on a share (0–1) the evidence holds: over the limit breaks it, `worseFactor` × the baseline's is worse. */
+function shareRule(
+  name: RuleName,
+  appliesTo: (finding: Finding) => boolean,
+  measure: string,
+  what: string,
+): Rule {
+  return {
+    name,
+    appliesTo,
+    measure,
+    read: (finding) => numberIn(finding.evidence[measure]),
+    breaks: (actual, limit) => actual > limit,
+    worse: (actual, previous, factor) => atLeast(actual, factor * previous),
+    describe: (actual, limit) => `${percent(actual)} ${what} (budget: at most ${percent(limit)})`,
+  };
+}
 
 export interface Violation {
   findingId: string;
@@ -106,7 +160,7 @@ export interface Violation {
   title: string;
   rule: RuleName;
   limit: number;
-  /** The measured value (`maxRepeats`, `p95Ms`, `hitRatio`, `lagP95Ms`). */
+  /** The measured value (`maxRepeats`, `p95Ms`, `hitRatio`, `lagP95Ms`, `waitShare`, `openShare`, `errorRate`). */
   actual: number;
   /** Against the baseline: not in it, or worse than it. `null` without a baseline. */
   change: 'new' | 'worse' | null;
@@ -141,7 +195,7 @@ export function evaluateBudget(
       verdict.ignored.push(finding.id);
       continue;
     }
-    const rule = RULES.find((candidate) => candidate.appliesTo(finding.kind));
+    const rule = RULES.find((candidate) => candidate.appliesTo(finding));
     const limit = rule ? budget[rule.name] : undefined;
     if (!rule || limit === undefined) continue;
     const actual = rule.read(finding);
@@ -252,6 +306,21 @@ export const BUDGET_SETTINGS: Readonly<
     flag: 'max-queue-lag-ms',
     bounds: { min: 0 },
     help: 'a queue lag p95 above this fails (default: not checked)',
+  },
+  maxPoolWaitShare: {
+    flag: 'max-pool-wait-share',
+    bounds: { min: 0, max: 1 },
+    help: 'requests waiting for a pool connection more than this share of their time fail (default: not checked)',
+  },
+  maxNewConnectionShare: {
+    flag: 'max-new-connection-share',
+    bounds: { min: 0, max: 1 },
+    help: 'more than this share of requests opening a database connection fails (default: not checked)',
+  },
+  maxDependencyErrorRate: {
+    flag: 'max-dependency-error-rate',
+    bounds: { min: 0, max: 1 },
+    help: 'a dependency failing more than this share of calls fails (default: not checked)',
   },
   worseFactor: {
     flag: 'worse-factor',

@@ -101,12 +101,13 @@ ${flagsHelp(CHECK_FLAGS)}
 
 Budget file (${CONFIG_FILE}; flags win over it, null turns a rule off):
   {"maxNPlusOne": 4, "slowQueryMs": 100, "minCacheHitRatio": 0.8, "maxQueueLagMs": 1000,
+   "maxPoolWaitShare": 0.1, "maxNewConnectionShare": 0.5, "maxDependencyErrorRate": 0.05,
    "worseFactor": 1.5, "ignore": ["GET /health", "<finding or fingerprint id>"]}
 
 With --baseline, a finding over budget fails only if the baseline lacks it or it got worse:
-more repeats per request, a p95 or lag at least worseFactor × the baseline's, a miss ratio at
-least worseFactor × the baseline's, or an impact at least worseFactor × the baseline's that
-also raised its severity.
+more repeats per request, a p95, lag, wait share, new-connection share or error rate at least
+worseFactor × the baseline's, a miss ratio at least worseFactor × the baseline's, or an impact
+at least worseFactor × the baseline's that also raised its severity.
 
 Exit codes: 0 within budget, 1 budget broken, 2 bad usage or internal error,
 3 the command itself failed (the budget is still checked and reported).`;
@@ -239,6 +240,10 @@ function detectionFor(budget: Budget): Partial<DetectionConfig> {
   if (budget.slowQueryMs !== undefined) detection.slowQueryMs = budget.slowQueryMs;
   if (budget.minCacheHitRatio !== undefined) detection.cacheMinHitRatio = budget.minCacheHitRatio;
   if (budget.maxQueueLagMs !== undefined) detection.queueLagMs = budget.maxQueueLagMs;
+  if (budget.maxPoolWaitShare !== undefined) detection.poolWaitShare = budget.maxPoolWaitShare;
+  if (budget.maxNewConnectionShare !== undefined) detection.poolOpenShare = budget.maxNewConnectionShare;
+  if (budget.maxDependencyErrorRate !== undefined)
+    detection.dependencyErrorRate = budget.maxDependencyErrorRate;
   return detection;
 }
 

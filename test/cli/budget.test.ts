@@ -82,6 +82,36 @@ describe('budget rules', () => {
     expect(verdict.violations[0]?.message).toBe('hit ratio 42% (budget: at least 80%)');
   });
 
+  it('fails requests waiting for a pool connection beyond maxPoolWaitShare', () => {
+    const starved = finding('connection_pool', { rule: 'pool_wait', waitShare: 0.6 });
+    const brief = finding('connection_pool', { rule: 'pool_wait', waitShare: 0.1 });
+    const verdict = evaluateBudget([starved, brief], budget({ maxPoolWaitShare: 0.1 }));
+    expect(verdict.violations.map((v) => v.findingId)).toEqual([starved.id]);
+    expect(verdict.violations[0]).toMatchObject({
+      rule: 'maxPoolWaitShare',
+      actual: 0.6,
+      message: '60% of request time waiting for a connection (budget: at most 10%)',
+    });
+  });
+
+  it('judges new connections per request by maxNewConnectionShare, not by the wait rule', () => {
+    const perRequest = finding('connection_pool', { rule: 'new_connections', openShare: 1, waitShare: 0 });
+    expect(violated([perRequest], budget({ maxPoolWaitShare: 0 }))).toEqual([]);
+    const verdict = evaluateBudget([perRequest], budget({ maxNewConnectionShare: 0.5 }));
+    expect(verdict.violations[0]).toMatchObject({
+      rule: 'maxNewConnectionShare',
+      message: '100% of requests open a new connection (budget: at most 50%)',
+    });
+  });
+
+  it('fails a dependency whose error rate exceeds maxDependencyErrorRate, not one that only hangs', () => {
+    const failing = finding('dependency_resilience', { errorRate: 0.25, hung: 0 });
+    const hanging = finding('dependency_resilience', { errorRate: 0, hung: 3 });
+    const verdict = evaluateBudget([failing, hanging], budget({ maxDependencyErrorRate: 0.05 }));
+    expect(verdict.violations.map((v) => v.findingId)).toEqual([failing.id]);
+    expect(verdict.violations[0]?.message).toBe('25% of calls fail (budget: at most 5%)');
+  });
+
   it('judges nothing by a rule that is off, nor findings of kinds without a rule', () => {
     const findings = [
       finding('cache_hit_ratio', { hitRatio: 0.1 }),
@@ -89,8 +119,17 @@ describe('budget rules', () => {
       finding('slow_endpoint', { p95Ms: 9_000 }),
       finding('event_loop_blocked', { maxMs: 900 }),
       finding('gc_pressure', {}),
+      finding('connection_pool', { rule: 'pool_wait', waitShare: 0.9 }),
+      finding('dependency_resilience', { errorRate: 1 }),
     ];
     expect(violated(findings, budget())).toEqual([]);
+    // Offloading work and serving static files are advice: reported, never judged, whatever the budget.
+    const advice = [
+      finding('offload_candidate', { share: 0.9, msPerRequest: 400 }),
+      finding('static_assets', { requestShare: 0.8 }),
+    ];
+    const strict = budget({ maxPoolWaitShare: 0, maxNewConnectionShare: 0, maxDependencyErrorRate: 0 });
+    expect(violated(advice, strict)).toEqual([]);
   });
 
   it('skips a finding whose evidence lacks the measure rather than guessing', () => {
@@ -166,6 +205,17 @@ describe('against a baseline', () => {
     expect(violated([current], budget({ worseFactor: 3 }), was(100))).toEqual([current.id]);
   });
 
+  it('calls a share worse from worseFactor × the baseline’s', () => {
+    const before = finding('dependency_resilience', { errorRate: 0.2 });
+    const same = { ...before, evidence: { errorRate: 0.29 } };
+    const worse = { ...before, evidence: { errorRate: 0.3 } };
+    const settings = budget({ maxDependencyErrorRate: 0.05 });
+    expect(violated([same], settings, [before])).toEqual([]);
+    expect(evaluateBudget([worse], settings, [before]).violations[0]?.message).toBe(
+      'worse: errorRate 0.3, was 0.2 in the baseline',
+    );
+  });
+
   it('calls a cache worse when its miss ratio grew by worseFactor', () => {
     const current = finding('cache_hit_ratio', { hitRatio: 0.4 });
     const was = (hitRatio: number) => [saved(current, { evidence: { hitRatio } })];
@@ -206,6 +256,9 @@ describe('readBudgetFile', () => {
         slowQueryMs: null,
         minCacheHitRatio: 0.75,
         maxQueueLagMs: 0,
+        maxPoolWaitShare: 0.2,
+        maxNewConnectionShare: 0.5,
+        maxDependencyErrorRate: 0.01,
         worseFactor: 2,
         ignore: ['GET /health'],
       }),
@@ -214,6 +267,9 @@ describe('readBudgetFile', () => {
       maxNPlusOne: 2,
       minCacheHitRatio: 0.75,
       maxQueueLagMs: 0,
+      maxPoolWaitShare: 0.2,
+      maxNewConnectionShare: 0.5,
+      maxDependencyErrorRate: 0.01,
       worseFactor: 2,
       ignore: ['GET /health'],
     });
@@ -227,6 +283,7 @@ describe('readBudgetFile', () => {
     ['{"maxNPlusOne": 2.5}', /"maxNPlusOne"="2.5" is not valid: expected a whole number ≥ 1/],
     ['{"worseFactor": 1}', /"worseFactor"="1" is not valid: expected a number > 1/],
     ['{"minCacheHitRatio": "high"}', /"minCacheHitRatio" must be a number or null, not "high"/],
+    ['{"maxDependencyErrorRate": 5}', /"maxDependencyErrorRate"="5" is not valid/],
     ['{"maxNPlusone": 3}', /unknown setting "maxNPlusone" \(known: ignore, maxNPlusOne,/],
   ])('refuses %s with a message naming the file', (content, message) => {
     const path = write(content);
