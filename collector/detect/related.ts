@@ -1,17 +1,24 @@
 /**
  * Links each slow_endpoint candidate to the findings behind it: those of its service
  * whose evidence names its route (slow queries, N+1 loops, caches), and — when the
- * route's own code dominates — the service's event-loop and GC findings. Pure: the
- * id of a finding comes from the caller, who owns identity.
+ * route's own code dominates — the service's event-loop, GC and CPU hot-path findings.
+ * A service's event_loop_blocked and hot_path_cpu findings name each other (the stall and
+ * the code holding it). Pure: the id of a finding comes from the caller, who owns identity.
  */
 import type { FindingCandidate } from '../../model/index.js';
 
 type FindingIdOf = (kind: string, service: string, key: string) => string;
 
-const RUNTIME_KINDS = new Set(['event_loop_blocked', 'gc_pressure']);
+const RUNTIME_KINDS = new Set(['event_loop_blocked', 'gc_pressure', 'hot_path_cpu']);
+/** Kinds that name each other within a service, when both are found. */
+const PARTNERS: Readonly<Record<string, string>> = {
+  event_loop_blocked: 'hot_path_cpu',
+  hot_path_cpu: 'event_loop_blocked',
+};
 
 /**
- * Returns the candidates, slow_endpoint ones with `evidence.related` filled in (by impact, highest first).
+ * Returns the candidates, slow_endpoint ones with `evidence.related` filled in (by impact, highest
+ * first), and event_loop_blocked and hot_path_cpu ones when the other kind was found in their service.
  *
  * @example
  * linkRelated(candidates, findingId).find((c) => c.kind === 'slow_endpoint')?.evidence.related
@@ -19,24 +26,36 @@ const RUNTIME_KINDS = new Set(['event_loop_blocked', 'gc_pressure']);
  */
 export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): FindingCandidate[] {
   return candidates.map((candidate) => {
+    const partner = PARTNERS[candidate.kind];
+    if (partner) {
+      const related = candidates.filter(
+        (other) => other.kind === partner && other.service === candidate.service,
+      );
+      if (related.length === 0) return candidate;
+      return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
+    }
     if (candidate.kind !== 'slow_endpoint') return candidate;
     const ownCode = candidate.evidence.dominant === 'ownCode';
-    const related = candidates
-      .filter(
-        (other) =>
-          other !== candidate &&
-          other.service === candidate.service &&
-          (routesOf(other).includes(candidate.key) || (ownCode && RUNTIME_KINDS.has(other.kind))),
-      )
-      .sort((a, b) => b.impact - a.impact)
-      .map((other) => ({
-        id: idOf(other.kind, other.service, other.key),
-        kind: other.kind,
-        title: other.title,
-        impact: other.impact,
-      }));
-    return { ...candidate, evidence: { ...candidate.evidence, related } };
+    const related = candidates.filter(
+      (other) =>
+        other !== candidate &&
+        other.service === candidate.service &&
+        (routesOf(other).includes(candidate.key) || (ownCode && RUNTIME_KINDS.has(other.kind))),
+    );
+    return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
   });
+}
+
+/** What evidence says of a related finding, by impact, highest first. */
+function describe(related: FindingCandidate[], idOf: FindingIdOf) {
+  return [...related]
+    .sort((a, b) => b.impact - a.impact)
+    .map((other) => ({
+      id: idOf(other.kind, other.service, other.key),
+      kind: other.kind,
+      title: other.title,
+      impact: other.impact,
+    }));
 }
 
 function routesOf(candidate: FindingCandidate): string[] {

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { hotPathCpuDetector } from '../../../collector/detect/hot-path-cpu.js';
+import { linkRelated } from '../../../collector/detect/related.js';
 import { recommend } from '../../../collector/recommend/index.js';
 import type {
   CpuProfileSummary,
+  FindingCandidate,
   ProfileFrame,
   ProfileFunction,
   RuntimeSample,
@@ -221,5 +223,50 @@ describe('hot_path_cpu from the runtime window', () => {
     expect(
       runDetector(hotPathCpuDetector, [], {}, [sample({ index: 5, cpuProfile: profile([pbkdf2(500)]) })]),
     ).toHaveLength(1);
+  });
+});
+
+describe('hot_path_cpu related findings', () => {
+  const base = { title: 't', severity: 'low', impact: 1, evidence: {} } as const;
+  const found = (kind: FindingCandidate['kind'], key: string, service = 'api'): FindingCandidate => ({
+    ...base,
+    kind,
+    key,
+    service,
+    title: `${kind} ${key}`,
+  });
+  const idOf = (kind: string, service: string, key: string) => `${kind}/${service}/${key}`;
+
+  it('names the stall and the code holding it to each other, within a service', () => {
+    const [blocked, hot, elsewhere, route] = linkRelated(
+      [
+        found('event_loop_blocked', 'event_loop'),
+        found('hot_path_cpu', 'fib src/math.js:3'),
+        found('hot_path_cpu', 'parse', 'billing'),
+        { ...found('slow_endpoint', 'GET /report'), evidence: { dominant: 'ownCode' } },
+      ],
+      idOf,
+    );
+    expect(blocked?.evidence.related).toEqual([
+      {
+        id: 'hot_path_cpu/api/fib src/math.js:3',
+        kind: 'hot_path_cpu',
+        title: 'hot_path_cpu fib src/math.js:3',
+        impact: 1,
+      },
+    ]);
+    expect(hot?.evidence.related).toEqual([
+      {
+        id: 'event_loop_blocked/api/event_loop',
+        kind: 'event_loop_blocked',
+        title: 'event_loop_blocked event_loop',
+        impact: 1,
+      },
+    ]);
+    expect(elsewhere?.evidence).not.toHaveProperty('related');
+    expect((route?.evidence.related as Array<{ kind: string }>).map((r) => r.kind)).toEqual([
+      'event_loop_blocked',
+      'hot_path_cpu',
+    ]);
   });
 });
