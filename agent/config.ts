@@ -54,6 +54,16 @@ export interface AgentOptions {
   /** Address the metrics server binds to. `CHOKEPOINT_METRICS_HOST`. Default `127.0.0.1`. */
   metricsHost: string;
   /**
+   * Ask the database for the plan of slow `SELECT`, `UPDATE` and `DELETE` statements (never
+   * `ANALYZE`: nothing is run), off the request path, for index advice. `CHOKEPOINT_EXPLAIN`.
+   * Default `true`.
+   */
+  explain: boolean;
+  /** Statements at least this slow are planned. `CHOKEPOINT_EXPLAIN_THRESHOLD_MS`. Default 100 ms. */
+  explainThresholdMs: number;
+  /** A statement is planned again at most this often. `CHOKEPOINT_EXPLAIN_INTERVAL_MS`. Default 300 000 ms. */
+  explainIntervalMs: number;
+  /**
    * Take a short CPU profile when runtime samples show the event loop stalling, and send the
    * functions it ran during stalls (hot_path_cpu findings). `CHOKEPOINT_PROFILE`: `on`, `off`
    * or `auto`. Default `auto`: on unless `NODE_ENV=production`.
@@ -243,6 +253,17 @@ export function resolveConfig(
   );
   const metricsPort = read('CHOKEPOINT_METRICS_PORT', parsePort, 'a port number from 0 to 65535');
   const metricsHost = env.CHOKEPOINT_METRICS_HOST?.trim() || undefined;
+  const explain = read('CHOKEPOINT_EXPLAIN', parseBoolean, 'true or false');
+  const explainThresholdMs = read(
+    'CHOKEPOINT_EXPLAIN_THRESHOLD_MS',
+    parseNonNegativeInteger,
+    'a non-negative integer of milliseconds',
+  );
+  const explainIntervalMs = read(
+    'CHOKEPOINT_EXPLAIN_INTERVAL_MS',
+    parseNonNegativeInteger,
+    'a non-negative integer of milliseconds',
+  );
   const profile = read('CHOKEPOINT_PROFILE', parseProfile, 'on, off or auto') ?? 'auto';
 
   const settled: AgentOptions = {
@@ -255,6 +276,9 @@ export function resolveConfig(
     runtimeIntervalMs: runtimeIntervalMs ?? 10_000,
     metricsPort,
     metricsHost: metricsHost ?? '127.0.0.1',
+    explain: explain ?? true,
+    explainThresholdMs: explainThresholdMs ?? 100,
+    explainIntervalMs: explainIntervalMs ?? 300_000,
     // Starting a profile pauses the app for a moment (V8 walks the heap): production opts in.
     profile: profile === 'auto' ? env.NODE_ENV?.trim() !== 'production' : profile,
     ...withoutUndefined(options),

@@ -1,7 +1,7 @@
 /**
  * The OpenTelemetry side of the agent, loaded only when it starts: the agent's tracer
- * provider (tracing/) with the chosen instrumentations, `db.operation.name` where they leave it out, optional
- * scrubbing, and the bounded OTLP/HTTP protobuf export; W3C trace context and baggage
+ * provider (tracing/) with the chosen instrumentations, `db.operation.name` where they leave it out, plans
+ * of slow statements (explain/), optional scrubbing, and the bounded OTLP/HTTP protobuf export; W3C trace context and baggage
  * propagation, the async-local-storage context manager.
  *
  * Only that is loaded: NodeSDK, which would also load the metrics and logs SDKs and their
@@ -39,6 +39,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { AgentConfig, Environment, SamplerName } from './config.js';
 import { DbOperationSpanProcessor } from './db-operation.js';
+import { ExplainInstrumentation, ExplainSpanProcessor } from './explain/index.js';
 import { createDropWarning, OtlpExportSpanProcessor } from './export.js';
 import { createInstrumentations, enabledInstrumentations } from './instrumentations/index.js';
 import { createResource } from './resource.js';
@@ -92,8 +93,17 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
     url: config.endpoint,
     onDrop: createDropWarning({ endpoint: config.endpoint }),
   });
+  // Before scrubbing: the plan processor reads statements as they were sent.
+  const explainProcessor = config.explain
+    ? new ExplainSpanProcessor({
+        thresholdMs: config.explainThresholdMs,
+        intervalMs: config.explainIntervalMs,
+        scrub: config.scrub === 'sql' || config.scrub === 'all',
+      })
+    : undefined;
   const spanProcessors: SpanProcessor[] = [
     new DbOperationSpanProcessor(),
+    ...(explainProcessor ? [explainProcessor] : []),
     ...(config.scrub === 'none' ? [] : [new ScrubSpanProcessor(config.scrub)]),
     exportProcessor,
   ];
@@ -124,10 +134,14 @@ export function startSdk(config: AgentConfig, env: Environment): RunningSdk {
   });
   trace.setGlobalTracerProvider(tracerProvider);
   // Given the provider itself, instrumentations skip the global proxy on every span they start.
-  const removeInstrumentations = registerInstrumentations({
-    instrumentations: createInstrumentations(names),
-    tracerProvider,
-  });
+  const instrumentations = createInstrumentations(names);
+  // Built after upstream's: its pg and mysql2 wrappers must go around theirs.
+  if (explainProcessor) {
+    instrumentations.push(
+      new ExplainInstrumentation({ drivers: { pg: names.includes('pg'), mysql2: names.includes('mysql2') } }),
+    );
+  }
+  const removeInstrumentations = registerInstrumentations({ instrumentations, tracerProvider });
   if (config.debug) {
     warn(`exporting to ${config.endpoint}; instrumentations: ${names.join(', ')}`);
   }

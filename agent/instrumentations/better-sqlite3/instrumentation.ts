@@ -9,7 +9,8 @@
  * module.
  *
  * better-sqlite3 is synchronous, so nothing runs "inside" a span and no context is
- * switched. Span name and attributes are computed once per statement.
+ * switched. Span name and attributes are computed once per statement. Statement runs are
+ * announced to the explain processor (agent/explain/), which plans the slow ones.
  */
 import { diag, type Span, SpanKind } from '@opentelemetry/api';
 import {
@@ -19,6 +20,8 @@ import {
   safeExecuteInTheMiddle,
 } from '@opentelemetry/instrumentation';
 import { ChokepointAttributes } from '../../../model/attributes.js';
+import { announceCall, withdrawCall } from '../../explain/calls.js';
+import { sqliteDriver } from '../../explain/sqlite.js';
 import { AGENT_NAME, AGENT_VERSION } from '../../version.js';
 import { ATTR_DB_RESPONSE_RETURNED_ROWS } from '../semconv.js';
 import type {
@@ -151,7 +154,9 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
       function statementMethod(this: SqliteStatement, ...args: unknown[]): unknown {
         const { spanName, attributes } = instrumentation._statementQuery(this);
         const query = this.source;
+        announceCall(sqliteDriver, this, args);
         const span = instrumentation._startSpan(method, query, spanName, attributes);
+        withdrawCall();
         const result = applyTraced(span, original, this, args);
         if (method === 'iterate') {
           return new TracedIterator(result as Iterator<unknown>, span, query, instrumentation._endIteration);
