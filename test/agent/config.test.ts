@@ -16,6 +16,9 @@ describe('resolveConfig', () => {
         runtimeHeaders: {},
         metricsHost: '127.0.0.1',
         profile: true,
+        explain: true,
+        explainThresholdMs: 100,
+        explainIntervalMs: 300_000,
         batch: {
           maxQueueSize: 8192,
           maxExportBatchSize: 2048,
@@ -148,6 +151,37 @@ describe('resolveConfig', () => {
       expect(config.endpoint).toBe('http://127.0.0.1:4318/v1/traces');
       expect(warnings).toEqual([
         'ignoring OTEL_EXPORTER_OTLP_ENDPOINT=collector:4318: expected an http(s) URL',
+      ]);
+    });
+  });
+
+  describe('explain', () => {
+    it('reads the switch, the threshold and the interval', () => {
+      const env = {
+        CHOKEPOINT_EXPLAIN: 'off',
+        CHOKEPOINT_EXPLAIN_THRESHOLD_MS: '250',
+        CHOKEPOINT_EXPLAIN_INTERVAL_MS: '0',
+      };
+      expect(resolveConfig({}, env)).toEqual({
+        config: expect.objectContaining({ explain: false, explainThresholdMs: 250, explainIntervalMs: 0 }),
+        warnings: [],
+      });
+    });
+
+    it('turns bad values into warnings and the defaults', () => {
+      const { config, warnings } = resolveConfig(
+        {},
+        {
+          CHOKEPOINT_EXPLAIN: 'maybe',
+          CHOKEPOINT_EXPLAIN_THRESHOLD_MS: '-1',
+          CHOKEPOINT_EXPLAIN_INTERVAL_MS: 'soon',
+        },
+      );
+      expect(config).toMatchObject({ explain: true, explainThresholdMs: 100, explainIntervalMs: 300_000 });
+      expect(warnings).toEqual([
+        'ignoring CHOKEPOINT_EXPLAIN=maybe: expected true or false',
+        'ignoring CHOKEPOINT_EXPLAIN_THRESHOLD_MS=-1: expected a non-negative integer of milliseconds',
+        'ignoring CHOKEPOINT_EXPLAIN_INTERVAL_MS=soon: expected a non-negative integer of milliseconds',
       ]);
     });
   });
