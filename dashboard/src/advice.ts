@@ -9,23 +9,35 @@ import { numberField } from './evidence.js';
 
 /** Headroom over the average concurrency: requests arrive in bursts. */
 const POOL_HEADROOM = 1.5;
+/** The smallest pool worth advising: one connection serialises every request. */
+const MIN_POOL = 2;
+/** Clients that pipeline commands over one connection: their fix is one client, not a pool size. */
+const UNPOOLED_SYSTEMS = new Set(['redis']);
 /** Headroom over healthy calls' p99: a timeout at the p99 itself would cut 1% of them. */
 const TIMEOUT_HEADROOM = 2;
 /** The timeout advised when no call succeeded, a value to tune from. */
 const FALLBACK_TIMEOUT_MS = 2_000;
 
 /**
- * The pool size a connection_pool fix sets: the average concurrency with headroom, at least
- * the worst moment's; `undefined` without the measurements.
+ * The pool size a connection_pool fix sets. Requests waiting for a connection: the average
+ * concurrency (waiting or holding one) with headroom, at least the worst moment's. Requests
+ * opening their own (`rule: 'new_connections'`): the connections statements hold at once, with
+ * headroom. `undefined` without the measurements, or for a client that needs no pool.
  *
  * @example
  * suggestedPoolSize({ connectionsWanted: 3.2, peakConnectionsWanted: 8 }) // 8
+ * suggestedPoolSize({ rule: 'new_connections', system: 'postgresql', connectionsBusy: 2.4 }) // 4
  */
 export function suggestedPoolSize(evidence: Evidence): number | undefined {
+  if (evidence.rule === 'new_connections') {
+    const busy = numberField(evidence, 'connectionsBusy');
+    if (busy === undefined || UNPOOLED_SYSTEMS.has(String(evidence.system))) return undefined;
+    return Math.max(MIN_POOL, Math.ceil(busy * POOL_HEADROOM));
+  }
   const wanted = numberField(evidence, 'connectionsWanted');
   const peak = numberField(evidence, 'peakConnectionsWanted');
   if (wanted === undefined && peak === undefined) return undefined;
-  return Math.max(2, Math.ceil((wanted ?? 0) * POOL_HEADROOM), peak ?? 0);
+  return Math.max(MIN_POOL, Math.ceil((wanted ?? 0) * POOL_HEADROOM), peak ?? 0);
 }
 
 /**

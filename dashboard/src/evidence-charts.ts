@@ -7,7 +7,7 @@
  */
 import type { Evidence } from '../../model/finding.js';
 import { suggestedPoolSize, suggestedTimeoutMs } from './advice.js';
-import { numberField, stringField } from './evidence.js';
+import { numberField, objectField, stringField } from './evidence.js';
 
 export type BarUnit = 'count' | 'ms' | 'ratio';
 
@@ -33,26 +33,31 @@ export interface BarChart {
  * // [60, 20, 20]
  */
 export function connectionPoolCharts(evidence: Evidence): BarChart[] {
-  const wait = numberField(evidence, 'waitMsPerRequest');
+  const opening = evidence.rule === 'new_connections';
+  const acquire = numberField(evidence, opening ? 'openMsPerRequest' : 'waitMsPerRequest');
   const db = numberField(evidence, 'dbMsPerRequest');
   const mean = numberField(evidence, 'requestMeanMs');
   const charts: BarChart[] = [];
-  if (wait !== undefined && db !== undefined && mean !== undefined) {
+  if (acquire !== undefined && db !== undefined && mean !== undefined) {
     charts.push({
       title: 'A request’s time, on average',
       unit: 'ms',
       layout: 'parts',
       bars: [
-        { label: 'waiting for a connection', value: wait, emphasis: true },
+        {
+          label: opening ? 'opening a connection' : 'waiting for a connection',
+          value: acquire,
+          emphasis: true,
+        },
         { label: 'running statements', value: db },
-        { label: 'everything else', value: Math.max(0, mean - wait - db) },
+        { label: 'everything else', value: Math.max(0, mean - acquire - db) },
       ],
     });
   }
   const connections = defined([
-    ['holding one, on average', numberField(evidence, 'connectionsBusy')],
-    ['wanted, on average', numberField(evidence, 'connectionsWanted')],
-    ['wanted at the worst moment', numberField(evidence, 'peakConnectionsWanted')],
+    ['held (average)', numberField(evidence, 'connectionsBusy')],
+    ['wanted (average)', numberField(evidence, 'connectionsWanted')],
+    ['wanted (peak)', numberField(evidence, 'peakConnectionsWanted')],
     ['pool size advised', suggestedPoolSize(evidence), true],
   ]);
   if (connections.length > 1) {
@@ -70,10 +75,13 @@ export function dependencyCharts(evidence: Evidence): BarChart[] {
   const calls = numberField(evidence, 'calls');
   const failed = numberField(evidence, 'failed');
   const charts: BarChart[] = [];
+  const kinds = objectField(evidence, 'errorKinds');
   const outcomes = defined([
     ['succeeded', calls !== undefined && failed !== undefined ? calls - failed : undefined],
     ['failed', failed, true],
     ['timed out', numberField(evidence, 'timeouts'), true],
+    ['could not reach it', kinds && numberField(kinds, 'connection'), true],
+    ['answered with an error', kinds && numberField(kinds, 'rejected'), true],
     ['retries', numberField(evidence, 'retries')],
     ['hung', numberField(evidence, 'hung'), true],
   ]);
@@ -136,10 +144,10 @@ export function staticAssetsCharts(evidence: Evidence): BarChart[] {
       bars: shares,
     });
   }
-  const extensions = evidence.extensions;
-  if (typeof extensions === 'object' && extensions !== null && !Array.isArray(extensions)) {
+  const extensions = objectField(evidence, 'extensions');
+  if (extensions) {
     const bars = defined(
-      Object.entries(extensions as Record<string, unknown>).map(
+      Object.entries(extensions).map(
         ([extension, count]) =>
           [extension, typeof count === 'number' && Number.isFinite(count) ? count : undefined] as const,
       ),

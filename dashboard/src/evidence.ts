@@ -149,6 +149,14 @@ export function stringField(evidence: Evidence, key: string): string | undefined
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/** An object field of evidence (counts by kind, by extension), `undefined` when missing or not an object. */
+export function objectField(evidence: Evidence, key: string): Record<string, unknown> | undefined {
+  const value = evidence[key];
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
 /** A numeric field of evidence, `undefined` when missing or not a finite number. */
 export function numberField(evidence: Evidence, key: string): number | undefined {
   const value = evidence[key];

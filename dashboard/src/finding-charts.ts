@@ -92,6 +92,11 @@ const RECIPES: Record<string, Recipe> = {
     unit: 'ms',
     lines: [{ label: 'wait per request', field: 'totalMs', per: 'request', main: true }],
   },
+  'connection_pool.new_connections': {
+    title: 'Time opening connections over time',
+    unit: 'ms',
+    lines: [{ label: 'per request opening one', field: 'totalMs', per: 'request', main: true }],
+  },
   dependency_resilience: {
     title: 'Time held by failing and hung calls over time',
     unit: 'msPerMinute',
@@ -105,7 +110,20 @@ const RECIPES: Record<string, Recipe> = {
 };
 
 /**
- * The chart for a finding of `kind` over the points from `fromMs` on, or `undefined` for a
+ * Which chart a finding gets: its kind's, or its rule's when the kind has several rules
+ * with different series (`connection_pool.new_connections`).
+ *
+ * @example
+ * chartKind({ kind: 'connection_pool', evidence: { rule: 'new_connections' } }) // 'connection_pool.new_connections'
+ */
+export function chartKind(finding: Pick<Finding, 'kind' | 'evidence'>): string {
+  const rule = finding.evidence.rule;
+  const specific = typeof rule === 'string' ? `${finding.kind}.${rule}` : undefined;
+  return specific && RECIPES[specific] ? specific : finding.kind;
+}
+
+/**
+ * The chart for a finding of `kind` (see {@link chartKind}) over the points from `fromMs` on, or `undefined` for a
  * kind without one. Points are placed at the middle of their bucket (a rolled-up hour sits
  * at its half hour); a missing or non-numeric value is a gap, never a zero.
  *
@@ -191,6 +209,8 @@ const THRESHOLDS: Record<string, { setting: string; label: string }> = {
   queue_lag: { setting: 'queueLagMs', label: 'lagging from' },
   event_loop_blocked: { setting: 'eventLoopMaxMs', label: 'stall from' },
   gc_pressure: { setting: 'gcMsPerSecond', label: 'pressure from' },
+  dependency_resilience: { setting: 'dependencyMinImpact', label: 'matters from' },
+  offload_candidate: { setting: 'offloadMinMsPerRequest', label: 'offload from' },
 };
 
 /**

@@ -5,10 +5,10 @@
  * refresh, keyboard, colour schemes, the token prompt, and untrusted span text rendered as
  * text in every view. Every page must log no console error.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/finding.js';
@@ -23,26 +23,23 @@ import {
   runtimeSample,
   slowQueryTrace,
 } from '../support/otlp-fixtures.js';
+import {
+  apiFindings,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  deepText,
+  drawnPixels,
+  formatMs,
+  hasChromium,
+  measurement,
+  parseNumber,
+} from './chromium.js';
 
-// Page-side callbacks run in Chromium, but this test project has Node's types only (no DOM lib, which
-// would clash with Node's globals elsewhere): the little of the browser they touch is declared here.
-interface PageNode {
-  nodeType: number;
-  textContent: string | null;
-  shadowRoot?: PageNode | null;
-  childNodes: ArrayLike<PageNode>;
-}
+// Page-side callbacks run in Chromium with Node's types only here (see chromium.ts).
 interface PageElement {
   tagName: string;
   shadowRoot: { activeElement: PageElement | null } | null;
   getAttribute(name: string): string | null;
-}
-interface PageCanvas {
-  width: number;
-  height: number;
-  getContext(
-    type: '2d',
-  ): { getImageData(x: number, y: number, w: number, h: number): { data: ArrayLike<number> } } | null;
 }
 type MarkedElement = { marked?: boolean };
 type ShellElement = { refreshSeconds: number; refresh(): Promise<void> };
@@ -51,15 +48,6 @@ declare const window: { __xss?: number; scrollY: number; scrollTo(x: number, y: 
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare function getComputedStyle(element: PageElement): { outlineStyle: string; backgroundColor: string };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
 // Screenshots refresh the README's pictures only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so a
 // plain test run leaves the work tree clean; otherwise they go to a temporary folder.
 const DOCS = process.env.UPDATE_SCREENSHOTS
@@ -75,12 +63,7 @@ const LIST_VIEWS = ['endpoints', 'queries', 'caches', 'queues', 'runtime'] as co
 type ListView = (typeof LIST_VIEWS)[number];
 type Row = Record<string, unknown>;
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
-  console.warn(`[chokepoint tests] skipping the dashboard browser tests: ${CHROMIUM} is missing`);
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chromium', () => {
   let workDir: string;
   let dashboardDir: string;
   let collector: RunningCollector;
@@ -735,19 +718,6 @@ function hostileTraffic(now: number) {
   ];
 }
 
-async function apiFindings(target: RunningCollector): Promise<Finding[]> {
-  const response = await fetch(`${target.dashboardUrl}/api/findings`);
-  return ((await response.json()) as { findings: Finding[] }).findings;
-}
-
-/** The measurement labelled `label` in a finding's evidence. */
-function measurement(evidence: Locator, label: string): Promise<string | null> {
-  return evidence
-    .locator('div', { has: evidence.page().locator(`dt:text-is("${label}")`) })
-    .locator('dd')
-    .textContent();
-}
-
 function sum(rows: Row[], field: string): number {
   return rows.reduce((total, row) => total + Number(row[field] ?? 0), 0);
 }
@@ -763,44 +733,6 @@ function sortedBy(rows: Row[], field: string, dir: 'asc' | 'desc'): Row[] {
       return Number(x) - Number(y) === 0 ? a.index - b.index : sign * (Number(x) - Number(y));
     })
     .map(({ row }) => row);
-}
-
-/** The dashboard's duration format, for values the test reads from the API. */
-function formatMs(ms: number): string {
-  if (ms < 1) return `${ms.toFixed(2)} ms`;
-  if (ms < 10) return `${ms.toFixed(1)} ms`;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
-/** `12,346 ms/min` → 12346 */
-function parseNumber(text: string): number {
-  return Number(text.replace(/[^\d.]/g, ''));
-}
-
-/** How many pixels of a canvas are not transparent. */
-function drawnPixels(canvas: Locator): Promise<number> {
-  return canvas.evaluate((element: PageCanvas) => {
-    const context = element.getContext('2d');
-    if (!context || element.width === 0 || element.height === 0) return 0;
-    const { data } = context.getImageData(0, 0, element.width, element.height);
-    let drawn = 0;
-    for (let alpha = 3; alpha < data.length; alpha += 4) if ((data[alpha] ?? 0) > 0) drawn++;
-    return drawn;
-  });
-}
-
-/** Text of an element and of every shadow root below it (textContent stops at shadow boundaries). */
-function deepText(root: PageNode): string {
-  const parts: string[] = [];
-  const walk = (node: PageNode) => {
-    if (node.nodeType === 3) parts.push(node.textContent ?? '');
-    if (node.shadowRoot) walk(node.shadowRoot);
-    for (const child of Array.from(node.childNodes)) walk(child);
-  };
-  walk(root);
-  return parts.join('');
 }
 
 /** The focused element, looking inside shadow roots, and whether its focus ring shows. */

@@ -357,6 +357,114 @@ export function queueTrace(options: {
   return [request, publish, consume];
 }
 
+/**
+ * A request that acquires a database connection, then runs one statement: from a pool (a
+ * `pg-pool.connect` checkout of `waitMs`, as instrumentation-pg records it, with a `pg.connect`
+ * nested at its end when the pool opens a connection for `openMs`), or, with `pooled: false`,
+ * by opening its own (`new Client()` + `connect()`: a `pg.connect` of `openMs`).
+ *
+ * @example
+ * connectionTrace({ route: '/orders', waitMs: 60, queryMs: 20 }); // 60 ms queued behind busy connections
+ * connectionTrace({ route: '/report', pooled: false, openMs: 25, queryMs: 10 }); // a connection per request
+ */
+export function connectionTrace(options: {
+  route: string;
+  queryMs: number;
+  waitMs?: number;
+  openMs?: number;
+  pooled?: boolean;
+  statement?: string;
+  startMs?: number;
+}): OtlpSpan[] {
+  const traceId = newTraceId();
+  const pooled = options.pooled ?? true;
+  const acquireMs = pooled ? (options.waitMs ?? 0) : (options.openMs ?? 0);
+  const durationMs = acquireMs + options.queryMs + 10;
+  const startMs = options.startMs ?? Date.now() - durationMs - 10;
+  const request = httpServerSpan({ traceId, route: options.route, startMs, durationMs });
+  const postgres = { 'db.system.name': 'postgresql', 'server.address': '127.0.0.1', 'server.port': 5432 };
+  const open = (parentSpanId: string, openMs: number) =>
+    otlpSpan({
+      traceId,
+      parentSpanId,
+      name: 'pg.connect',
+      kind: SpanKind.CLIENT,
+      startMs: startMs + 2 + acquireMs - openMs,
+      durationMs: openMs,
+      attributes: postgres,
+    });
+  const connection: OtlpSpan[] = [];
+  if (pooled) {
+    const checkout = otlpSpan({
+      traceId,
+      parentSpanId: request.spanId,
+      name: 'pg-pool.connect',
+      startMs: startMs + 2,
+      durationMs: acquireMs,
+      attributes: postgres,
+    });
+    connection.push(checkout);
+    if (options.openMs !== undefined) connection.push(open(checkout.spanId, options.openMs));
+  } else connection.push(open(request.spanId, acquireMs));
+  const statement = dbQuerySpan({
+    traceId,
+    parentSpanId: request.spanId,
+    statement: options.statement ?? 'SELECT * FROM orders WHERE id = 42',
+    startMs: startMs + 3 + acquireMs,
+    durationMs: options.queryMs,
+    attributes: { 'server.address': '127.0.0.1', 'server.port': 5432 },
+  });
+  return [request, ...connection, statement];
+}
+
+/**
+ * A request making outbound HTTP calls one after the other: a call that fails answers
+ * `statusCode` (a 5xx) or, with `error` and no status, never answers (a timeout or a refused
+ * connection).
+ *
+ * @example
+ * outboundCallsTrace({ route: '/checkout', calls: [{ url: 'http://payments.internal/charges/7', durationMs: 40, statusCode: 503 }] });
+ */
+export function outboundCallsTrace(options: {
+  route: string;
+  method?: string;
+  calls: Array<{ url: string; method?: string; durationMs: number; statusCode?: number; error?: boolean }>;
+  /** The request's own time after its calls. */
+  afterMs?: number;
+  startMs?: number;
+}): OtlpSpan[] {
+  const traceId = newTraceId();
+  const durationMs =
+    options.calls.reduce((sum, call) => sum + call.durationMs + 1, 2) + (options.afterMs ?? 2);
+  const startMs = options.startMs ?? Date.now() - durationMs - 10;
+  const request = httpServerSpan({
+    traceId,
+    route: options.route,
+    method: options.method,
+    startMs,
+    durationMs,
+  });
+  let at = startMs + 2;
+  const calls = options.calls.map((call) => {
+    const span = httpClientSpan({
+      traceId,
+      parentSpanId: request.spanId,
+      url: call.url,
+      method: call.method,
+      startMs: at,
+      durationMs: call.durationMs,
+      statusCode: call.statusCode,
+      error: call.error,
+    });
+    if (call.error && call.statusCode === undefined) {
+      span.attributes = span.attributes.filter((attribute) => attribute.key !== 'http.response.status_code');
+    }
+    at += call.durationMs + 1;
+    return span;
+  });
+  return [request, ...calls];
+}
+
 /** A runtime sample as the agent sends it every interval: an idle loop unless told otherwise. */
 export function runtimeSample(
   fields: Partial<RuntimeSample> & { service: string; timeMs: number },

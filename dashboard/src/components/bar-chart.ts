@@ -58,7 +58,8 @@ export class BarChartElement extends ChartElement<'bar'> {
 
   protected override willUpdate(): void {
     const chart = this.chart;
-    const rows = !chart || chart.layout === 'parts' ? 1 : chart.bars.length;
+    // One split bar, with room for its legend above it.
+    const rows = !chart || chart.layout === 'parts' ? 2 : chart.bars.length;
     // Through CSSOM: the page's Content-Security-Policy refuses style attributes, not style properties.
     this.style.setProperty('--bars', String(Math.max(rows, 1)));
   }

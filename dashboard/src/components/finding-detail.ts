@@ -8,6 +8,7 @@ import type { Finding } from '../../../model/finding.js';
 import type { ExampleTrace, ListResponse, SeriesPoint } from '../api-types.js';
 import {
   chartAxis,
+  chartKind,
   findingChart,
   staticAssetsChart,
   type TimeChart,
@@ -229,12 +230,8 @@ export class FindingDetail extends LitElement {
     let chart: TimeChart | undefined;
     if (fromRoutes && this.endpoints) chart = staticAssetsChart(finding, this.endpoints, this.fromMs);
     else if (this.series) {
-      chart = findingChart(
-        finding.kind,
-        this.series,
-        this.fromMs,
-        thresholdFor(finding.kind, this.detection),
-      );
+      const threshold = thresholdFor(finding.kind, this.detection);
+      chart = findingChart(chartKind(finding), this.series, this.fromMs, threshold);
     }
     if (loaded && !chart) return nothing;
     return html`<section aria-labelledby="proof">

@@ -120,6 +120,10 @@ export class FindingEvidence extends LitElement {
         grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
         gap: 1rem;
       }
+      .number {
+        white-space: nowrap;
+      }
+      th.headers,
       td.headers {
         text-align: left;
         white-space: normal;

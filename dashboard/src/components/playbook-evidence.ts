@@ -8,7 +8,7 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Evidence } from '../../../model/finding.js';
 import { headersToCheck, suggestedPoolSize, suggestedTimeoutMs } from '../advice.js';
-import { numberField, readObjects, readRouteCounts, stringField } from '../evidence.js';
+import { numberField, objectField, readObjects, readRouteCounts, stringField } from '../evidence.js';
 import {
   type BarChart,
   connectionPoolCharts,
@@ -36,7 +36,9 @@ type NumberField = [label: string, key: string, format: Format];
 /** Fields every playbook view shows in its own way. */
 const COMMON_FIELDS = ['routes', 'exampleTraceId'];
 
-const connections: Format = (value) => (Number.isInteger(value) ? formatCount(value) : value.toFixed(1));
+const fewDecimals = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+/** Connections at once: averages below one still read (`0.04`), whole counts stay whole. */
+const connections: Format = (value) => (value >= 10 ? formatCount(value) : fewDecimals.format(value));
 const perSecond: Format = (value) => formatRate(value * 60);
 
 const POOL_NUMBERS: NumberField[] = [
@@ -51,16 +53,36 @@ const POOL_NUMBERS: NumberField[] = [
   ['Wanted at the worst moment', 'peakConnectionsWanted', connections],
 ];
 
+const OPENING_NUMBERS: NumberField[] = [
+  ['Requests', 'requests', formatCount],
+  ['Requests opening one', 'requestsOpening', formatCount],
+  ['Share opening one', 'openShare', formatShare],
+  ['Connections opened', 'connectionsOpened', formatCount],
+  ['Opening, per request', 'openMsPerRequest', formatDuration],
+  ['Statements per request', 'dbMsPerRequest', formatDuration],
+  ['Request, mean', 'requestMeanMs', formatDuration],
+  ['Arriving', 'arrivalPerSecond', perSecond],
+  ['Connections held (avg)', 'connectionsBusy', connections],
+];
+
+/** Either rule of connection_pool: requests waiting for a pool connection, or opening their own. */
 export function connectionPoolView(evidence: Evidence): TemplateResult {
-  return html`${subject('Database', stringField(evidence, 'system'), 'connections checked out or opened inside requests')}
+  const opening = evidence.rule === 'new_connections';
+  const fields = opening ? OPENING_NUMBERS : POOL_NUMBERS;
+  const how = opening
+    ? evidence.pooled === true
+      ? 'a pool that opens a connection on most checkouts'
+      : 'a new connection opened by each request'
+    : 'requests waiting for a pool connection';
+  return html`${subject('Database', stringField(evidence, 'system'), how)}
     ${measurements([
-      ...numberMeasurements(evidence, POOL_NUMBERS),
+      ...numberMeasurements(evidence, fields),
       ['Pool size advised', optional(suggestedPoolSize(evidence), formatCount)],
     ])}
     ${charts(connectionPoolCharts(evidence))}
     ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
-    ${otherFields(evidence, ['system', ...keysOf(POOL_NUMBERS), ...COMMON_FIELDS])}`;
+    ${otherFields(evidence, ['rule', 'system', 'pooled', ...keysOf(fields), ...COMMON_FIELDS])}`;
 }
 
 const DEPENDENCY_NUMBERS: NumberField[] = [
@@ -73,22 +95,70 @@ const DEPENDENCY_NUMBERS: NumberField[] = [
   ['Held per request', 'heldMsPerRequest', formatDuration],
 ];
 
+const DEPENDENCY_TYPES: Record<string, string> = {
+  http: 'outbound HTTP',
+  database: 'database',
+  cache: 'cache',
+  queue: 'message broker',
+};
+
 export function dependencyView(evidence: Evidence): TemplateResult {
   // `null` is the detector saying no call succeeded; a missing field says nothing.
   const p99 =
     evidence.successP99Ms === null
       ? 'none succeeded'
       : optional(numberField(evidence, 'successP99Ms'), formatDuration);
-  return html`${subject('Dependency', stringField(evidence, 'host'), stringField(evidence, 'system') ?? 'outbound calls inside requests')}
+  const kinds = objectField(evidence, 'errorKinds');
+  const type = DEPENDENCY_TYPES[String(evidence.dependency ?? 'http')];
+  const system = stringField(evidence, 'system');
+  const about = [type, system !== 'http' ? system : undefined].filter(Boolean).join(' · ');
+  const failing = readObjects(evidence.failing);
+  return html`${subject('Dependency', stringField(evidence, 'host'), about)}
     ${measurements([
       ...numberMeasurements(evidence, DEPENDENCY_NUMBERS),
+      ...(kinds
+        ? numberMeasurements(kinds, [
+            ['Could not reach it', 'connection', formatCount],
+            ['Answered with an error', 'rejected', formatCount],
+          ])
+        : []),
       ['Healthy calls, p99', p99],
       ['Timeout advised', formatDuration(suggestedTimeoutMs(evidence))],
     ])}
     ${charts(dependencyCharts(evidence))}
+    ${
+      failing.length > 0
+        ? html`<section>
+            <h4>Failing calls</h4>
+            <table>
+              <thead>
+                <tr><th scope="col">Call</th><th scope="col">Failures</th></tr>
+              </thead>
+              <tbody>
+                ${failing.map(
+                  (call) =>
+                    html`<tr>
+                      <td><code>${String(call.call ?? '—')}</code></td>
+                      <td>${optional(numberOrUndefined(call.failures), formatCount)}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>`
+        : nothing
+    }
     ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
-    ${otherFields(evidence, ['host', 'system', 'successP99Ms', ...keysOf(DEPENDENCY_NUMBERS), ...COMMON_FIELDS])}`;
+    ${otherFields(evidence, [
+      'dependency',
+      'host',
+      'system',
+      'errorKinds',
+      'failing',
+      'successP99Ms',
+      ...keysOf(DEPENDENCY_NUMBERS),
+      ...COMMON_FIELDS,
+    ])}`;
 }
 
 const OFFLOAD_NUMBERS: NumberField[] = [
@@ -148,9 +218,9 @@ export function staticAssetsView(evidence: Evidence): TemplateResult {
               <thead>
                 <tr>
                   <th scope="col">File</th>
-                  <th scope="col">Headers to check</th>
-                  <th scope="col">Requests</th>
-                  <th scope="col">Mean</th>
+                  <th scope="col" class="number">Requests</th>
+                  <th scope="col" class="number">Mean</th>
+                  <th scope="col" class="headers">Headers to check</th>
                 </tr>
               </thead>
               <tbody>
@@ -158,9 +228,9 @@ export function staticAssetsView(evidence: Evidence): TemplateResult {
                   const route = String(asset.route ?? '');
                   return html`<tr>
                     <td><code>${route || '—'}</code></td>
+                    <td class="number">${optional(numberOrUndefined(asset.requests), formatCount)}</td>
+                    <td class="number">${optional(numberOrUndefined(asset.meanMs), formatDuration)}</td>
                     <td class="headers">${headersToCheck(route).map((header) => html`<code>${header}</code>`)}</td>
-                    <td>${optional(numberOrUndefined(asset.requests), formatCount)}</td>
-                    <td>${optional(numberOrUndefined(asset.meanMs), formatDuration)}</td>
                   </tr>`;
                 })}
               </tbody>

@@ -22,7 +22,24 @@ describe('suggestedPoolSize', () => {
     expect(suggestedPoolSize(evidence)).toBe(advised);
   });
 
-  it('advises nothing without the measurements', () => {
+  it.each([
+    { connectionsBusy: 2.4, system: 'postgresql' },
+    { connectionsBusy: 0.2, system: 'postgresql', pooled: true },
+    { connectionsBusy: 9, system: 'mysql' },
+  ])(
+    'sizes one pool for requests that open their own connections as the recommender does for %o',
+    (evidence) => {
+      const opening = { rule: 'new_connections', requests: 40, requestsOpening: 40, ...evidence };
+      const code = recommendConnectionPool(candidate('connection_pool', opening)).code;
+      const advised = Number(/(?:max|connectionLimit): (\d+),/.exec(code ?? '')?.[1]);
+      expect(suggestedPoolSize(opening)).toBe(advised);
+    },
+  );
+
+  it('advises nothing without the measurements, nor a pool for a client that needs none', () => {
+    expect(
+      suggestedPoolSize({ rule: 'new_connections', system: 'redis', connectionsBusy: 3 }),
+    ).toBeUndefined();
     expect(suggestedPoolSize({ system: 'postgresql' })).toBeUndefined();
     expect(suggestedPoolSize({ connectionsWanted: 'many' })).toBeUndefined();
   });

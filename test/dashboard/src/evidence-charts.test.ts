@@ -27,14 +27,28 @@ describe('connectionPoolCharts', () => {
     });
     expect(summary(charts)).toEqual([
       'parts ms A request’s time, on average: waiting for a connection 60*, running statements 20, everything else 20',
-      'bars count Connections at once: holding one, on average 1.2, wanted, on average 4.8, wanted at the worst moment 8, pool size advised 8*',
+      'bars count Connections at once: held (average) 1.2, wanted (average) 4.8, wanted (peak) 8, pool size advised 8*',
+    ]);
+  });
+
+  it('splits the time of requests that open their own connection around the opening', () => {
+    const charts = connectionPoolCharts({
+      rule: 'new_connections',
+      openMsPerRequest: 25,
+      dbMsPerRequest: 10,
+      requestMeanMs: 45,
+      connectionsBusy: 0.4,
+    });
+    expect(summary(charts)).toEqual([
+      'parts ms A request’s time, on average: opening a connection 25*, running statements 10, everything else 10',
+      'bars count Connections at once: held (average) 0.4, pool size advised 2*',
     ]);
   });
 
   it('leaves out what was not measured instead of drawing zeros', () => {
     expect(connectionPoolCharts({ waitMsPerRequest: 60 })).toEqual([]);
     expect(summary(connectionPoolCharts({ connectionsWanted: 2 }))).toEqual([
-      'bars count Connections at once: wanted, on average 2, pool size advised 3*',
+      'bars count Connections at once: wanted (average) 2, pool size advised 3*',
     ]);
   });
 });
@@ -52,6 +66,18 @@ describe('dependencyCharts', () => {
     expect(summary(charts)).toEqual([
       'bars count Calls by outcome: succeeded 15, failed 5*, timed out 1*, retries 5, hung 2*',
       'bars ms Latency of healthy calls and the timeout advised: healthy calls, p99 250, timeout advised 500*',
+    ]);
+  });
+
+  it('counts the failures that could not reach the server and those it answered', () => {
+    const charts = dependencyCharts({
+      calls: 30,
+      failed: 12,
+      timeouts: 2,
+      errorKinds: { timeout: 2, connection: 4, rejected: 6 },
+    });
+    expect(summary(charts)).toEqual([
+      'bars count Calls by outcome: succeeded 18, failed 12*, timed out 2*, could not reach it 4*, answered with an error 6*',
     ]);
   });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EndpointRow, ListResponse, SeriesPoint } from '../../../dashboard/src/api-types.js';
 import {
   chartAxis,
+  chartKind,
   findingChart,
   staticAssetsChart,
   thresholdFor,
@@ -106,6 +107,15 @@ describe('the playbook kinds’ charts', () => {
     expect(findingChart('connection_pool', series, T0)?.unit).toBe('ms');
   });
 
+  it('charts the time opening connections for the new-connection rule of connection_pool', () => {
+    const kind = chartKind({ kind: 'connection_pool', evidence: { rule: 'new_connections' } });
+    expect(kind).toBe('connection_pool.new_connections');
+    expect(findingChart(kind, series, T0)?.title).toBe('Time opening connections over time');
+    expect(values(kind)).toEqual([60, null, 120]);
+    expect(chartKind({ kind: 'connection_pool', evidence: { rule: 'pool_wait' } })).toBe('connection_pool');
+    expect(chartKind({ kind: 'slow_query', evidence: {} })).toBe('slow_query');
+  });
+
   it('charts the time a failing dependency held requests per minute of each bucket', () => {
     expect(values('dependency_resilience')).toEqual([240, 0, 20]);
     expect(findingChart('dependency_resilience', series, T0)?.unit).toBe('msPerMinute');
@@ -155,6 +165,14 @@ describe('thresholdFor', () => {
     expect(thresholdFor('slow_query', detection)).toEqual({ label: 'slow from', value: 100 });
     expect(thresholdFor('cache_hit_ratio', detection)).toEqual({ label: 'poor below', value: 0.5 });
     expect(thresholdFor('queue_lag', detection)).toBeUndefined();
+    expect(thresholdFor('dependency_resilience', { dependencyMinImpact: 100 })).toEqual({
+      label: 'matters from',
+      value: 100,
+    });
+    expect(thresholdFor('offload_candidate', { offloadMinMsPerRequest: 20 })).toEqual({
+      label: 'offload from',
+      value: 20,
+    });
     expect(thresholdFor('slow_query', undefined)).toBeUndefined();
     expect(thresholdFor('slow_query', { slowQueryMs: '100' })).toBeUndefined();
   });

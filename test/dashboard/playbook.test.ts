@@ -1,0 +1,429 @@
+/**
+ * The playbook kinds in Chromium against a real collector fed with OTLP spans that hold each
+ * of them: requests queueing for a pool connection, a payments host that fails and hangs, a
+ * mail call a queue could take, static files served by Node. Each finding's view must show
+ * its measurements as the API reports them, the numbers its fix is built from, its bar
+ * charts and its chart over time drawn, and the example request with what it is about
+ * marked; an evidence field the view does not know is still shown.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningCollector, startCollector } from '../../collector/index.js';
+import type { Finding } from '../../model/finding.js';
+import {
+  connectionTrace,
+  exportRequest,
+  httpServerSpan,
+  newTraceId,
+  outboundCallsTrace,
+  postTraces,
+} from '../support/otlp-fixtures.js';
+import {
+  apiFindings,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  deepText,
+  drawnPixels,
+  formatMs,
+  hasChromium,
+  measurement,
+} from './chromium.js';
+
+declare const window: { __xss?: number };
+
+const SERVICE = 'store';
+/** A service whose requests each open their own database connection. */
+const REPORTS = 'reports';
+const MINUTE = 60_000;
+/** The traffic spreads over this many minutes, so the charts over time have a shape. */
+const MINUTES = 8;
+const PAYMENTS = 'payments.internal:8443';
+const MAIL = 'http://mail.internal:2525/send';
+const XSS_IMG = '<img src=x onerror=window.__xss=1>';
+const STATIC_FILES = [
+  '/assets/app.js',
+  '/assets/app.js',
+  '/assets/app.css',
+  '/assets/logo.svg',
+  `/assets/${XSS_IMG}.js`,
+];
+const DOCS = process.env.UPDATE_SCREENSHOTS
+  ? join(__dirname, '..', '..', 'docs')
+  : join(tmpdir(), `chokepoint-screenshots-${process.pid}`);
+
+describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings in Chromium', () => {
+  let workDir: string;
+  let collector: RunningCollector;
+  let browser: BrowserContext;
+  let findings: Finding[];
+  const pages: Array<{ page: Page; errors: string[] }> = [];
+
+  beforeAll(async () => {
+    workDir = mkdtempSync(join(tmpdir(), 'chokepoint-playbook-'));
+    mkdirSync(DOCS, { recursive: true });
+    const dashboardDir = join(workDir, 'dashboard');
+    const { buildDashboard } = await import('../../dashboard/build.mjs');
+    await buildDashboard(dashboardDir);
+    collector = await startCollector({
+      otlpPort: 0,
+      port: 0,
+      db: join(workDir, 'collector.db'),
+      dashboardDir,
+      quiet: true,
+    });
+    const now = Date.now();
+    await postTraces(collector.otlpUrl, exportRequest(SERVICE, storeTraffic(now)));
+    await postTraces(collector.otlpUrl, exportRequest(REPORTS, reportsTraffic(now)));
+    await collector.flush();
+    findings = await apiFindings(collector);
+    browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
+      executablePath: CHROMIUM,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1360, height: 1400 },
+      colorScheme: 'light',
+    });
+  });
+
+  afterEach(async () => {
+    const opened = pages.splice(0);
+    await Promise.all(opened.map(({ page }) => page.close()));
+    expect(opened.flatMap(({ errors }) => errors)).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await collector?.close();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  function findingOfKind(kind: Finding['kind'], service = SERVICE): Finding {
+    const finding = findings.find((candidate) => candidate.service === service && candidate.kind === kind);
+    if (!finding) throw new Error(`the collector reported no ${kind} finding for ${service}`);
+    return finding;
+  }
+
+  /** Opens a finding's view, recording console errors, once its evidence is on the page. */
+  async function openFinding(finding: Finding): Promise<{ page: Page; detail: Locator; evidence: Locator }> {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(message.text());
+    });
+    page.on('pageerror', (error) => errors.push(error.message));
+    pages.push({ page, errors });
+    await page.goto(
+      `${collector.dashboardUrl}/#/findings/${encodeURIComponent(finding.id)}?service=${finding.service}`,
+    );
+    const detail = page.locator('cp-finding-detail');
+    await expect.poll(() => detail.locator('h2').textContent()).toBe(finding.title);
+    return { page, detail, evidence: detail.locator('cp-finding-evidence') };
+  }
+
+  /** The bar chart headed `title`: its canvas, drawn, and its description. */
+  async function barChart(evidence: Locator, title: string): Promise<string> {
+    const canvas = evidence
+      .locator('.charts section', { has: evidence.page().locator(`h4:text-is("${title}")`) })
+      .locator('cp-bar-chart canvas');
+    await expect.poll(() => drawnPixels(canvas)).toBeGreaterThan(300);
+    return (await canvas.getAttribute('aria-label')) ?? '';
+  }
+
+  /** The routes the evidence lists. */
+  function routes(evidence: Locator): Promise<string[]> {
+    return evidence
+      .locator('section', { has: evidence.page().locator('h4:text-is("Routes affected")') })
+      .locator('tbody td code')
+      .allTextContents();
+  }
+
+  /** The chart over time: its title, and its canvas drawn. */
+  async function timeChart(detail: Locator): Promise<string | null> {
+    await expect.poll(() => drawnPixels(detail.locator('cp-time-chart canvas'))).toBeGreaterThan(500);
+    return detail.locator('#proof').textContent();
+  }
+
+  it('the collector found each playbook kind in the traffic', () => {
+    expect(findings.filter((finding) => finding.service === SERVICE).map((finding) => finding.kind)).toEqual(
+      expect.arrayContaining([
+        'connection_pool',
+        'dependency_resilience',
+        'offload_candidate',
+        'static_assets',
+      ]),
+    );
+  });
+
+  it('connection_pool: the wait and its share, concurrency against the pool size advised, the wait over time', async () => {
+    const finding = findingOfKind('connection_pool');
+    const { detail, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    expect(await evidence.locator('pre code').first().textContent()).toBe('postgresql');
+    expect(await measurement(evidence, 'Requests')).toBe(String(e.requests));
+    expect(await measurement(evidence, 'Wait per request')).toBe(formatMs(Number(e.waitMsPerRequest)));
+    expect(await measurement(evidence, 'Share of their time waiting')).toBe(
+      `${Math.round(Number(e.waitShare) * 100)}%`,
+    );
+    expect(await measurement(evidence, 'Statements per request')).toBe(formatMs(Number(e.dbMsPerRequest)));
+    expect(await measurement(evidence, 'Wanted at the worst moment')).toBe(String(e.peakConnectionsWanted));
+    // The size the fix sets, as its code sets it.
+    const advised = /max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1];
+    expect(advised).toMatch(/^\d+$/);
+    expect(await measurement(evidence, 'Pool size advised')).toBe(advised);
+
+    expect(await barChart(evidence, 'A request’s time, on average')).toContain(
+      `waiting for a connection ${formatMs(Number(e.waitMsPerRequest))}, running statements ${formatMs(Number(e.dbMsPerRequest))}`,
+    );
+    expect(await barChart(evidence, 'Connections at once')).toMatch(
+      new RegExp(`wanted \\(peak\\) ${e.peakConnectionsWanted}, pool size advised ${advised}$`),
+    );
+    expect(await timeChart(detail)).toBe('Wait for a connection over time');
+    expect(await detail.locator('cp-time-chart canvas').getAttribute('aria-label')).toMatch(
+      /^Wait for a connection over time\. wait per request: latest \d+ ms, highest \d+ ms$/,
+    );
+    expect(await routes(evidence)).toEqual(['GET /orders']);
+    await expect
+      .poll(() => detail.locator('cp-trace-waterfall li.highlighted .text').allTextContents())
+      .toEqual(['connect to postgresql']);
+    await detail
+      .locator('section[aria-labelledby="evidence"]')
+      .screenshot({ path: join(DOCS, 'connection-pool.png') });
+  });
+
+  it('connection_pool, new connections: the time opening them and the one pool advised instead', async () => {
+    const finding = findingOfKind('connection_pool', REPORTS);
+    expect(finding.evidence.rule).toBe('new_connections');
+    const { detail, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    expect(await measurement(evidence, 'Requests opening one')).toBe(String(e.requestsOpening));
+    expect(await measurement(evidence, 'Share opening one')).toBe('100%');
+    expect(await measurement(evidence, 'Opening, per request')).toBe(formatMs(Number(e.openMsPerRequest)));
+    const advised = /max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1];
+    expect(await measurement(evidence, 'Pool size advised')).toBe(advised);
+    expect(await barChart(evidence, 'A request’s time, on average')).toContain(
+      `opening a connection ${formatMs(Number(e.openMsPerRequest))}`,
+    );
+    expect(await barChart(evidence, 'Connections at once')).toMatch(
+      new RegExp(`pool size advised ${advised}$`),
+    );
+    expect(await timeChart(detail)).toBe('Time opening connections over time');
+    expect(await routes(evidence)).toEqual(['GET /report']);
+  });
+
+  it('dependency_resilience: calls by outcome, the healthy p99 against the timeout advised, held time over time', async () => {
+    const finding = findingOfKind('dependency_resilience');
+    const { page, detail, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    expect(await evidence.locator('pre code').first().textContent()).toBe(PAYMENTS);
+    for (const [label, field] of [
+      ['Calls', 'calls'],
+      ['Failed', 'failed'],
+      ['Retries', 'retries'],
+      ['Hung', 'hung'],
+    ] as const) {
+      expect(await measurement(evidence, label), label).toBe(String(e[field]));
+    }
+    expect(e).toMatchObject({ failed: MINUTES, retries: MINUTES, hung: 1 });
+    expect(await measurement(evidence, 'Error rate')).toBe(`${Math.round(Number(e.errorRate) * 100)}%`);
+    expect(await measurement(evidence, 'Healthy calls, p99')).toBe(formatMs(Number(e.successP99Ms)));
+    const timeout = Number(/TIMEOUT_MS = (\d+);/.exec(finding.recommendation.code ?? '')?.[1]);
+    expect(timeout).toBeGreaterThan(0);
+    expect(await measurement(evidence, 'Timeout advised')).toBe(formatMs(timeout));
+
+    // A 503 is an error the server answered with; a fetch that never got an answer could not reach it.
+    const kinds = e.errorKinds as { connection: number; rejected: number };
+    expect(kinds).toMatchObject({ connection: 0, rejected: MINUTES });
+    expect(await measurement(evidence, 'Answered with an error')).toBe(String(kinds.rejected));
+    expect(await barChart(evidence, 'Calls by outcome')).toBe(
+      `Calls by outcome: succeeded ${Number(e.calls) - Number(e.failed)}, failed ${e.failed}, timed out ${e.timeouts}, ` +
+        `could not reach it ${kinds.connection}, answered with an error ${kinds.rejected}, retries ${e.retries}, hung ${e.hung}`,
+    );
+    expect(await barChart(evidence, 'Latency of healthy calls and the timeout advised')).toBe(
+      `Latency of healthy calls and the timeout advised: healthy calls, p99 ${formatMs(Number(e.successP99Ms))}, timeout advised ${formatMs(timeout)}`,
+    );
+    expect(await timeChart(detail)).toBe('Time held by failing and hung calls over time');
+    const failing = evidence.locator('section', { has: page.locator('h4:text-is("Failing calls")') });
+    expect(await failing.locator('tbody td').allTextContents()).toEqual([
+      'POST /charges/{id}',
+      String(MINUTES),
+    ]);
+    expect(await routes(evidence)).toEqual(['POST /checkout']);
+    await expect
+      .poll(() => detail.locator('cp-trace-waterfall li.highlighted .text').count())
+      .toBeGreaterThan(0);
+    expect(
+      new Set(await detail.locator('cp-trace-waterfall li.highlighted .text').allTextContents()),
+    ).toEqual(new Set([`POST ${PAYMENTS}/charges/{id}`]));
+  });
+
+  it('offload_candidate: the request split into what the response needs and the work a queue could take', async () => {
+    const finding = findingOfKind('offload_candidate');
+    const { detail, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    expect(e.work).toBe('POST mail.internal:2525/send');
+    expect(await evidence.locator('pre code').first().textContent()).toBe(e.work);
+    expect(await measurement(evidence, 'Requests')).toBe(String(e.requests));
+    expect(await measurement(evidence, 'Time on it per request')).toBe(formatMs(Number(e.msPerRequest)));
+    expect(await measurement(evidence, 'Request now')).toBe(formatMs(Number(e.requestMeanMs)));
+    expect(await measurement(evidence, 'Request with a queue')).toBe(formatMs(Number(e.requestMeanMsAfter)));
+    expect(await measurement(evidence, 'Share of request time')).toBe(
+      `${Math.round(Number(e.share) * 100)}%`,
+    );
+    expect(await barChart(evidence, 'A request’s time, on average')).toBe(
+      `A request’s time, on average: what the response needs ${formatMs(Number(e.requestMeanMsAfter))}, ${e.work} ${formatMs(Number(e.msPerRequest))}`,
+    );
+    expect(await timeChart(detail)).toBe('Time on offloadable work over time');
+    await expect
+      .poll(() => detail.locator('cp-trace-waterfall li.highlighted .text').allTextContents())
+      .toEqual([e.work]);
+  });
+
+  it('static_assets: shares of traffic, requests by file type, the files with headers to check, requests over time', async () => {
+    const finding = findingOfKind('static_assets');
+    const { page, detail, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    expect(e.staticRequests).toBe(STATIC_FILES.length * MINUTES);
+    expect(await measurement(evidence, 'Static requests')).toBe(String(e.staticRequests));
+    expect(await measurement(evidence, 'All requests')).toBe(String(e.requests));
+    expect(await measurement(evidence, 'Share of requests')).toBe(
+      `${Math.round(Number(e.requestShare) * 100)}%`,
+    );
+    expect(await barChart(evidence, 'Share of the service’s HTTP traffic')).toMatch(
+      /^Share of the service’s HTTP traffic: requests \d+%, time \d+%$/,
+    );
+    expect(await barChart(evidence, 'Static requests by file type')).toBe(
+      `Static requests by file type: js ${3 * MINUTES}, css ${MINUTES}, svg ${MINUTES}`,
+    );
+
+    const assets = e.assets as Array<{ route: string; requests: number }>;
+    const rows = evidence.locator('section', { hasText: 'Files served by Node' }).locator('tbody tr');
+    expect(await rows.count()).toBe(assets.length);
+    expect(await rows.locator('td:first-child').allTextContents()).toEqual(
+      assets.map((asset) => asset.route),
+    );
+    const css = rows.filter({ hasText: '/assets/app.css' });
+    expect(await css.locator('td.headers code').allTextContents()).toEqual([
+      'Cache-Control: no-cache, with an ETag',
+      'Content-Encoding: br or gzip',
+    ]);
+    expect(await rows.filter({ hasText: '/assets/logo.svg' }).locator('td').nth(1).textContent()).toBe(
+      String(MINUTES),
+    );
+
+    // Static files have no series of their own: their routes' sparklines chart them.
+    expect(await timeChart(detail)).toBe('Requests for static files over time');
+    expect(await detail.locator('cp-time-chart canvas').getAttribute('aria-label')).toMatch(
+      /requests per minute: latest [\d.]+\/min, highest [\d.]+\/min$/,
+    );
+
+    // A file name with markup is shown as text and never runs.
+    expect(await evidence.evaluate(deepText)).toContain(`/assets/${XSS_IMG}.js`);
+    expect(await page.locator('img').count()).toBe(0);
+    expect(await page.evaluate(() => window.__xss)).toBeUndefined();
+  });
+
+  it('shows an evidence field the view does not know yet after what it knows', async () => {
+    const finding = findingOfKind('dependency_resilience');
+    const page = await browser.newPage();
+    pages.push({ page, errors: [] });
+    // The collector's own answer, with one field a later detector might add.
+    await page.route(
+      (url) => url.pathname.endsWith('/api/findings'),
+      async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { findings: Finding[] };
+        for (const each of body.findings) {
+          if (each.id === finding.id) each.evidence = { ...each.evidence, queueDepthP95: 7 };
+        }
+        await route.fulfill({ response, json: body });
+      },
+    );
+    await page.goto(
+      `${collector.dashboardUrl}/#/findings/${encodeURIComponent(finding.id)}?service=${SERVICE}`,
+    );
+    const evidence = page.locator('cp-finding-evidence');
+    const more = evidence.locator('section.other');
+    await expect.poll(() => more.locator('h4').textContent()).toBe('More evidence');
+    expect(await more.locator('dt').allTextContents()).toEqual(['queueDepthP95']);
+    expect(await measurement(more, 'queueDepthP95')).toBe('7');
+    expect(await measurement(evidence, 'Calls')).toBe(String(finding.evidence.calls));
+  });
+});
+
+/**
+ * A store whose pool is too small, whose payments host fails once a minute (then is retried)
+ * and hangs once, whose sign-up waits for the mail server, and which serves its own front end.
+ */
+function storeTraffic(now: number) {
+  const spans = [];
+  for (let minute = 0; minute < MINUTES; minute++) {
+    const at = (offsetMs: number) => now - (minute + 1) * MINUTE + offsetMs;
+    for (let index = 0; index < 8; index++) {
+      spans.push(
+        ...connectionTrace({
+          route: '/orders',
+          waitMs: 40 + minute * 10,
+          queryMs: 20,
+          startMs: at(index * 2_000),
+        }),
+      );
+    }
+    for (let index = 0; index < 4; index++) {
+      const charge = `https://${PAYMENTS}/charges/${minute * 10 + index}`;
+      const calls =
+        index === 0
+          ? [
+              // The client instrumentation marks a 5xx as an error.
+              { url: charge, method: 'POST', durationMs: 150, statusCode: 503, error: true },
+              { url: charge, method: 'POST', durationMs: 40 },
+            ]
+          : [
+              {
+                url: charge,
+                method: 'POST',
+                durationMs: minute === 0 && index === 1 ? 2_500 : 40 + index * 5,
+              },
+            ];
+      spans.push(
+        ...outboundCallsTrace({
+          route: '/checkout',
+          method: 'POST',
+          calls,
+          startMs: at(20_000 + index * 3_000),
+        }),
+      );
+    }
+    for (let index = 0; index < 3; index++) {
+      spans.push(
+        ...outboundCallsTrace({
+          route: '/signup',
+          method: 'POST',
+          calls: [{ url: MAIL, method: 'POST', durationMs: 110 + index * 10 }],
+          afterMs: 40,
+          startMs: at(35_000 + index * 2_000),
+        }),
+      );
+    }
+    STATIC_FILES.forEach((route, index) => {
+      spans.push(
+        httpServerSpan({ traceId: newTraceId(), route, startMs: at(45_000 + index * 500), durationMs: 3 }),
+      );
+    });
+  }
+  return spans;
+}
+
+/** Reports that each open a new Postgres connection (`new Client()` per request), 30 ms, before a 10 ms query. */
+function reportsTraffic(now: number) {
+  return Array.from({ length: MINUTES * 6 }, (_, index) =>
+    connectionTrace({
+      route: '/report',
+      pooled: false,
+      openMs: 30,
+      queryMs: 10,
+      startMs: now - MINUTES * MINUTE + index * 10_000,
+    }),
+  ).flat();
+}
