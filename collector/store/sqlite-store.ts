@@ -87,6 +87,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly lifecycle: LifecycleOptions;
   private readonly statements;
+  /** Writes to findings through this connection; `data_version` only counts other connections' commits. */
+  private findingWrites = 0;
 
   constructor(path: string, options: Partial<StoreOptions> = {}) {
     const { readonly = false, ...lifecycle } = options;
@@ -110,6 +112,7 @@ export class SqliteStore implements Store {
     }
     this.statements = {
       getFinding: this.db.prepare<[string], FindingRow>('SELECT * FROM findings WHERE id = ?'),
+      dataVersion: this.db.prepare<[], number>('PRAGMA data_version').pluck(),
       insertFinding: this.db.prepare(
         `INSERT INTO findings (id, kind, service, key, title, severity, impact, status, first_seen, last_seen, evidence,
            recommendation, p95, service_version)
@@ -136,6 +139,9 @@ export class SqliteStore implements Store {
       upsertBucket: this.db.prepare(
         `INSERT INTO buckets (family, service, key, bucket_start, data) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (bucket_start, family, service, key) DO UPDATE SET data = excluded.data`,
+      ),
+      storedBucket: this.db.prepare<[number, string, string, string], { data: string }>(
+        'SELECT data FROM buckets WHERE bucket_start = ? AND family = ? AND service = ? AND key = ?',
       ),
       pruneBuckets: this.db.prepare('DELETE FROM buckets WHERE bucket_start < ?'),
       pruneHourlyBuckets: this.db.prepare('DELETE FROM hourly_buckets WHERE bucket_start < ?'),
@@ -219,11 +225,14 @@ export class SqliteStore implements Store {
       }
     });
     write(findings);
+    if (findings.length > 0) this.findingWrites += 1;
   }
 
   updateLifecycle(nowMs: number): void {
-    this.statements.ageNew.run(nowMs - this.lifecycle.newForMs);
-    this.statements.resolve.run(nowMs - this.lifecycle.resolveAfterMs);
+    const changes =
+      this.statements.ageNew.run(nowMs - this.lifecycle.newForMs).changes +
+      this.statements.resolve.run(nowMs - this.lifecycle.resolveAfterMs).changes;
+    if (changes > 0) this.findingWrites += 1;
   }
 
   listFindings(filter: FindingFilter = {}): Finding[] {
@@ -243,6 +252,10 @@ export class SqliteStore implements Store {
       .map(toFinding);
   }
 
+  findingsRevision(): string {
+    return `${this.statements.dataVersion.get()}.${this.findingWrites}`;
+  }
+
   getFinding(id: string): Finding | undefined {
     const row = this.statements.getFinding.get(id);
     return row ? toFinding(row) : undefined;
@@ -252,11 +265,18 @@ export class SqliteStore implements Store {
     return this.statements.services.all().map((row) => row.service);
   }
 
-  writeBuckets(records: BucketRecord[]): void {
+  writeBuckets(records: BucketRecord[], merge?: MergeBuckets): void {
     if (records.length === 0) return;
     const write = this.db.transaction((rows: BucketRecord[]) => {
       for (const r of rows) {
-        this.statements.upsertBucket.run(r.family, r.service, r.key, r.bucketStartMs, JSON.stringify(r.data));
+        let data = r.data;
+        if (r.merge) {
+          if (!merge)
+            throw new Error(`late data for ${r.family} bucket ${r.bucketStartMs} needs a merge function`);
+          const stored = this.statements.storedBucket.get(r.bucketStartMs, r.family, r.service, r.key);
+          if (stored) data = merge(r.family, [parseOrUndefined(stored.data), r.data]) ?? r.data;
+        }
+        this.statements.upsertBucket.run(r.family, r.service, r.key, r.bucketStartMs, JSON.stringify(data));
       }
     });
     write(records);
@@ -406,6 +426,15 @@ export class SqliteStore implements Store {
         this.db.pragma(`user_version = ${next + 1}`);
       })();
     }
+  }
+}
+
+/** Stored JSON, or `undefined` when damaged: a merge skips what it cannot read. */
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -49,9 +49,18 @@ export interface Store {
   /** Applies time-based transitions: new → ongoing, unseen → resolved. */
   updateLifecycle(nowMs: number): void;
   listFindings(filter?: FindingFilter): Finding[];
+  /**
+   * Changes whenever what `listFindings` answers may have changed: a write to findings through
+   * this store, or a commit by another connection to the same database. Readers cache on it.
+   */
+  findingsRevision(): string;
   getFinding(id: string): Finding | undefined;
   listServices(): string[];
-  writeBuckets(records: BucketRecord[]): void;
+  /**
+   * Writes buckets, each replacing the stored one, except records flagged `merge` (late data),
+   * which `merge` folds into the bucket already stored.
+   */
+  writeBuckets(records: BucketRecord[], merge?: MergeBuckets): void;
   readBuckets(query: {
     family?: string;
     service?: string;
@@ -62,11 +71,11 @@ export interface Store {
   /**
    * Merges fine buckets that start before `beforeMs` into the hourly bucket of their key and
    * hour, oldest first, deleting them as it goes; stops after `budgetMs`, always having done
-   * some. Returns how many fine buckets were rolled up.
+   * some. A synchronous store returns how many fine buckets were rolled up.
    */
-  rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs?: number): number;
-  /** Deletes buckets (fine and hourly) older than `beforeMs`. */
-  pruneBuckets(beforeMs: number): number;
+  rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs?: number): void;
+  /** Deletes buckets (fine and hourly) older than `beforeMs`; a synchronous store returns how many. */
+  pruneBuckets(beforeMs: number): void;
   /** Keeps whole example requests that findings point at (operations are already scrubbed). */
   saveExampleTraces(traces: ExampleTrace[], nowMs: number): void;
   getExampleTrace(traceId: string): ExampleTrace | undefined;
