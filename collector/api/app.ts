@@ -3,6 +3,7 @@
  * and the dashboard. Routes read from the store only.
  */
 import { type Context, Hono } from 'hono';
+import { accepts } from 'hono/accepts';
 import { FINDING_KINDS, type FindingKind, type FindingStatus } from '../../model/index.js';
 import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
 import type { BucketRecord } from '../aggregate/window.js';
@@ -20,6 +21,7 @@ import {
   SINCE,
   seriesSource,
 } from './aggregates.js';
+import { findingsBodies, ifNoneMatch } from './findings-body.js';
 import type { CollectorMetrics } from './metrics.js';
 import { LIST_SPARKLINES, listSparklines, SPARKLINE_SLOT_MS, type SparklineSpec } from './sparklines.js';
 import { serveDashboard } from './static-assets.js';
@@ -85,13 +87,14 @@ export function createApiApp(options: ApiOptions): Hono {
   };
 
   const { store } = options;
+  const findingsBody = findingsBodies(store);
   const app = new Hono();
 
   app.get('/api/health', (c) => c.json({ status: 'ok' }));
 
   app.get('/api/services', (c) => c.json({ services: store.listServices() }));
 
-  app.get('/api/findings', (c) => {
+  app.get('/api/findings', async (c) => {
     const kind = c.req.query('kind');
     const status = c.req.query('status');
     if (kind !== undefined && !(FINDING_KINDS as readonly string[]).includes(kind)) {
@@ -100,12 +103,22 @@ export function createApiApp(options: ApiOptions): Hono {
     if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
       return c.json({ error: `unknown status "${status}": expected one of ${STATUSES.join(', ')}` }, 400);
     }
-    const findings = store.listFindings({
+    const body = findingsBody({
       service: c.req.query('service') || undefined,
       kind: kind as FindingKind | undefined,
       status: status as FindingStatus | undefined,
     });
-    return c.json({ findings });
+    // no-cache: a browser keeps the body but asks each time, with the tag, whether it is still current.
+    c.header('cache-control', 'no-cache');
+    c.header('etag', body.etag);
+    c.header('vary', 'accept-encoding');
+    if (ifNoneMatch(c.req.header('if-none-match'), body.etag)) return c.body(null, 304);
+    c.header('content-type', 'application/json');
+    if (accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip') {
+      c.header('content-encoding', 'gzip');
+      return c.body(await body.gzipped());
+    }
+    return c.body(body.json);
   });
 
   app.get('/api/findings/:id', (c) => {

@@ -1,0 +1,188 @@
+/**
+ * `GET /api/findings` served from what the API kept: read once per store revision and filter,
+ * read again after any write (through the collector's store or another connection), gzip'd
+ * for clients that ask, and answered 304 to a poll whose copy is current.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiApp } from '../../../collector/api/app.js';
+import { findingsBodies, ifNoneMatch } from '../../../collector/api/findings-body.js';
+import { createCollectorMetrics } from '../../../collector/api/metrics.js';
+import { SqliteStore } from '../../../collector/store/sqlite-store.js';
+import type { FindingFilter, FindingUpdate } from '../../../collector/store/types.js';
+
+const NOW = Date.parse('2026-11-26T12:00:00Z');
+
+/** The real store, counting how often the list is read from SQLite. */
+class CountingStore extends SqliteStore {
+  reads = 0;
+
+  override listFindings(filter?: FindingFilter) {
+    this.reads += 1;
+    return super.listFindings(filter);
+  }
+}
+
+function finding(key: string, impact: number, service = 'shop'): FindingUpdate {
+  return {
+    kind: 'slow_query',
+    service,
+    key,
+    title: `slow ${key}`,
+    severity: 'high',
+    impact,
+    evidence: { fingerprint: `select ${key}` },
+    recommendation: { summary: 's', detail: 'd' },
+  };
+}
+
+let path: string;
+let store: CountingStore;
+
+function app() {
+  return createApiApp({
+    store,
+    metrics: createCollectorMetrics(store, () => 0),
+    dashboardDir: join(path, 'dashboard'),
+    seriesMs: 60 * 60_000,
+    clock: () => NOW,
+  });
+}
+
+async function keys(response: Response): Promise<string[]> {
+  const body = (await response.json()) as { findings: Array<{ key: string }> };
+  return body.findings.map((f) => f.key);
+}
+
+beforeEach(() => {
+  path = join(mkdtempSync(join(tmpdir(), 'chokepoint-findings-body-')), 'api.db');
+  store = new CountingStore(path);
+  store.upsertFindings([finding('fp1', 100), finding('fp2', 900), finding('fp3', 50, 'billing')], NOW);
+});
+
+afterEach(() => store.close());
+
+describe('GET /api/findings between store writes', () => {
+  it('reads the store once per filter while nothing is written', async () => {
+    const api = app();
+    expect(await keys(await api.request('/api/findings'))).toEqual(['fp2', 'fp1', 'fp3']);
+    expect(await keys(await api.request('/api/findings'))).toEqual(['fp2', 'fp1', 'fp3']);
+    expect(await keys(await api.request('/api/findings?service=billing'))).toEqual(['fp3']);
+    expect(await keys(await api.request('/api/findings?service=billing'))).toEqual(['fp3']);
+    expect(store.reads).toBe(2);
+  });
+
+  it('serves what a detection run wrote, and a lifecycle change, on the next request', async () => {
+    const api = app();
+    await api.request('/api/findings');
+    store.upsertFindings([finding('fp4', 5_000)], NOW + 2_000);
+    expect(await keys(await api.request('/api/findings'))).toEqual(['fp4', 'fp2', 'fp1', 'fp3']);
+
+    store.updateLifecycle(NOW + 60 * 60_000);
+    const body = (await (await api.request('/api/findings')).json()) as {
+      findings: Array<{ status: string }>;
+    };
+    expect(new Set(body.findings.map((f) => f.status))).toEqual(new Set(['resolved']));
+  });
+
+  it('keeps its copy when a lifecycle pass or a detection run changes nothing', async () => {
+    const api = app();
+    await api.request('/api/findings');
+    store.updateLifecycle(NOW + 1_000);
+    store.upsertFindings([], NOW + 1_000);
+    await api.request('/api/findings');
+    expect(store.reads).toBe(1);
+  });
+
+  it('serves what another connection to the file committed', async () => {
+    const api = app();
+    await api.request('/api/findings');
+    const other = new SqliteStore(path);
+    try {
+      other.upsertFindings([finding('fp9', 9_000)], NOW + 2_000);
+    } finally {
+      other.close();
+    }
+    expect((await keys(await api.request('/api/findings')))[0]).toBe('fp9');
+  });
+
+  it('answers the same as the store reads, field for field', async () => {
+    const served = (await (await app().request('/api/findings?service=shop')).json()) as unknown;
+    expect(served).toEqual(JSON.parse(JSON.stringify({ findings: store.listFindings({ service: 'shop' }) })));
+  });
+});
+
+describe('GET /api/findings for polling clients', () => {
+  it('answers 304 with no body to the current tag, and the new list once the store changed', async () => {
+    const api = app();
+    const first = await api.request('/api/findings');
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/".+"$/);
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+
+    const unchanged = await api.request('/api/findings', { headers: { 'if-none-match': etag } });
+    expect(unchanged.status).toBe(304);
+    expect(await unchanged.text()).toBe('');
+    expect(unchanged.headers.get('etag')).toBe(etag);
+
+    store.upsertFindings([finding('fp4', 5_000)], NOW + 2_000);
+    const changed = await api.request('/api/findings', { headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+    expect((await keys(changed))[0]).toBe('fp4');
+  });
+
+  it('never answers 304 to a tag from another collector process on the same file', async () => {
+    const etag = (await app().request('/api/findings')).headers.get('etag') ?? '';
+    const restarted = await app().request('/api/findings', { headers: { 'if-none-match': etag } });
+    expect(restarted.status).toBe(200);
+  });
+
+  it('gzips for a client that accepts it, and only for one', async () => {
+    const api = app();
+    const plain = await api.request('/api/findings');
+    const plainText = await plain.text();
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.headers.get('content-type')).toBe('application/json');
+    expect(plain.headers.get('vary')).toBe('accept-encoding');
+
+    const zipped = await api.request('/api/findings', {
+      headers: { 'accept-encoding': 'gzip, deflate, br' },
+    });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString()).toBe(plainText);
+
+    const refused = await api.request('/api/findings', { headers: { 'accept-encoding': 'gzip;q=0, br' } });
+    expect(refused.headers.get('content-encoding')).toBeNull();
+    expect(await refused.text()).toBe(plainText);
+  });
+});
+
+describe('findingsBodies', () => {
+  it('keeps at most maxFilters bodies, dropping the oldest, and each stays right', () => {
+    const bodyOf = findingsBodies(store, { maxFilters: 2 });
+    const text = (filter: FindingFilter) => new TextDecoder().decode(bodyOf(filter).json);
+    const all = text({});
+    text({ service: 'shop' });
+    text({ service: 'billing' });
+    expect(store.reads).toBe(3);
+    expect(text({ service: 'billing' })).toContain('fp3');
+    expect(store.reads).toBe(3);
+    expect(text({})).toBe(all);
+    expect(store.reads).toBe(4);
+  });
+});
+
+describe('ifNoneMatch', () => {
+  it('compares weakly, in a list, and takes *', () => {
+    expect(ifNoneMatch('W/"a.1"', 'W/"a.1"')).toBe(true);
+    expect(ifNoneMatch('"a.1"', 'W/"a.1"')).toBe(true);
+    expect(ifNoneMatch('W/"a.0" ,  W/"a.1"', 'W/"a.1"')).toBe(true);
+    expect(ifNoneMatch('*', 'W/"a.1"')).toBe(true);
+    expect(ifNoneMatch('W/"a.2"', 'W/"a.1"')).toBe(false);
+    expect(ifNoneMatch(undefined, 'W/"a.1"')).toBe(false);
+  });
+});
