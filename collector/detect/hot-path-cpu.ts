@@ -4,8 +4,8 @@
  * Per service, the self time the profiles sampled inside stalls is summed by hot spot:
  * the function the time went to, and when that is Node's or native code, the app's own
  * function that called it (`run` in native code ← `pbkdf2Sync` ← `hashPassword`, src/auth.js).
- * A hot spot fires when it holds `MIN_SHARE` of the sampled stall time, over at least
- * `MIN_SAMPLED_MS` of it; a node_modules package likewise when none of its functions did
+ * A hot spot fires when it holds `hotPathMinShare` of the sampled stall time, over at least
+ * `hotPathMinSampledMs` of it; a node_modules package likewise when none of its functions did
  * (time spread over many of a library's functions). GC time is left to gc_pressure.
  * Impact: the service's estimated blocked time (as event_loop_blocked counts it, and at
  * least the stalls the profiles saw) times the hot spot's share.
@@ -17,10 +17,6 @@ import { round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { Detector } from './types.js';
 
-/** Share of the sampled stall time that makes a hot spot. */
-export const MIN_SHARE = 0.25;
-/** Less sampled stall time than this is too little to name a culprit. */
-export const MIN_SAMPLED_MS = 100;
 /** Hot spots and packages listed in the evidence for context. */
 const TOP_LISTED = 5;
 const GC_FRAME = '(garbage collector)';
@@ -45,18 +41,18 @@ interface HotSpot {
 
 export const hotPathCpuDetector: Detector = {
   kind: 'hot_path_cpu',
-  explain: () => ({
+  explain: (config) => ({
     rule:
-      `a function (or node_modules package) holding ${MIN_SHARE * 100}%+ of the CPU time sampled while ` +
-      `the event loop stalled, over ${MIN_SAMPLED_MS}+ ms of samples (agent CPU profiles, CHOKEPOINT_PROFILE)`,
+      `a function (or node_modules package) holding ${config.hotPathMinShare * 100}%+ of the CPU time sampled ` +
+      `while the event loop stalled, over ${config.hotPathMinSampledMs}+ ms of samples (agent CPU profiles, CHOKEPOINT_PROFILE)`,
     impact: 'estimated time the event loops were blocked, per minute, times the hot spot’s share',
   }),
 
-  detect(window) {
+  detect(window, config) {
     const candidates: FindingCandidate[] = [];
     for (const [service, profiles] of byService(window.profiles)) {
       const sampledMs = profiles.reduce((sum, { profile }) => sum + profile.sampledMs, 0);
-      if (sampledMs < MIN_SAMPLED_MS) continue;
+      if (sampledMs < config.hotPathMinSampledMs) continue;
       const spots = hotSpots(profiles);
       const packages = packageTimes(profiles);
       const gcMs = profiles.reduce(
@@ -87,7 +83,7 @@ export const hotPathCpuDetector: Detector = {
           .map((pkg) => ({ ...pkg, selfMs: round2(pkg.selfMs), share: share(pkg.selfMs) })),
       };
 
-      const fired = spots.filter((spot) => spot.selfMs / sampledMs >= MIN_SHARE);
+      const fired = spots.filter((spot) => spot.selfMs / sampledMs >= config.hotPathMinShare);
       for (const spot of fired) {
         const impact = blockedMsPerMin * (spot.selfMs / sampledMs);
         candidates.push({
@@ -115,7 +111,7 @@ export const hotPathCpuDetector: Detector = {
           .map((name) => name && packageName(name)),
       );
       for (const pkg of packages) {
-        if (pkg.selfMs / sampledMs < MIN_SHARE || coveredPackages.has(pkg.name)) continue;
+        if (pkg.selfMs / sampledMs < config.hotPathMinShare || coveredPackages.has(pkg.name)) continue;
         const impact = blockedMsPerMin * (pkg.selfMs / sampledMs);
         candidates.push({
           kind: 'hot_path_cpu',

@@ -73,6 +73,10 @@ export interface DetectionConfig {
   staticAssetsMinShare: number;
   /** …and at least this many requests in the window. */
   staticAssetsMinRequests: number;
+  /** hot_path_cpu fires when one function (or package) holds this share (0–1) of the CPU sampled in stalls… */
+  hotPathMinShare: number;
+  /** …over at least this many ms of samples in the window. */
+  hotPathMinSampledMs: number;
 }
 
 export const defaultDetectionConfig: DetectionConfig = {
@@ -108,6 +112,8 @@ export const defaultDetectionConfig: DetectionConfig = {
   offloadMinRequests: 5,
   staticAssetsMinShare: 0.05,
   staticAssetsMinRequests: 20,
+  hotPathMinShare: 0.25,
+  hotPathMinSampledMs: 100,
 };
 
 /** A pattern seen inside one trace, aggregated across traces by (kind, service, key). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hotPathCpuDetector } from '../../../collector/detect/hot-path-cpu.js';
 import { linkRelated } from '../../../collector/detect/related.js';
+import { defaultDetectionConfig } from '../../../collector/detect/types.js';
 import { recommend } from '../../../collector/recommend/index.js';
 import type {
   CpuProfileSummary,
@@ -133,6 +134,19 @@ describe('hot_path_cpu detector', () => {
     expect(runDetector(hotPathCpuDetector, [], {}, stalledService(gc))).toEqual([]);
   });
 
+  it('follows the configured thresholds', () => {
+    const spread = Array.from({ length: 6 }, (_, i) =>
+      fn({ functionName: `step${i}`, url: 'src/a.js', line: i }, 50),
+    );
+    expect(
+      runDetector(hotPathCpuDetector, [], { hotPathMinShare: 0.15 }, stalledService(profile(spread))),
+    ).toHaveLength(6);
+    const short = profile([fn({ functionName: 'fib', url: 'src/math.js', line: 3 }, 80)]);
+    expect(
+      runDetector(hotPathCpuDetector, [], { hotPathMinSampledMs: 50 }, stalledService(short)),
+    ).toHaveLength(1);
+  });
+
   it('reports a package whose functions together dominate, unless one of them already does', () => {
     const lodash = (name: string, selfMs: number) =>
       fn(
@@ -212,7 +226,7 @@ describe('hot_path_cpu detector', () => {
   });
 
   it('explains its rule for /api/meta', () => {
-    expect(hotPathCpuDetector.explain({} as never).rule).toContain('25%+ of the CPU time sampled');
+    expect(hotPathCpuDetector.explain(defaultDetectionConfig).rule).toContain('25%+ of the CPU time sampled');
   });
 });
 
