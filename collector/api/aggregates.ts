@@ -175,6 +175,7 @@ export function seriesSource(kind: FindingKind, key: string): { family: string; 
       return { family: queueFamily.name, key };
     case 'event_loop_blocked':
     case 'gc_pressure':
+    case 'hot_path_cpu':
       return { family: runtimeFamily.name };
     default:
       return { family: patternFamily.name, key: `${kind}:${key}` };
@@ -236,6 +237,7 @@ export function findingSeries(kind: FindingKind, records: BucketRecord[]) {
       });
     case 'event_loop_blocked':
     case 'gc_pressure':
+    case 'hot_path_cpu':
       // Every instance of the service, merged bucket by bucket.
       return mergedPerBucket(runtimeFamily, records).map(({ record, stats }) => ({
         ...point(record),

@@ -89,8 +89,19 @@ describe('hot_path_cpu from a real agent profile', () => {
     );
   });
 
-  it('sits beside the event_loop_blocked finding of the same process', () => {
-    expect(findings.find((f) => f.kind === 'event_loop_blocked')?.service).toBe('login-sync');
+  it('sits beside the event_loop_blocked finding of the same process, each naming the other', async () => {
+    const blocked = findings.find((f) => f.kind === 'event_loop_blocked');
+    const hot = findings.find((f) => f.kind === 'hot_path_cpu');
+    expect(blocked?.service).toBe('login-sync');
+    expect(blocked?.evidence.related).toEqual([
+      expect.objectContaining({ id: hot?.id, kind: 'hot_path_cpu' }),
+    ]);
+    expect(hot?.evidence.related).toEqual([expect.objectContaining({ id: blocked?.id })]);
+    // Its chart is the process's event-loop series.
+    const detail = (await (await fetch(`${run.collector.dashboardUrl}/api/findings/${hot?.id}`)).json()) as {
+      series: Array<{ maxDelayMs: number }>;
+    };
+    expect(Math.max(...detail.series.map((point) => point.maxDelayMs))).toBeGreaterThanOrEqual(100);
   });
 
   it('stays silent for the app that hashes off the loop', () => {
