@@ -17,10 +17,11 @@ const TEMPLATED = { type: 'prometheus', uid: `\${datasource}` };
 const COUNTER_SERIES = /_(total|bucket|count|sum)$/;
 
 describe('Grafana dashboards', () => {
-  it('ship Overview, Database, Cache, Queues and Node.js runtime with distinct uids and titles', () => {
+  it('ship Overview, Database, Cache, Queues, Dependencies and Node.js runtime with distinct uids and titles', () => {
     expect(files.map(({ dashboard }) => dashboard.title).sort()).toEqual([
       'Chokepoint / Cache',
       'Chokepoint / Database',
+      'Chokepoint / Dependencies',
       'Chokepoint / Node.js runtime',
       'Chokepoint / Overview',
       'Chokepoint / Queues',

@@ -23,6 +23,7 @@ const MACROS = {
   instance: '.*',
   service: '.*',
   service_instance: '.*',
+  system: '.*',
 };
 
 interface PromResult {

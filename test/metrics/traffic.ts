@@ -1,7 +1,8 @@
 /**
  * Demo-like traffic for the metrics suites, built with the OTLP fixture builders: a slow
- * query, an N+1 loop, cache hits and misses, a queue message with lag, failures, and runtime
- * samples from two app instances. Secrets are planted where real apps leak them (SQL
+ * query, an N+1 loop, cache hits and misses, a queue message with lag, failures, requests
+ * waiting for a pool connection (one opening a new connection), a payments dependency that
+ * answers 503 then succeeds on the retry, and runtime samples from two app instances. Secrets are planted where real apps leak them (SQL
  * literals, cache keys, URLs) so tests can check none reaches `/metrics`.
  *
  * @example
@@ -12,6 +13,7 @@
 import type { RuntimeSample } from '../../model/index.js';
 import { SpanKind } from '../../model/span.js';
 import {
+  connectionTrace,
   dbQuerySpan,
   type ExportTraceServiceRequest,
   exportRequest,
@@ -19,6 +21,7 @@ import {
   newTraceId,
   nPlusOneTrace,
   otlpSpan,
+  outboundCallsTrace,
   slowQueryTrace,
 } from '../support/otlp-fixtures.js';
 
@@ -48,6 +51,8 @@ export function demoTraffic(): ExportTraceServiceRequest[] {
     }),
     ...cacheTrace(startMs),
     ...failingTrace(startMs),
+    ...poolTraces(startMs),
+    ...paymentTrace(startMs),
   ];
   const { publish, consume } = queueSpans(startMs);
   return [exportRequest('shop', [...shop, ...publish]), exportRequest('worker', consume)];
@@ -100,6 +105,37 @@ function failingTrace(startMs: number) {
     error: true,
   });
   return [request, statement];
+}
+
+/** Two carts queued behind busy pool connections; the second checkout also opens a new connection. */
+function poolTraces(startMs: number) {
+  // The N+1's statement: no new fingerprint, so the statement series stay as they are.
+  const statement = `SELECT sku FROM order_items WHERE order_id = ${PLANTED.userId}`;
+  return [
+    ...connectionTrace({ route: '/cart', waitMs: 40, queryMs: 10, statement, startMs }),
+    ...connectionTrace({
+      route: '/cart',
+      waitMs: 40,
+      openMs: 8,
+      queryMs: 10,
+      statement,
+      startMs: startMs + 60,
+    }),
+  ];
+}
+
+/** A payment whose charge fails with a 503 (an error, as the client instrumentation marks it), then succeeds. */
+function paymentTrace(startMs: number) {
+  const url = `https://payments.internal:8443/charges/${PLANTED.card}?token=${PLANTED.token}`;
+  return outboundCallsTrace({
+    route: '/pay',
+    method: 'POST',
+    calls: [
+      { url, method: 'POST', durationMs: 30, statusCode: 503, error: true },
+      { url, method: 'POST', durationMs: 20 },
+    ],
+    startMs,
+  });
 }
 
 /** `shop` publishes an order message; `worker` consumes it 1.5 s after it was published. */
