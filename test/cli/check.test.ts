@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../cli/report-format.js';
+import { describeWithServices } from '../support/services.js';
 import { EXAMPLE, ROOT, runCli } from './run-cli.js';
 
 /** The example's N+1 statement, as the collector fingerprints it. */
@@ -171,5 +172,34 @@ describe.concurrent('chokepoint check usage', () => {
     ]) {
       expect(run.stdout).toContain(text);
     }
+  });
+});
+
+await describeWithServices(['postgres'], 'chokepoint check on the playbook', () => {
+  const DRIVE = [process.execPath, 'examples/playbook/drive.js', 'pool-app.js', '/orders', '40', '8'];
+  // The app's 50 ms statement is not what this budget is about.
+  const BUDGET = ['--max-new-connection-share', '0.5', '--slow-query-ms', '5000'];
+
+  it('fails a connection opened per request over maxNewConnectionShare, and passes the pooled app', async () => {
+    const perRequest = await runCli(['check', ...BUDGET, '--format', 'json', '--', ...DRIVE], {
+      env: { CONNECT: 'client' },
+    });
+    expect(perRequest.code).toBe(1);
+    const report = JSON.parse(perRequest.stdout) as Report;
+    expect(report.check?.violations).toEqual([
+      expect.objectContaining({
+        kind: 'connection_pool',
+        rule: 'maxNewConnectionShare',
+        limit: 0.5,
+        actual: 1,
+        message: '100% of requests open a new connection (budget: at most 50%)',
+      }),
+    ]);
+
+    const pooled = await runCli(['check', ...BUDGET, '--', ...DRIVE], {
+      env: { POOL_MAX: '8' },
+    });
+    expect(pooled.code).toBe(0);
+    expect(pooled.stdout).toContain('✓ within budget');
   });
 });
