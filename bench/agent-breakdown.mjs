@@ -18,16 +18,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNode } from './lib/children.mjs';
 import { load, requireRedis, serverCpu } from './lib/load.mjs';
 import { startOtlpSink } from './lib/otlp-sink.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { median } from './lib/stats.mjs';
 import { formatNumber } from './lib/table.mjs';
-
-const ROOT = join(import.meta.dirname, '..');
-const SERVER = 'bench/overhead/server.js';
-const AGENT = ['--require', 'chokepoint/agent'];
+import { AGENT, agentEnv, measureEndpoint, startServer, VANILLA, vanillaEnv } from './overhead/harness.mjs';
 
 /**
  * @example
@@ -43,32 +39,27 @@ export async function benchAgentBreakdown({
 } = {}) {
   await requireRedis();
   const sink = await startOtlpSink();
-  const agentEnv = { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+  const agentToSink = agentEnv(sink.url);
   const steps = [
     { name: 'bare', args: [], env: {} },
     {
       name: 'http wrappers',
       args: AGENT,
-      env: { ...agentEnv, OTEL_TRACES_SAMPLER: 'always_off', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' },
+      env: { ...agentToSink, OTEL_TRACES_SAMPLER: 'always_off', OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http' },
     },
-    { name: 'all wrappers', args: AGENT, env: { ...agentEnv, OTEL_TRACES_SAMPLER: 'always_off' } },
-    { name: 'recorded and exported', args: AGENT, env: agentEnv },
+    { name: 'all wrappers', args: AGENT, env: { ...agentToSink, OTEL_TRACES_SAMPLER: 'always_off' } },
+    { name: 'recorded and exported', args: AGENT, env: agentToSink },
   ];
   const references = [
     {
       name: 'vanilla OpenTelemetry',
-      args: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
-      env: {
-        ...agentEnv,
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
-      },
+      args: VANILLA,
+      env: vanillaEnv(sink.url),
     },
     {
       name: 'agent, lean http span',
       args: [...AGENT, '--require', './bench/overhead/lean-http-span.js'],
-      env: { ...agentEnv, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' },
+      env: { ...agentToSink, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' },
     },
   ];
   const variants = [...steps, ...references];
@@ -115,7 +106,7 @@ export async function benchAgentBreakdown({
     ]),
   };
   if (profile) {
-    result.profile = await profileAgent({ path, rate, durationS, agentEnv });
+    result.profile = await profileAgent({ path, rate, durationS, agentToSink });
     for (const part of result.profile.slice(0, 12)) {
       result.notes.push(`profile: ${part.name} +${part.micros.toFixed(1)} µs/request`);
     }
@@ -124,19 +115,10 @@ export async function benchAgentBreakdown({
 }
 
 async function cpuPerRequest(variant, { path, rate, durationS, warmupS }) {
-  const server = await startNode([...variant.args, SERVER], {
-    cwd: ROOT,
-    env: variant.env,
-    ready: /listening on (\d+)/,
-  });
+  const server = await startServer(variant);
   try {
-    const base = `http://127.0.0.1:${server.match[1]}`;
-    await load(base + path, { durationS: warmupS, connections: 10 });
-    const before = await serverCpu(base);
-    await load(base + path, { durationS, connections: 10, rate });
-    const after = await serverCpu(base);
-    const cpu = after.userMicros + after.systemMicros - before.userMicros - before.systemMicros;
-    return cpu / (after.served - before.served);
+    const options = { durationS, warmupS, connections: 10, rate, saturate: false };
+    return (await measureEndpoint(server.url, path, options)).cpuMicrosPerRequest;
   } finally {
     await server.stop();
   }
@@ -147,18 +129,18 @@ async function cpuPerRequest(variant, { path, rate, durationS, warmupS }) {
  * warm-up; the agent's extra self time per request, by package (`(native)` holds syscalls
  * such as socket writes, `node:internal` Node's own JavaScript).
  */
-async function profileAgent({ path, rate, durationS, agentEnv }) {
+async function profileAgent({ path, rate, durationS, agentToSink }) {
   const dir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-profile-'));
   try {
     const perRequest = {};
     for (const [name, args, env] of [
       ['bare', [], {}],
-      ['agent', AGENT, agentEnv],
+      ['agent', AGENT, agentToSink],
     ]) {
       const file = join(dir, `${name}.cpuprofile`);
-      const server = await startNode([...args, SERVER], { cwd: ROOT, env, ready: /listening on (\d+)/ });
+      const server = await startServer({ args, env });
       try {
-        const base = `http://127.0.0.1:${server.match[1]}`;
+        const base = server.url;
         await load(base + path, { durationS: 2, connections: 10 });
         const before = await serverCpu(base);
         await fetch(`${base}/__profile/start`);

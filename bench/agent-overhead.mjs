@@ -1,32 +1,49 @@
 /**
- * Agent overhead: the same two-endpoint server (bench/overhead/server.js) run bare, under
- * vanilla OpenTelemetry (`--require @opentelemetry/auto-instrumentations-node/register`,
- * OTLP/protobuf to a sink that answers 200) and under Chokepoint's agent (OTLP/protobuf to a
- * real collector in a child process). Variants take turns, in a rotated order every round,
- * so drift on the machine spreads over all of them; each figure is the median of the rounds.
+ * Agent overhead: the same two-endpoint server (bench/overhead/server.js: `/ok` answers a
+ * constant, `/db` reads one row of a 10k-row better-sqlite3 table and one Redis key) run
+ * bare, under vanilla OpenTelemetry (`--require @opentelemetry/auto-instrumentations-node/register`,
+ * OTLP/protobuf to a sink that answers 200) and under Chokepoint's agent, twice: exporting to
+ * a real collector in a child process (the official figures), and to the same sink as
+ * vanilla (nothing differs but the agent). With CHOKEPOINT_BASELINE_AGENT=<another build's
+ * dist/agent/register.js>, that build runs too, to the sink, for a before/after in one run.
  *
- * Per variant and endpoint, after a warm-up: the most req/s autocannon gets out of the server
- * (10 connections), then a fixed rate every variant sustains, at which every response is
- * timed (exact p50/p99) and the server's CPU time per request is read from its `/__cpu`
- * endpoint before and after. CPU is compared at one rate because a saturated server batches
- * its socket writes and wakes the load generator less often: per-request CPU there depends
- * on the throughput itself, and a slower variant would be charged for kernel wake-ups.
- * On a 2-core machine the load generator and the server share the CPUs, so throughput moves
- * with scheduling while CPU per request stays put.
+ * The server has CPU 1 to itself; the load generator, the sink and the collector share CPU 0
+ * (bench/overhead/harness.mjs), so the collector's work is not taken from the server it
+ * measures. Variants take turns, in a rotated order every round, so drift on the machine
+ * spreads over all of them; each figure is the median of the rounds.
+ *
+ * Per variant and endpoint, after a warm-up: the most req/s autocannon gets (10 connections)
+ * and the share of its core the server used meanwhile, then a fixed rate every variant
+ * sustains, at which every response is timed (exact p50/p99) and the server's CPU per
+ * request is read from its `/__cpu` endpoint. Last, start-up: when the app's first line runs
+ * under each variant and the CPU spent by then.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startNode } from './lib/children.mjs';
-import { load, requireRedis, serverCpu } from './lib/load.mjs';
+import { startNode, withoutTelemetrySettings } from './lib/children.mjs';
+import { requireRedis } from './lib/load.mjs';
 import { startOtlpSink } from './lib/otlp-sink.mjs';
 import { median, ratio } from './lib/stats.mjs';
 import { formatNumber, formatRatio } from './lib/table.mjs';
+import {
+  AGENT,
+  agentEnv,
+  corePlan,
+  measureEndpoint,
+  pinThisProcess,
+  startServer,
+  VANILLA,
+  vanillaEnv,
+} from './overhead/harness.mjs';
 
 const ROOT = join(import.meta.dirname, '..');
-const SERVER = 'bench/overhead/server.js';
 const PATHS = ['/ok', '/db'];
-const VARIANTS = ['bare', 'vanilla', 'chokepoint'];
+/** A saturated server below this share of its core was held back by the load side. */
+const BUSY_ENOUGH = 0.9;
+/** Fewer exported spans per request than the server span alone: an agent that dropped spans or did not start. */
+const MIN_SPANS_PER_REQUEST = 0.95;
 
 export const overheadTargets = {
   /** Chokepoint's throughput on `/db`, as a multiple of vanilla OpenTelemetry's. */
@@ -38,7 +55,7 @@ export const overheadTargets = {
 /**
  * @example
  * const result = await benchAgentOverhead({ durationS: 8, warmupS: 3, rounds: 2 });
- * console.log(result.table);
+ * console.log(result.title, result.cells, result.moreTables);
  */
 export async function benchAgentOverhead({
   durationS = 5,
@@ -46,73 +63,64 @@ export async function benchAgentOverhead({
   rounds = 3,
   connections = 10,
   fixedRate = 2_000,
+  startupRuns = 15,
+  baselineAgent = process.env.CHOKEPOINT_BASELINE_AGENT,
 } = {}) {
   await requireRedis();
+  const plan = corePlan();
+  const unpin = plan ? pinThisProcess(plan.others) : () => {};
   const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-overhead-'));
   const sink = await startOtlpSink();
   const collector = await startNode(
     ['dist/cli/main.js', 'collector', '--port', '0', '--otlp-port', '0', '--db', join(workDir, 'bench.db')],
-    { cwd: ROOT, ready: /otlp listening on (\S+)[\s\S]*dashboard listening on (\S+)/ },
+    {
+      cwd: ROOT,
+      ready: /otlp listening on (\S+)[\s\S]*dashboard listening on (\S+)/,
+      taskset: plan?.others,
+    },
   );
   const [, otlpUrl, dashboardUrl] = collector.match;
+  const toSink = async () => sink.spans;
   const variants = {
-    bare: { args: [], env: {}, exportedSpans: async () => 0 },
-    vanilla: {
-      args: ['--require', '@opentelemetry/auto-instrumentations-node/register'],
-      env: {
-        OTEL_SERVICE_NAME: 'bench',
-        OTEL_TRACES_EXPORTER: 'otlp',
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.url,
-        // The cloud detectors probe metadata endpoints at start; steady state is the same without them.
-        OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
-      },
-      exportedSpans: async () => sink.spans,
-    },
-    chokepoint: {
-      args: ['--require', 'chokepoint/agent'],
-      env: { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl },
-      exportedSpans: () => spansReceived(dashboardUrl),
-    },
+    bare: { args: [], env: {} },
+    vanilla: { args: VANILLA, env: vanillaEnv(sink.url), exportedSpans: toSink },
+    chokepoint: { args: AGENT, env: agentEnv(otlpUrl), exportedSpans: () => spansReceived(dashboardUrl) },
+    'chokepoint, to the sink': { args: AGENT, env: agentEnv(sink.url), exportedSpans: toSink },
+    ...(baselineAgent
+      ? {
+          'chokepoint before, to the sink': {
+            args: ['--require', baselineAgent],
+            env: agentEnv(sink.url),
+            exportedSpans: toSink,
+          },
+        }
+      : {}),
   };
+  const names = Object.keys(variants);
 
   const samples = [];
   try {
     for (let round = 0; round < rounds; round++) {
-      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
-      for (const name of order) {
+      for (const name of names.map((_, i) => names[(i + round) % names.length])) {
         const variant = variants[name];
-        const server = await startNode([...variant.args, SERVER], {
-          cwd: ROOT,
-          env: variant.env,
-          ready: /listening on (\d+)/,
-        });
-        const url = `http://127.0.0.1:${server.match[1]}`;
+        const server = await startServer(variant, plan);
         try {
           for (const path of PATHS) {
-            await load(url + path, { durationS: warmupS, connections });
-            const saturated = await load(url + path, { durationS, connections });
-            const spansBefore = await variant.exportedSpans();
-            const before = await serverCpu(url);
-            const steady = await load(url + path, { durationS, connections, rate: fixedRate });
-            const after = await serverCpu(url);
-            const served = after.served - before.served;
-            // Spans still in the agent's queue land within a batch delay; give them the time.
-            await new Promise((resolve) => setTimeout(resolve, name === 'bare' ? 0 : 1_000));
-            const spans = (await variant.exportedSpans()) - spansBefore;
+            const { saturated, ...steady } = await measureEndpoint(server.url, path, {
+              durationS,
+              warmupS,
+              connections,
+              rate: fixedRate,
+              exportedSpans: variant.exportedSpans,
+            });
             samples.push({
               variant: name,
               path,
               round,
-              requestsPerS: saturated.requests / saturated.seconds,
-              p50Ms: steady.p50Ms,
-              p99Ms: steady.p99Ms,
-              steadyRequestsPerS: steady.requests / steady.seconds,
-              cpuMicrosPerRequest:
-                (after.userMicros + after.systemMicros - before.userMicros - before.systemMicros) / served,
-              userMicrosPerRequest: (after.userMicros - before.userMicros) / served,
-              spansPerRequest: spans / served,
-              rssMB: after.rssBytes / 2 ** 20,
+              requestsPerS: saturated.requestsPerS,
+              serverBusy: saturated.serverBusy,
+              requestsPerCpuS: saturated.requestsPerCpuS,
+              ...steady,
               failed: saturated.failed + steady.failed,
             });
           }
@@ -125,11 +133,17 @@ export async function benchAgentOverhead({
     await collector.stop();
     await sink.close();
     rmSync(workDir, { recursive: true, force: true });
+    unpin();
   }
-  return summarize(samples, { durationS, warmupS, rounds, connections, fixedRate });
+  const settings = { durationS, warmupS, rounds, connections, fixedRate, startupRuns, pinned: plan ?? null };
+  // The agent starts the same whichever its endpoint: once is enough.
+  const startup = names
+    .filter((name) => name !== 'chokepoint, to the sink')
+    .map((name) => ({ variant: name, ...startupOf(variants[name], startupRuns) }));
+  return summarize(samples, startup, settings);
 }
 
-function summarize(samples, settings) {
+function summarize(samples, startup, settings) {
   const pick = (variant, path) => {
     const runs = samples.filter((sample) => sample.variant === variant && sample.path === path);
     const mid = (key) => median(runs.map((run) => run[key]));
@@ -137,6 +151,8 @@ function summarize(samples, settings) {
       variant,
       path,
       requestsPerS: mid('requestsPerS'),
+      serverBusy: mid('serverBusy'),
+      requestsPerCpuS: mid('requestsPerCpuS'),
       p50Ms: mid('p50Ms'),
       p99Ms: mid('p99Ms'),
       steadyRequestsPerS: mid('steadyRequestsPerS'),
@@ -147,11 +163,12 @@ function summarize(samples, settings) {
       failed: runs.reduce((sum, run) => sum + run.failed, 0),
     };
   };
+  const variants = [...new Set(samples.map((sample) => sample.variant))];
   const rows = [];
   for (const path of PATHS) {
     const bare = pick('bare', path);
     const vanilla = pick('vanilla', path);
-    for (const variant of VARIANTS) {
+    for (const variant of variants) {
       const row = pick(variant, path);
       rows.push({
         ...row,
@@ -170,62 +187,155 @@ function summarize(samples, settings) {
         `${row.variant} ${row.path} sustained ${formatNumber(row.steadyRequestsPerS)} of ${settings.fixedRate} req/s: its CPU per request is not comparable`,
       );
     }
+    if (settings.pinned && row.serverBusy < BUSY_ENOUGH) {
+      notes.push(
+        `${row.variant} ${row.path}: the saturated server used ${formatPercent(row.serverBusy)} of its core; held back by the load side or other work on its core`,
+      );
+    }
     if (row.failed > 0) notes.push(`${row.variant} ${row.path}: ${row.failed} failed requests`);
+    if (row.variant !== 'bare' && !(row.spansPerRequest >= MIN_SPANS_PER_REQUEST)) {
+      notes.push(
+        `${row.variant} ${row.path}: ${formatNumber(row.spansPerRequest, 2)} spans exported per request`,
+      );
+    }
   }
-  const chokepointDb = rows.find((row) => row.variant === 'chokepoint' && row.path === '/db');
-  const addedCpu = Math.max(
-    ...rows.filter((row) => row.variant === 'chokepoint').map((row) => row.addedCpuMicros),
+  notes.push(
+    settings.pinned
+      ? `server pinned to CPU ${settings.pinned.server}; load generator, sink and collector to CPU ${settings.pinned.others}`
+      : 'not pinned (one CPU or no taskset): the collector competes with the server it measures',
   );
+  const official = ['bare', 'vanilla', 'chokepoint'];
+  const sameSink = variants.filter((variant) => variant !== 'chokepoint');
+  const targetsOf = (chokepoint) => {
+    const db = rows.find((row) => row.variant === chokepoint && row.path === '/db');
+    const added = Math.max(
+      ...rows.filter((row) => row.variant === chokepoint).map((row) => row.addedCpuMicros),
+    );
+    return { throughput: db.throughputVsVanilla, added };
+  };
+  const measured = targetsOf('chokepoint');
+  const withSink = targetsOf('chokepoint, to the sink');
+  notes.push(
+    `to the sink: /db throughput Chokepoint ÷ vanilla ${formatRatio(withSink.throughput)}, CPU added per request ${formatNumber(withSink.added, 1)} µs (worst endpoint)`,
+  );
+  for (const chokepoint of ['chokepoint', 'chokepoint, to the sink']) {
+    const byRound = (key) => {
+      const ratios = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        const of = (variant) =>
+          samples.find(
+            (sample) => sample.variant === variant && sample.path === '/db' && sample.round === round,
+          )[key];
+        ratios.push(of(chokepoint) / of('vanilla'));
+      }
+      return `${formatRatio(Math.min(...ratios))}–${formatRatio(Math.max(...ratios))}`;
+    };
+    notes.push(
+      `${chokepoint} ÷ vanilla on /db, round by round: req/s ${byRound('requestsPerS')}, req/CPU-s ${byRound('requestsPerCpuS')}`,
+    );
+  }
+  const rounds = `median of ${settings.rounds} rounds`;
   return {
     name: 'agent-overhead',
-    title: `Agent overhead: saturated req/s; latency and server CPU per request at ${settings.fixedRate} req/s (median of ${settings.rounds} rounds)`,
+    title: `Agent overhead, Chokepoint exporting to a real collector: saturated req/s; latency and server CPU per request at ${settings.fixedRate} req/s (${rounds})`,
     settings,
     rows,
+    startup,
     samples,
     notes,
     targets: [
       {
         what: '/db throughput, Chokepoint ÷ vanilla',
         target: `≥ ${overheadTargets.dbThroughputVsVanilla}×`,
-        measured: formatRatio(chokepointDb.throughputVsVanilla),
-        met: chokepointDb.throughputVsVanilla >= overheadTargets.dbThroughputVsVanilla,
+        measured: formatRatio(measured.throughput),
+        met: measured.throughput >= overheadTargets.dbThroughputVsVanilla,
       },
       {
         what: 'CPU added per request (worst endpoint)',
         target: `≤ ${overheadTargets.addedCpuMicros} µs`,
-        measured: `${formatNumber(addedCpu, 1)} µs`,
-        met: addedCpu <= overheadTargets.addedCpuMicros,
+        measured: `${formatNumber(measured.added, 1)} µs`,
+        met: measured.added <= overheadTargets.addedCpuMicros,
       },
     ],
-    headers: [
-      'endpoint',
-      'variant',
-      'req/s',
-      '÷ bare',
-      '÷ vanilla',
-      'p50 ms',
-      'p99 ms',
-      'CPU µs/req',
-      'added µs',
-      'CPU ÷ bare',
-      'CPU ÷ vanilla',
-      'spans/req',
+    headers: HEADERS,
+    cells: cellsOf(rows.filter((row) => official.includes(row.variant))),
+    moreTables: [
+      {
+        title: `The same, every agent exporting to one sink (${rounds})`,
+        headers: HEADERS,
+        cells: cellsOf(rows.filter((row) => sameSink.includes(row.variant))),
+      },
+      {
+        title: `Start-up: when the app's first line runs (\`node -e\`), median of ${settings.startupRuns} runs`,
+        headers: ['variant', 'first line at, ms', 'CPU by then, ms'],
+        cells: startup.map((row) => [row.variant, formatNumber(row.firstLineMs), formatNumber(row.cpuMs)]),
+      },
     ],
-    cells: rows.map((row) => [
-      row.path,
-      row.variant,
-      formatNumber(row.requestsPerS),
-      formatRatio(row.throughputVsBare),
-      formatRatio(row.throughputVsVanilla),
-      formatNumber(row.p50Ms, 2),
-      formatNumber(row.p99Ms, 2),
-      formatNumber(row.cpuMicrosPerRequest, 1),
-      row.variant === 'bare' ? '–' : formatNumber(row.addedCpuMicros, 1),
-      formatRatio(row.cpuVsBare),
-      formatRatio(row.cpuVsVanilla),
-      row.variant === 'bare' ? '–' : formatNumber(row.spansPerRequest, 2),
-    ]),
   };
+}
+
+const HEADERS = [
+  'endpoint',
+  'variant',
+  'req/s',
+  '÷ bare',
+  '÷ vanilla',
+  'server busy',
+  'req/CPU-s',
+  'p50 ms',
+  'p99 ms',
+  'CPU µs/req',
+  'added µs',
+  'CPU ÷ bare',
+  'CPU ÷ vanilla',
+  'spans/req',
+];
+
+function cellsOf(rows) {
+  return rows.map((row) => [
+    row.path,
+    row.variant,
+    formatNumber(row.requestsPerS),
+    formatRatio(row.throughputVsBare),
+    formatRatio(row.throughputVsVanilla),
+    formatPercent(row.serverBusy),
+    formatNumber(row.requestsPerCpuS),
+    formatNumber(row.p50Ms, 2),
+    formatNumber(row.p99Ms, 2),
+    formatNumber(row.cpuMicrosPerRequest, 1),
+    row.variant === 'bare' ? '–' : formatNumber(row.addedCpuMicros, 1),
+    formatRatio(row.cpuVsBare),
+    formatRatio(row.cpuVsVanilla),
+    row.variant === 'bare' ? '–' : formatNumber(row.spansPerRequest, 2),
+  ]);
+}
+
+function formatPercent(share) {
+  return Number.isFinite(share) ? `${Math.round(share * 100)}%` : '–';
+}
+
+/**
+ * When the app's first line runs under the variant, and the CPU spent by then (ms), as the
+ * process itself measures: an agent's exit-time flushing does not count.
+ */
+function startupOf(variant, runs) {
+  const firstLine = [];
+  const cpu = [];
+  for (let run = 0; run < runs; run++) {
+    const report = execFileSync(
+      process.execPath,
+      [
+        ...variant.args,
+        '-e',
+        'const u = process.cpuUsage(); process.stdout.write(JSON.stringify([performance.now(), (u.user + u.system) / 1000])); process.exit(0);',
+      ],
+      { cwd: ROOT, env: { ...withoutTelemetrySettings(process.env), ...variant.env } },
+    );
+    const [atMs, cpuMs] = JSON.parse(String(report));
+    firstLine.push(atMs);
+    cpu.push(cpuMs);
+  }
+  return { firstLineMs: median(firstLine), cpuMs: median(cpu) };
 }
 
 /** The collector's `chokepoint_collector_spans_received_total`. */

@@ -59,12 +59,17 @@ const targetCells = (result) =>
     target.measured,
     target.met ? 'met' : 'MISSED',
   ]);
+/** Tables a bench shows after its main one and its targets (`{ title, headers, cells }`). */
+const moreTables = (result) => result.moreTables ?? [];
 let allMet = true;
 try {
   for (const name of chosen) {
     const result = await benches[name]();
     console.log(`${result.title}\n\n${renderTable(result.headers, result.cells)}\n`);
     if (result.targets.length > 0) console.log(`${renderTable(targetHeaders, targetCells(result))}\n`);
+    for (const table of moreTables(result)) {
+      console.log(`${table.title}\n\n${renderTable(table.headers, table.cells)}\n`);
+    }
     for (const note of result.notes) console.log(`note: ${note}`);
     console.log('');
     allMet &&= result.targets.every((target) => target.met);
@@ -74,6 +79,9 @@ try {
     );
     const markdown = [`**${result.title}**`, renderMarkdownTable(result.headers, result.cells)];
     if (result.targets.length > 0) markdown.push(renderMarkdownTable(targetHeaders, targetCells(result)));
+    for (const table of moreTables(result)) {
+      markdown.push(`**${table.title}**`, renderMarkdownTable(table.headers, table.cells));
+    }
     markdown.push([...result.notes, `measured on ${machineLine}`].map((note) => `- ${note}`).join('\n'));
     writeFileSync(join(RESULTS, `${result.name}.md`), `${markdown.join('\n\n')}\n`);
   }

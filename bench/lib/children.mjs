@@ -77,7 +77,7 @@ export function killAll() {
 }
 
 /** The bench's own OTEL_* and CHOKEPOINT_* settings must not leak into the children. */
-function withoutTelemetrySettings(env) {
+export function withoutTelemetrySettings(env) {
   return Object.fromEntries(
     Object.entries(env).filter(([name]) => !name.startsWith('OTEL_') && !name.startsWith('CHOKEPOINT_')),
   );

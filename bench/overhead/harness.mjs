@@ -1,0 +1,139 @@
+/**
+ * What the agent benches share: the server they load (bench/overhead/server.js), how each
+ * agent is switched on, where each process runs, and how one endpoint is measured.
+ *
+ * With two CPUs or more and `taskset`, the server gets CPU 1 to itself and everything else
+ * (this process with its load generator and OTLP sink, the collector) is pinned to CPU 0:
+ * a server's saturated req/s is then what one core gives it, whatever its spans cost the
+ * receiving end. Unpinned, a real collector takes its CPU from the server it listens to,
+ * and the variant that exports to it is charged for the collector's work.
+ */
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { startNode } from '../lib/children.mjs';
+import { load, serverCpu } from '../lib/load.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const SERVER = 'bench/overhead/server.js';
+
+export const AGENT = ['--require', 'chokepoint/agent'];
+export const VANILLA = ['--require', '@opentelemetry/auto-instrumentations-node/register'];
+
+/** Chokepoint's agent exporting to `endpoint` (an OTLP/HTTP base URL). */
+export function agentEnv(endpoint) {
+  return { OTEL_SERVICE_NAME: 'bench', OTEL_EXPORTER_OTLP_ENDPOINT: endpoint };
+}
+
+/** Vanilla OpenTelemetry exporting OTLP/protobuf to `endpoint`. */
+export function vanillaEnv(endpoint) {
+  return {
+    ...agentEnv(endpoint),
+    OTEL_TRACES_EXPORTER: 'otlp',
+    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+    // The cloud detectors probe metadata endpoints at start; steady state is the same without them.
+    OTEL_NODE_RESOURCE_DETECTORS: 'env,host,os,process',
+  };
+}
+
+/**
+ * Where the processes run: `{ server: '1', others: '0' }` (taskset CPU lists), or
+ * `undefined` when the machine has one CPU or no `taskset`.
+ */
+export function corePlan() {
+  if (availableParallelism() < 2) return undefined;
+  try {
+    execFileSync('taskset', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return { server: '1', others: '0' };
+}
+
+/**
+ * Pins every thread of this process to `cpus`; returns what puts the previous affinity back.
+ *
+ * @example
+ * const unpin = pinThisProcess('0');
+ * try { await load(url, options); } finally { unpin(); }
+ */
+export function pinThisProcess(cpus) {
+  const pid = String(process.pid);
+  const current = execFileSync('taskset', ['-p', '-c', pid], { encoding: 'utf8' });
+  const previous = current.trim().split(': ').at(-1);
+  execFileSync('taskset', ['-a', '-p', '-c', cpus, pid], { stdio: 'ignore' });
+  return () => execFileSync('taskset', ['-a', '-p', '-c', previous, pid], { stdio: 'ignore' });
+}
+
+/**
+ * Starts the bench server under `args` (an agent's `--require`, or none), on the plan's server CPU.
+ *
+ * @example
+ * const server = await startServer({ args: AGENT, env: agentEnv(otlpUrl) }, corePlan());
+ * await measureEndpoint(server.url, '/db', { durationS: 5, warmupS: 2, connections: 10, rate: 2000 });
+ */
+export async function startServer({ args = [], env = {} }, plan) {
+  const server = await startNode([...args, SERVER], {
+    cwd: ROOT,
+    env,
+    ready: /listening on (\d+)/,
+    taskset: plan?.server,
+  });
+  return { ...server, url: `http://127.0.0.1:${server.match[1]}` };
+}
+
+/**
+ * One endpoint of a running server: a warm-up, then (with `saturate`) the most req/s
+ * autocannon gets, how busy the server was meanwhile and what it served per CPU-second,
+ * then `rate` req/s with every response timed and the server's CPU per request (user and
+ * system, as the server reads its own `process.cpuUsage()`) and, given `exportedSpans` (what
+ * the receiving end counted so far), the spans exported per request at that rate. CPU is compared at one rate because a saturated server
+ * batches its socket writes and wakes the load generator less often: per-request CPU there
+ * depends on the throughput itself.
+ */
+export async function measureEndpoint(
+  url,
+  path,
+  { durationS, warmupS, connections, rate, saturate = true, exportedSpans },
+) {
+  await load(url + path, { durationS: warmupS, connections });
+  let saturated;
+  if (saturate) {
+    const start = await serverCpu(url);
+    const run = await load(url + path, { durationS, connections });
+    const end = await serverCpu(url);
+    saturated = {
+      requestsPerS: run.requests / run.seconds,
+      serverBusy: cpuMicros(start, end) / (run.seconds * 1e6),
+      // What one core of the server would serve flat out, however much of it the machine gave.
+      requestsPerCpuS: (end.served - start.served) / (cpuMicros(start, end) / 1e6),
+      failed: run.failed,
+    };
+  }
+  const spansBefore = await exportedSpans?.();
+  const before = await serverCpu(url);
+  const steady = await load(url + path, { durationS, connections, rate });
+  const after = await serverCpu(url);
+  const served = after.served - before.served;
+  let spansPerRequest;
+  if (exportedSpans) {
+    // Spans still in the agent's queue land within a batch delay; give them the time.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    spansPerRequest = ((await exportedSpans()) - spansBefore) / served;
+  }
+  return {
+    saturated,
+    p50Ms: steady.p50Ms,
+    p99Ms: steady.p99Ms,
+    steadyRequestsPerS: steady.requests / steady.seconds,
+    cpuMicrosPerRequest: cpuMicros(before, after) / served,
+    userMicrosPerRequest: (after.userMicros - before.userMicros) / served,
+    served,
+    spansPerRequest,
+    rssMB: after.rssBytes / 2 ** 20,
+    failed: steady.failed,
+  };
+}
+
+function cpuMicros(before, after) {
+  return after.userMicros + after.systemMicros - before.userMicros - before.systemMicros;
+}
