@@ -1,7 +1,7 @@
 /**
  * What the apps do, as Prometheus series: a pipeline observer that turns each assembled
- * trace's operations into request, query, cache and queue metrics, and relays the agents'
- * runtime samples per service instance. Operations are normalised before they get here,
+ * trace's operations into request, query, connection, cache, queue and dependency metrics,
+ * and relays the agents' runtime samples per service instance. Operations are normalised before they get here,
  * so label values are routes, fingerprints and key patterns — never a raw path, literal,
  * key or id. Every label set built from traffic is capped (see label-limits.ts).
  *
@@ -12,8 +12,10 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type {
   CacheCommandOperation,
+  DbConnectOperation,
   DbQueryOperation,
   HttpServerOperation,
+  Operation,
   QueueMessageOperation,
   RuntimeSample,
 } from '../../model/index.js';
@@ -25,7 +27,7 @@ import { LabelCap, OTHER, TopKeys } from './label-limits.js';
 export interface PrometheusObserverOptions {
   /** Query fingerprints with their own series: the top N by recent total time; the rest read `other`. */
   topFingerprints: number;
-  /** Most values of each other traffic-built label set (routes, key patterns, queues, commands, instances). */
+  /** Most values of each other traffic-built label set (routes, key patterns, queues, commands, dependencies, instances). */
   maxLabelValues: number;
   /** How often the top fingerprints are re-ranked. */
   rankIntervalMs: number;
@@ -51,6 +53,10 @@ const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 
 const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 /** A cache round trip on a healthy network is 0.1–2 ms. */
 const CACHE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+/** A cache round trip is under a millisecond; an outbound call that hangs runs to a 30 s timeout. */
+const DEPENDENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 /** Queue lag runs from milliseconds (keeping up) to hours (a backlog). */
 const LAG_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
@@ -132,11 +138,17 @@ class PrometheusObserver implements PipelineObserver {
   private readonly cacheCommandDuration: Histogram<'service' | 'command'>;
   private readonly queueMessages: Counter<'service' | 'system' | 'destination' | 'role'>;
   private readonly queueLag: Histogram<'service' | 'system' | 'destination'>;
+  private readonly connectionWait: Counter<'service' | 'db_system'>;
+  private readonly connectionsOpened: Counter<'service' | 'db_system'>;
+  private readonly dependencyCalls: Counter<'service' | 'system' | 'host'>;
+  private readonly dependencyErrors: Counter<'service' | 'system' | 'host'>;
+  private readonly dependencyDuration: Histogram<'service' | 'system' | 'host'>;
 
   private readonly routes: LabelCap;
   private readonly keyPatterns: LabelCap;
   private readonly commands: LabelCap;
   private readonly destinations: LabelCap;
+  private readonly dependencies: LabelCap;
   private readonly topFingerprints: TopKeys<FingerprintInfo>;
   private readonly instances = new Map<string, InstanceState>();
   private lastRankMs: number;
@@ -151,89 +163,118 @@ class PrometheusObserver implements PipelineObserver {
     this.keyPatterns = new LabelCap(options.maxLabelValues);
     this.commands = new LabelCap(options.maxLabelValues);
     this.destinations = new LabelCap(options.maxLabelValues);
+    this.dependencies = new LabelCap(options.maxLabelValues);
     this.topFingerprints = new TopKeys(options.topFingerprints, options.rankHalfLifeMs, now);
     this.lastRankMs = now;
 
-    this.tracesAssembled = new Counter({
-      name: 'chokepoint_collector_traces_assembled_total',
-      help: 'Traces assembled and inspected by the detectors.',
-      registers,
-    });
-    this.runtimeSamplesReceived = new Counter({
-      name: 'chokepoint_collector_runtime_samples_received_total',
-      help: 'Runtime samples received from agents.',
-      registers,
-    });
-    this.patternOccurrences = new Counter({
-      name: 'chokepoint_pattern_occurrences_total',
-      help: 'Traces in which a per-trace detector found its pattern (an N+1 loop, …), by kind.',
-      labelNames: ['service', 'kind'] as const,
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'chokepoint_http_server_request_duration_seconds',
-      help: 'Duration of inbound HTTP requests, by templated route.',
-      labelNames: ['service', 'method', 'route'] as const,
-      buckets: HTTP_BUCKETS,
-      registers,
-    });
-    this.requestErrors = new Counter({
-      name: 'chokepoint_http_server_request_errors_total',
-      help: 'Inbound HTTP requests that failed (5xx or error status), by templated route.',
-      labelNames: ['service', 'method', 'route'] as const,
-      registers,
-    });
-    this.queryDuration = new Histogram({
-      name: 'chokepoint_db_query_duration_seconds',
-      help: 'Duration of database statements, by fingerprint (top N by time; the rest are "other").',
-      labelNames: ['service', 'fingerprint_id'] as const,
-      buckets: DB_BUCKETS,
-      registers,
-    });
-    this.queryCalls = new Counter({
-      name: 'chokepoint_db_queries_total',
-      help: 'Database statements run, by fingerprint (top N by time; the rest are "other").',
-      labelNames: ['service', 'fingerprint_id'] as const,
-      registers,
-    });
-    this.queryErrors = new Counter({
-      name: 'chokepoint_db_query_errors_total',
-      help: 'Database statements that failed, by fingerprint (top N by time; the rest are "other").',
-      labelNames: ['service', 'fingerprint_id'] as const,
-      registers,
-    });
+    // One shape per kind of series: what differs between families is their name, help and labels.
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+      new Counter<L>({ name, help, labelNames, registers });
+    const histogram = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      buckets: number[],
+    ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
+
+    this.tracesAssembled = counter(
+      'chokepoint_collector_traces_assembled_total',
+      'Traces assembled and inspected by the detectors.',
+    );
+    this.runtimeSamplesReceived = counter(
+      'chokepoint_collector_runtime_samples_received_total',
+      'Runtime samples received from agents.',
+    );
+    this.patternOccurrences = counter(
+      'chokepoint_pattern_occurrences_total',
+      'Traces in which a per-trace detector found its pattern (an N+1 loop, …), by kind.',
+      ['service', 'kind'],
+    );
+    const request = ['service', 'method', 'route'] as const;
+    this.requestDuration = histogram(
+      'chokepoint_http_server_request_duration_seconds',
+      'Duration of inbound HTTP requests, by templated route.',
+      request,
+      HTTP_BUCKETS,
+    );
+    this.requestErrors = counter(
+      'chokepoint_http_server_request_errors_total',
+      'Inbound HTTP requests that failed (5xx or error status), by templated route.',
+      request,
+    );
+    const fingerprint = ['service', 'fingerprint_id'] as const;
+    this.queryDuration = histogram(
+      'chokepoint_db_query_duration_seconds',
+      'Duration of database statements, by fingerprint (top N by time; the rest are "other").',
+      fingerprint,
+      DB_BUCKETS,
+    );
+    this.queryCalls = counter(
+      'chokepoint_db_queries_total',
+      'Database statements run, by fingerprint (top N by time; the rest are "other").',
+      fingerprint,
+    );
+    this.queryErrors = counter(
+      'chokepoint_db_query_errors_total',
+      'Database statements that failed, by fingerprint (top N by time; the rest are "other").',
+      fingerprint,
+    );
     this.queryInfo = new Gauge({
       name: 'chokepoint_db_query_info',
       help: 'The normalised statement behind each fingerprint_id with its own series (always 1).',
       labelNames: ['service', 'fingerprint_id', 'system', 'fingerprint'] as const,
       registers,
     });
-    this.cacheLookups = new Counter({
-      name: 'chokepoint_cache_lookups_total',
-      help: 'Cache key lookups by key pattern and outcome (hit or miss).',
-      labelNames: ['service', 'key_pattern', 'outcome'] as const,
-      registers,
-    });
-    this.cacheCommandDuration = new Histogram({
-      name: 'chokepoint_cache_command_duration_seconds',
-      help: 'Duration of cache commands, by command.',
-      labelNames: ['service', 'command'] as const,
-      buckets: CACHE_BUCKETS,
-      registers,
-    });
-    this.queueMessages = new Counter({
-      name: 'chokepoint_queue_messages_total',
-      help: 'Messages published and consumed, by queue.',
-      labelNames: ['service', 'system', 'destination', 'role'] as const,
-      registers,
-    });
-    this.queueLag = new Histogram({
-      name: 'chokepoint_queue_lag_seconds',
-      help: 'Time from publishing a message to its consumer starting on it, by queue.',
-      labelNames: ['service', 'system', 'destination'] as const,
-      buckets: LAG_BUCKETS,
-      registers,
-    });
+    const dbSystem = ['service', 'db_system'] as const;
+    this.connectionWait = counter(
+      'chokepoint_db_connection_wait_seconds_total',
+      'Time spent acquiring database connections: pool checkouts and connects (one inside a checkout counts once).',
+      dbSystem,
+    );
+    this.connectionsOpened = counter(
+      'chokepoint_db_connections_opened_total',
+      'New database connections opened (not checked out of a pool).',
+      dbSystem,
+    );
+    this.cacheLookups = counter(
+      'chokepoint_cache_lookups_total',
+      'Cache key lookups by key pattern and outcome (hit or miss).',
+      ['service', 'key_pattern', 'outcome'],
+    );
+    this.cacheCommandDuration = histogram(
+      'chokepoint_cache_command_duration_seconds',
+      'Duration of cache commands, by command.',
+      ['service', 'command'],
+      CACHE_BUCKETS,
+    );
+    this.queueMessages = counter(
+      'chokepoint_queue_messages_total',
+      'Messages published and consumed, by queue.',
+      ['service', 'system', 'destination', 'role'],
+    );
+    this.queueLag = histogram(
+      'chokepoint_queue_lag_seconds',
+      'Time from publishing a message to its consumer starting on it, by queue.',
+      ['service', 'system', 'destination'],
+      LAG_BUCKETS,
+    );
+    const dependency = ['service', 'system', 'host'] as const;
+    this.dependencyCalls = counter(
+      'chokepoint_dependency_calls_total',
+      'Outbound calls by dependency: HTTP calls (system "http"), statements, connections opened, cache commands, publishes.',
+      dependency,
+    );
+    this.dependencyErrors = counter(
+      'chokepoint_dependency_errors_total',
+      'Outbound calls that failed (error status or HTTP 5xx), by dependency.',
+      dependency,
+    );
+    this.dependencyDuration = histogram(
+      'chokepoint_dependency_call_duration_seconds',
+      'Duration of outbound calls, by dependency.',
+      dependency,
+      DEPENDENCY_BUCKETS,
+    );
     this.registerRuntime(registers);
   }
 
@@ -254,7 +295,11 @@ class PrometheusObserver implements PipelineObserver {
         case 'queue_message':
           this.recordMessage(operation);
           break;
+        case 'db_connect':
+          this.recordConnect(operation, trace);
+          break;
       }
+      this.recordDependencyCall(operation);
     }
     for (const occurrence of occurrences) {
       this.patternOccurrences.inc({ service: occurrence.service, kind: occurrence.kind });
@@ -312,6 +357,28 @@ class PrometheusObserver implements PipelineObserver {
     // A consumer's clock running behind its publisher's would make lag negative: it is zero.
     if (Number.isFinite(lagMs))
       this.queueLag.observe({ service, system, destination }, Math.max(0, lagMs) / 1000);
+  }
+
+  /** A connect inside a pool checkout is the pool opening a connection: its time is the checkout's. */
+  private recordConnect(operation: DbConnectOperation, trace: AssembledTrace): void {
+    const labels = { service: operation.service, db_system: operation.system };
+    const inCheckout = insideCheckout(operation, trace);
+    if (!inCheckout) this.connectionWait.inc(labels, operation.durationMs / 1000);
+    // 0 for a checkout: the series exists from the first connect, so a rate of it reads 0, not nothing.
+    this.connectionsOpened.inc(labels, inCheckout || operation.opensConnection === true ? 1 : 0);
+  }
+
+  /** An outbound call, counted against the dependency it reached (see dependencyOf). */
+  private recordDependencyCall(operation: Operation): void {
+    const dependency = dependencyOf(operation);
+    if (!dependency) return;
+    const { service } = operation;
+    const admitted = this.dependencies.admits(`${service}\u0000${dependency.system}\u0000${dependency.host}`);
+    const labels = { service, system: dependency.system, host: admitted ? dependency.host : OTHER };
+    this.dependencyCalls.inc(labels);
+    this.dependencyDuration.observe(labels, operation.durationMs / 1000);
+    if (operation.error || (operation.type === 'http_client' && (operation.statusCode ?? 0) >= 500))
+      this.dependencyErrors.inc(labels);
   }
 
   /** Re-ranks the fingerprints once per interval: the demoted lose their series, the promoted gain one. */
@@ -448,6 +515,34 @@ class PrometheusObserver implements PipelineObserver {
         }
       },
     });
+  }
+}
+
+function insideCheckout(operation: DbConnectOperation, trace: AssembledTrace): boolean {
+  return trace.get(operation.parentSpanId)?.type === 'db_connect';
+}
+
+/**
+ * The dependency an operation calls, as dependency_resilience counts them: an outbound HTTP call
+ * (system `http`, its `host[:port]`), a statement, a connection opened, a cache command or a
+ * publish (their system, and server when the span names one, else the system again). A pool
+ * checkout is the app's own queue, and consuming a message is work done, not a call.
+ */
+function dependencyOf(operation: Operation): { system: string; host: string } | undefined {
+  switch (operation.type) {
+    case 'http_client':
+      return { system: 'http', host: operation.host || 'unknown' };
+    case 'db_connect':
+      if (operation.opensConnection !== true) return undefined;
+      return { system: operation.system, host: operation.host ?? operation.system };
+    case 'queue_message':
+      if (operation.role !== 'publish') return undefined;
+      return { system: operation.system, host: operation.host ?? operation.system };
+    case 'db_query':
+    case 'cache_command':
+      return { system: operation.system, host: operation.host ?? operation.system };
+    default:
+      return undefined;
   }
 }
 

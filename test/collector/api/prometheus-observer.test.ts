@@ -14,11 +14,12 @@ import type { Occurrence } from '../../../collector/detect/types.js';
 import type { PipelineObserver } from '../../../collector/pipeline.js';
 import type {
   CacheCommandOperation,
+  DbConnectOperation,
   Operation,
   QueueMessageOperation,
   RuntimeSample,
 } from '../../../model/index.js';
-import { query, request, spanId } from '../../support/operations.js';
+import { httpCall, query, queueMessage, request, spanId } from '../../support/operations.js';
 import { parseExposition, type Sample, samplesOf, sampleValue } from '../../support/prometheus-text.js';
 
 const T0 = 1_700_000_000_000;
@@ -294,6 +295,122 @@ describe('queue messages', () => {
     );
     expect(sampleValue(samples, 'chokepoint_queue_lag_seconds_sum', lag)).toBeCloseTo(2.5);
     expect(sampleValue(samples, 'chokepoint_queue_lag_seconds_bucket', { ...lag, le: '0.005' })).toBe(1);
+  });
+});
+
+describe('dependencies and connections', () => {
+  function connect(
+    parent: Operation,
+    fields: Partial<DbConnectOperation> & { durationMs: number },
+  ): DbConnectOperation {
+    return {
+      type: 'db_connect',
+      service: parent.service,
+      traceId: parent.traceId,
+      spanId: spanId(),
+      parentSpanId: parent.spanId,
+      startTimeMs: parent.startTimeMs,
+      error: false,
+      system: 'postgresql',
+      host: 'db:5432',
+      ...fields,
+    };
+  }
+
+  it('counts and times outbound calls per dependency, failures and 5xx as errors; consuming is no call', async () => {
+    const parent = request('d', { route: '/checkout' });
+    observer().onTrace?.(
+      trace(
+        parent,
+        httpCall(parent, { urlTemplate: '/charges', host: 'pay.example.com:8443', durationMs: 200 }),
+        httpCall(parent, {
+          urlTemplate: '/charges',
+          host: 'pay.example.com:8443',
+          durationMs: 30,
+          statusCode: 503,
+        }),
+        httpCall(parent, {
+          urlTemplate: '/charges',
+          host: 'pay.example.com:8443',
+          durationMs: 5000,
+          error: true,
+        }),
+        query(parent, { fingerprint: 'select ?', durationMs: 4, host: 'db:5432' }),
+        query(parent, { fingerprint: 'select 1', durationMs: 2, error: true }),
+        cacheCommand(parent, { command: 'GET', keyPattern: 'cart:{id}' }),
+        queueMessage('d', { role: 'publish', destination: 'orders' }, parent),
+      ),
+      [],
+    );
+    const samples = await scrape();
+    const value = (name: string, system: string, host: string) =>
+      sampleValue(samples, name, { service: 'shop', system, host });
+    const pay = ['http', 'pay.example.com:8443'] as const;
+    expect(value('chokepoint_dependency_calls_total', ...pay)).toBe(3);
+    expect(value('chokepoint_dependency_errors_total', ...pay)).toBe(2);
+    expect(value('chokepoint_dependency_call_duration_seconds_sum', ...pay)).toBeCloseTo(5.23);
+    expect(
+      sampleValue(samples, 'chokepoint_dependency_call_duration_seconds_bucket', {
+        system: 'http',
+        host: 'pay.example.com:8443',
+        le: '0.25',
+      }),
+    ).toBe(2);
+    expect(value('chokepoint_dependency_calls_total', 'postgresql', 'db:5432')).toBe(1);
+    expect(value('chokepoint_dependency_calls_total', 'postgresql', 'postgresql'), 'no server named').toBe(1);
+    expect(value('chokepoint_dependency_errors_total', 'postgresql', 'postgresql')).toBe(1);
+    expect(value('chokepoint_dependency_calls_total', 'redis', 'redis')).toBe(1);
+    expect(value('chokepoint_dependency_calls_total', 'rabbitmq', 'rabbitmq')).toBe(1);
+    expect(samplesOf(samples, 'chokepoint_dependency_calls_total')).toHaveLength(5);
+  });
+
+  it('folds dependencies past the cap into host="other"', async () => {
+    const parent = request('h', { route: '/h' });
+    observer({ maxLabelValues: 1 }).onTrace?.(
+      trace(
+        parent,
+        httpCall(parent, { urlTemplate: '/a', host: 'a.example.com', durationMs: 1 }),
+        httpCall(parent, { urlTemplate: '/b', host: 'b.example.com', durationMs: 1 }),
+        httpCall(parent, { urlTemplate: '/c', host: 'c.example.com', durationMs: 1 }),
+      ),
+      [],
+    );
+    const calls = samplesOf(await scrape(), 'chokepoint_dependency_calls_total');
+    expect(calls.map((sample) => [sample.labels.host, sample.value])).toEqual([
+      ['a.example.com', 1],
+      ['other', 2],
+    ]);
+  });
+
+  it('sums time spent acquiring connections once per checkout, and counts the connections opened', async () => {
+    const parent = request('c', { route: '/orders' });
+    const checkout = connect(parent, { durationMs: 30, opensConnection: false });
+    observer().onTrace?.(
+      trace(
+        parent,
+        checkout,
+        // The pool opening a connection inside the checkout: its time is the checkout's.
+        connect(checkout, { durationMs: 20, opensConnection: true }),
+        connect(parent, { durationMs: 10, opensConnection: true }),
+        connect(parent, { durationMs: 4, opensConnection: false }),
+        connect(parent, { durationMs: 6, system: 'mysql' }),
+      ),
+      [],
+    );
+    const samples = await scrape();
+    const pg = { service: 'shop', db_system: 'postgresql' };
+    expect(sampleValue(samples, 'chokepoint_db_connection_wait_seconds_total', pg)).toBeCloseTo(0.044);
+    expect(sampleValue(samples, 'chokepoint_db_connections_opened_total', pg)).toBe(2);
+    const mysql = { service: 'shop', db_system: 'mysql' };
+    expect(sampleValue(samples, 'chokepoint_db_connection_wait_seconds_total', mysql)).toBeCloseTo(0.006);
+    expect(
+      sampleValue(samples, 'chokepoint_db_connections_opened_total', mysql),
+      'the span does not say',
+    ).toBe(0);
+    expect(
+      sampleValue(samples, 'chokepoint_dependency_calls_total', { system: 'postgresql', host: 'db:5432' }),
+      'connections opened reach the server; checkouts do not',
+    ).toBe(2);
   });
 });
 
