@@ -1,7 +1,8 @@
 /**
- * The vanilla OpenTelemetry variant's destination: an HTTP server on port 0 that answers
- * every export 200 with an empty protobuf response. It decodes each body with the
- * collector's decoder only to count spans, so dropped spans show in the results.
+ * Where the agent benches export when no collector is wanted (vanilla OpenTelemetry always,
+ * Chokepoint for the same-sink figures): an HTTP server on port 0 that answers every export
+ * 200 with an empty protobuf response. It decodes each body with the collector's decoder
+ * only to count spans, so dropped spans show in the results.
  */
 import { createServer } from 'node:http';
 import { decodeProtobufTraceRequest } from '../../dist/collector/receive/otlp-protobuf.js';
