@@ -7,7 +7,7 @@
  */
 import type { Evidence } from '../../model/finding.js';
 import { suggestedPoolSize, suggestedTimeoutMs } from './advice.js';
-import { numberField, objectField, stringField } from './evidence.js';
+import { numberField, objectField, readObjects, readPlace, stringField } from './evidence.js';
 
 export type BarUnit = 'count' | 'ms' | 'ratio';
 
@@ -157,6 +157,46 @@ export function staticAssetsCharts(evidence: Evidence): BarChart[] {
     }
   }
   return charts;
+}
+
+/**
+ * The CPU sampled while the event loop stalled, by hot spot and by package, as shares; the
+ * finding's own hot spot (or package) emphasised.
+ *
+ * @example
+ * hotPathCharts({ functionName: 'fib', url: 'src/math.js', line: 3, hotSpots: [{ functionName: 'fib', url: 'src/math.js', line: 3, share: 0.9 }] })[0]?.bars
+ * // [{ label: 'fib', value: 0.9, emphasis: true }]
+ */
+export function hotPathCharts(evidence: Evidence): BarChart[] {
+  const site = readPlace(evidence);
+  const isSite = (spot: Record<string, unknown>) =>
+    site !== undefined &&
+    spot.functionName === site.functionName &&
+    spot.url === site.url &&
+    spot.line === site.line;
+  const spots = defined(
+    readObjects(evidence.hotSpots).map(
+      (spot) => [String(spot.functionName ?? '?'), finiteOrUndefined(spot.share), isSite(spot)] as const,
+    ),
+  );
+  const finding = stringField(evidence, 'package');
+  const packages = defined(
+    readObjects(evidence.packages).map(
+      (pkg) => [String(pkg.name ?? '?'), finiteOrUndefined(pkg.share), pkg.name === finding] as const,
+    ),
+  );
+  const charts: BarChart[] = [];
+  if (spots.length > 0) {
+    charts.push({ title: 'Stalled CPU by function', unit: 'ratio', layout: 'bars', bars: spots });
+  }
+  if (packages.length > 0) {
+    charts.push({ title: 'Stalled CPU by package', unit: 'ratio', layout: 'bars', bars: packages });
+  }
+  return charts;
+}
+
+function finiteOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
 /** The bars whose value was measured. */

@@ -99,6 +99,47 @@ export function readRelated(evidence: Evidence): RelatedFinding[] {
   );
 }
 
+/** A place in the code a CPU profile names: hot_path_cpu's hot spot, its caller, its call path. */
+export interface CodePlace {
+  functionName: string;
+  /** Relative file path, `node:…` for Node's own modules, `''` for native code. */
+  url: string;
+  line: number;
+  /** `name@version` when the file is in node_modules. */
+  package?: string;
+}
+
+/**
+ * A place in the code from evidence, `undefined` without a function name.
+ *
+ * @example
+ * readPlace({ functionName: 'hashPassword', url: 'src/auth.js', line: 12 }) // { functionName: 'hashPassword', url: 'src/auth.js', line: 12 }
+ */
+export function readPlace(value: unknown): CodePlace | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { functionName, url, line, package: pkg } = value as Record<string, unknown>;
+  if (typeof functionName !== 'string' || functionName === '') return undefined;
+  const place: CodePlace = {
+    functionName,
+    url: typeof url === 'string' ? url : '',
+    line: typeof line === 'number' && Number.isFinite(line) ? line : 0,
+  };
+  if (typeof pkg === 'string' && pkg !== '') place.package = pkg;
+  return place;
+}
+
+/**
+ * A place for people: the function, then where it is.
+ *
+ * @example
+ * placeText({ functionName: 'hashPassword', url: 'src/auth.js', line: 12 }) // 'hashPassword (src/auth.js:12)'
+ * placeText({ functionName: 'run', url: '', line: 0 })                      // 'run (native code)'
+ */
+export function placeText(place: CodePlace): string {
+  const where = place.url === '' ? 'native code' : place.line > 0 ? `${place.url}:${place.line}` : place.url;
+  return `${place.functionName} (${where})${place.package ? ` · ${place.package}` : ''}`;
+}
+
 /**
  * The objects of an evidence list (instances, statements run after a miss, …); anything that
  * is not an object is skipped.

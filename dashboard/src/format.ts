@@ -19,6 +19,7 @@ const KIND_LABELS: Record<string, string> = {
   dependency_resilience: 'Dependency resilience',
   offload_candidate: 'Work to offload',
   static_assets: 'Static files',
+  hot_path_cpu: 'CPU hot path',
 };
 
 const RANGE_LABELS: Record<string, string> = { '15m': '15 min', '1h': '1 h', '24h': '24 h', '7d': '7 d' };

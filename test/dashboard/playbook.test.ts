@@ -13,13 +13,16 @@ import { type BrowserContext, chromium, type Locator, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningCollector, startCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/finding.js';
+import type { CpuProfileSummary, ProfileFrame, RuntimeSample } from '../../model/runtime.js';
 import {
   connectionTrace,
   exportRequest,
   httpServerSpan,
   newTraceId,
   outboundCallsTrace,
+  postRuntime,
   postTraces,
+  runtimeSample,
 } from '../support/otlp-fixtures.js';
 import {
   apiFindings,
@@ -37,6 +40,8 @@ declare const window: { __xss?: number };
 const SERVICE = 'store';
 /** A service whose requests each open their own database connection. */
 const REPORTS = 'reports';
+/** A service whose event loop stalls hashing passwords synchronously. */
+const AUTH = 'auth';
 const MINUTE = 60_000;
 /** The traffic spreads over this many minutes, so the charts over time have a shape. */
 const MINUTES = 8;
@@ -77,6 +82,7 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     const now = Date.now();
     await postTraces(collector.otlpUrl, exportRequest(SERVICE, storeTraffic(now)));
     await postTraces(collector.otlpUrl, exportRequest(REPORTS, reportsTraffic(now)));
+    await postRuntime(collector.otlpUrl, stalledAuth(now));
     await collector.flush();
     findings = await apiFindings(collector);
     browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
@@ -324,6 +330,37 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     expect(await page.evaluate(() => window.__xss)).toBeUndefined();
   });
 
+  it('hot_path_cpu: the call to change and the app’s caller, the stalled CPU by function, the path, the stall it causes', async () => {
+    const finding = findingOfKind('hot_path_cpu', AUTH);
+    const { page, evidence } = await openFinding(finding);
+    const e = finding.evidence;
+    const code = evidence.locator('pre code');
+    expect(await code.nth(0).textContent()).toBe('pbkdf2Sync (node:internal/crypto/pbkdf2:44)');
+    expect(await code.nth(1).textContent()).toBe('hashPassword (src/auth.js:12)');
+    expect(await measurement(evidence, 'Share of stalled CPU')).toBe(`${Math.round(Number(e.share) * 100)}%`);
+    expect(await measurement(evidence, 'Its CPU sampled')).toBe(formatMs(Number(e.selfMs)));
+    expect(await measurement(evidence, 'Stalls')).toBe(String(e.stalls));
+    expect(await measurement(evidence, 'Profiles')).toBe('2');
+    expect(await barChart(evidence, 'Stalled CPU by function')).toBe(
+      `Stalled CPU by function: ${(e.hotSpots as Array<{ functionName: string; share: number }>)
+        .map((spot) => `${spot.functionName} ${Math.round(spot.share * 100)}%`)
+        .join(', ')}`,
+    );
+    expect(await evidence.locator('ol.path li').allTextContents()).toEqual([
+      'run (native code)',
+      'pbkdf2Sync (node:internal/crypto/pbkdf2:44)',
+      'hashPassword (src/auth.js:12)',
+      'handle (src/server.js:20)',
+    ]);
+    // Profiles have no series: no chart over time, and no example request.
+    await expect.poll(() => page.locator('cp-finding-detail #proof').count()).toBe(0);
+    // The stall and the code holding it link to each other.
+    const stall = findingOfKind('event_loop_blocked', AUTH);
+    await evidence.locator('a', { hasText: stall.title }).click();
+    await expect.poll(() => page.locator('cp-finding-detail h2').textContent()).toBe(stall.title);
+    await page.locator('cp-finding-evidence a', { hasText: finding.title }).waitFor();
+  });
+
   it('shows an evidence field the view does not know yet after what it knows', async () => {
     const finding = findingOfKind('dependency_resilience');
     const page = await browser.newPage();
@@ -426,4 +463,49 @@ function reportsTraffic(now: number) {
       startMs: now - MINUTES * MINUTE + index * 10_000,
     }),
   ).flat();
+}
+
+/** The password hash behind the stalls: `run` in native code under crypto's pbkdf2Sync, called by the app. */
+const handler: ProfileFrame = { functionName: 'handle', url: 'src/server.js', line: 20 };
+const hashPassword: ProfileFrame = { functionName: 'hashPassword', url: 'src/auth.js', line: 12 };
+const pbkdf2Sync: ProfileFrame = { functionName: 'pbkdf2Sync', url: 'node:internal/crypto/pbkdf2', line: 44 };
+
+function stallProfile(startMs: number, hashMs: number): CpuProfileSummary {
+  return {
+    startMs,
+    durationMs: 2_000,
+    samplingIntervalUs: 1_000,
+    stalls: 3,
+    stallMs: 780,
+    sampledMs: hashMs + 60,
+    startPauseMs: 4,
+    functions: [
+      {
+        functionName: 'run',
+        url: '',
+        line: 0,
+        selfMs: hashMs,
+        totalMs: hashMs,
+        callers: [pbkdf2Sync, hashPassword, handler],
+      },
+      { ...handler, selfMs: 60, totalMs: hashMs + 60, callers: [] },
+    ],
+    packages: [],
+  };
+}
+
+/** A minute of the auth service's samples: its loop stalls 260 ms in three intervals, two of which carry profiles. */
+function stalledAuth(now: number): RuntimeSample[] {
+  return Array.from({ length: 6 }, (_, index) => {
+    const timeMs = now - 60_000 + index * 10_000;
+    const stalled = index === 1 || index >= 4;
+    return runtimeSample({
+      service: AUTH,
+      timeMs,
+      ...(stalled
+        ? { eventLoopLag: { minMs: 9.8, meanMs: 10.6, p50Ms: 10.2, p90Ms: 10.5, p99Ms: 11, maxMs: 260 } }
+        : {}),
+      ...(index >= 4 ? { cpuProfile: stallProfile(timeMs - 5_000, 700 + index * 50) } : {}),
+    });
+  });
 }

@@ -6,8 +6,8 @@
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Evidence } from '../../../model/finding.js';
-import { evidenceEntries, numberField, type RouteCount } from '../evidence.js';
-import { formatCount } from '../format.js';
+import { evidenceEntries, numberField, type RouteCount, readRelated } from '../evidence.js';
+import { formatCount, formatImpact, kindLabel } from '../format.js';
 import './copy-button.js';
 
 export type Measurement = [label: string, value: string];
@@ -68,6 +68,28 @@ export function routesTable(routes: RouteCount[], countHeading: string): Templat
         ${routes.map(({ route, count }) => html`<tr><td><code>${route}</code></td><td>${formatCount(count)}</td></tr>`)}
       </tbody>
     </table>
+  </section>`;
+}
+
+/** The findings `evidence.related` names (what lies behind a slow route, a stall and the code holding it), linked. */
+export function relatedFindings(
+  evidence: Evidence,
+  linkTo: (findingId: string) => string,
+  heading: string,
+): TemplateResult | typeof nothing {
+  const related = readRelated(evidence);
+  if (related.length === 0) return nothing;
+  return html`<section>
+    <h4>${heading}</h4>
+    <ul>
+      ${related.map(
+        (finding) =>
+          html`<li>
+            <a href=${linkTo(finding.id)}>${finding.title}</a>
+            <span class="muted">· ${kindLabel(finding.kind)} · ${formatImpact(finding.impact)}</span>
+          </li>`,
+      )}
+    </ul>
   </section>`;
 }
 

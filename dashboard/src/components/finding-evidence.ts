@@ -10,7 +10,6 @@ import {
   type QueryEvidence,
   readNPlusOneEvidence,
   readObjects,
-  readRelated,
   readRouteCounts,
   readSlowQueryEvidence,
   stringField,
@@ -23,7 +22,6 @@ import {
   formatRate,
   formatRepeats,
   formatShare,
-  kindLabel,
 } from '../format.js';
 import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
@@ -35,10 +33,17 @@ import {
   numberOrUndefined,
   numbers,
   optional,
+  relatedFindings,
   routesTable,
   subject,
 } from './evidence-parts.js';
-import { connectionPoolView, dependencyView, offloadView, staticAssetsView } from './playbook-evidence.js';
+import {
+  connectionPoolView,
+  dependencyView,
+  hotPathView,
+  offloadView,
+  staticAssetsView,
+} from './playbook-evidence.js';
 
 export class FindingEvidence extends LitElement {
   static override properties = {
@@ -108,9 +113,13 @@ export class FindingEvidence extends LitElement {
         align-items: center;
         flex-wrap: wrap;
       }
-      ul {
+      ul,
+      ol {
         margin: 0;
         padding-left: 1.1rem;
+      }
+      ol {
+        padding-left: 1.8rem;
       }
       a {
         color: var(--cp-accent);
@@ -172,6 +181,7 @@ const EVIDENCE_VIEWS: Record<
   dependency_resilience: dependencyView,
   offload_candidate: offloadView,
   static_assets: staticAssetsView,
+  hot_path_cpu: hotPathView,
 };
 
 function slowQueryView(raw: Evidence): TemplateResult {
@@ -300,7 +310,6 @@ const PART_NAMES: Record<string, string> = {
 function slowEndpointView(evidence: Evidence, linkTo: (findingId: string) => string): TemplateResult {
   const breakdown = (evidence.breakdownMs ?? {}) as Record<string, unknown>;
   const shares = (evidence.breakdownShare ?? {}) as Record<string, unknown>;
-  const related = readRelated(evidence);
   return html`${subject('Route', stringField(evidence, 'route'), '')}
     ${numbers(evidence, [
       ['Requests', 'count', formatCount],
@@ -330,26 +339,11 @@ function slowEndpointView(evidence: Evidence, linkTo: (findingId: string) => str
         </tbody>
       </table>
     </section>
-    ${
-      related.length > 0
-        ? html`<section>
-            <h4>Findings behind it</h4>
-            <ul>
-              ${related.map(
-                (finding) =>
-                  html`<li>
-                    <a href=${linkTo(finding.id)}>${finding.title}</a>
-                    <span class="muted">· ${kindLabel(finding.kind)} · ${formatImpact(finding.impact)}</span>
-                  </li>`,
-              )}
-            </ul>
-          </section>`
-        : nothing
-    }
+    ${relatedFindings(evidence, linkTo, 'Findings behind it')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
 }
 
-function eventLoopView(evidence: Evidence): TemplateResult {
+function eventLoopView(evidence: Evidence, linkTo: (findingId: string) => string): TemplateResult {
   return html`${numbers(evidence, [
     ['Median delay', 'medianDelayMs', formatDuration],
     ['Longest delay', 'maxDelayMs', formatDuration],
@@ -359,7 +353,8 @@ function eventLoopView(evidence: Evidence): TemplateResult {
     ['Median delay', 'medianDelayMs', formatDuration],
     ['Longest delay', 'maxDelayMs', formatDuration],
     ['Blocked', 'blockedMsPerMin', formatImpact],
-  ])}`;
+  ])}
+  ${relatedFindings(evidence, linkTo, 'The code holding it')}`;
 }
 
 function gcView(evidence: Evidence): TemplateResult {

@@ -1,22 +1,39 @@
 /**
  * Evidence views of the backend-performance playbook kinds: requests waiting for a pool
  * connection, a failing or hanging dependency, work a queue could take off the request,
- * static files served by Node. Each shows its measurements, the numbers its fix is built
+ * static files served by Node, the code holding a stalled event loop. Each shows its measurements, the numbers its fix is built
  * from, bar charts of both, the routes and the example trace; fields a view does not know
  * are listed after it, so a detector that grows one never breaks the view.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Evidence } from '../../../model/finding.js';
 import { headersToCheck, suggestedPoolSize, suggestedTimeoutMs } from '../advice.js';
-import { numberField, objectField, readObjects, readRouteCounts, stringField } from '../evidence.js';
+import {
+  type CodePlace,
+  numberField,
+  objectField,
+  placeText,
+  readObjects,
+  readPlace,
+  readRouteCounts,
+  stringField,
+} from '../evidence.js';
 import {
   type BarChart,
   connectionPoolCharts,
   dependencyCharts,
+  hotPathCharts,
   offloadCharts,
   staticAssetsCharts,
 } from '../evidence-charts.js';
-import { formatCount, formatDuration, formatRate, formatRepeats, formatShare } from '../format.js';
+import {
+  formatCount,
+  formatDuration,
+  formatImpact,
+  formatRate,
+  formatRepeats,
+  formatShare,
+} from '../format.js';
 import './bar-chart.js';
 import {
   exampleTrace,
@@ -27,6 +44,7 @@ import {
   numbers,
   optional,
   otherFields,
+  relatedFindings,
   routesTable,
   subject,
 } from './evidence-parts.js';
@@ -244,6 +262,89 @@ export function staticAssetsView(evidence: Evidence): TemplateResult {
     }
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
     ${otherFields(evidence, ['extensions', 'assets', ...keysOf(STATIC_NUMBERS), ...COMMON_FIELDS])}`;
+}
+
+const HOT_PATH_NUMBERS: NumberField[] = [
+  ['Share of stalled CPU', 'share', formatShare],
+  ['Its CPU sampled', 'selfMs', formatDuration],
+  ['CPU sampled in stalls', 'sampledMs', formatDuration],
+  ['Stalls', 'stalls', formatCount],
+  ['Stalled time', 'stallMs', formatDuration],
+  ['Loop blocked', 'blockedMsPerMin', formatImpact],
+  ['Profiles', 'profiles', formatCount],
+  ['GC share', 'gcShare', formatShare],
+  ['Longest profiler start', 'maxStartPauseMs', formatDuration],
+];
+/** Where a hot spot is and how it was reached, shown as code rather than as numbers. */
+const HOT_PATH_PLACES = ['functionName', 'url', 'line', 'package', 'versions', 'origin', 'leaf', 'callers'];
+
+/** A function (or a node_modules package) holding the CPU while the event loop stalled. */
+export function hotPathView(evidence: Evidence, linkTo: (findingId: string) => string): TemplateResult {
+  const site = readPlace(evidence);
+  const origin = readPlace(evidence.origin);
+  const versions = Array.isArray(evidence.versions) ? evidence.versions.map(String).join(', ') : undefined;
+  const leaf = readPlace(evidence.leaf);
+  const callers = Array.isArray(evidence.callers) ? evidence.callers.flatMap((c) => readPlace(c) ?? []) : [];
+  const path = leaf ? [leaf, ...callers] : [];
+  const instances = Array.isArray(evidence.instances) ? evidence.instances.length : undefined;
+  const spots = readObjects(evidence.hotSpots);
+  return html`${
+    site
+      ? subject('Hot spot', placeText(site), 'the call to change')
+      : subject('Package', stringField(evidence, 'package'), versions)
+  }
+    ${origin ? subject('Called from', placeText(origin), 'the app’s own code above it') : nothing}
+    ${measurements([
+      ...numberMeasurements(evidence, HOT_PATH_NUMBERS),
+      ['App instances', optional(instances, formatCount)],
+    ])}
+    ${charts(hotPathCharts(evidence))}
+    ${
+      path.length > 1
+        ? html`<section>
+            <h4>Call path <span class="muted">where the samples landed, then its callers</span></h4>
+            <ol class="path">
+              ${path.map((place: CodePlace) => html`<li><code>${placeText(place)}</code></li>`)}
+            </ol>
+          </section>`
+        : nothing
+    }
+    ${
+      spots.length > 0
+        ? html`<section>
+            <h4>Hot spots <span class="muted">CPU sampled while the loop stalled</span></h4>
+            <table>
+              <thead>
+                <tr><th scope="col">Function</th><th scope="col" class="number">CPU</th><th scope="col">Share</th></tr>
+              </thead>
+              <tbody>
+                ${spots.map((spot) => {
+                  const place = readPlace(spot);
+                  const from = readPlace(spot.origin);
+                  return html`<tr>
+                    <td>
+                      <code>${place ? placeText(place) : '—'}</code>
+                      ${from ? html`<span class="muted">← ${placeText(from)}</span>` : nothing}
+                    </td>
+                    <td class="number">${optional(numberOrUndefined(spot.selfMs), formatDuration)}</td>
+                    <td>${optional(numberOrUndefined(spot.share), formatShare)}</td>
+                  </tr>`;
+                })}
+              </tbody>
+            </table>
+          </section>`
+        : nothing
+    }
+    ${relatedFindings(evidence, linkTo, 'The stall it causes')}
+    ${otherFields(evidence, [
+      ...HOT_PATH_PLACES,
+      ...keysOf(HOT_PATH_NUMBERS),
+      'instances',
+      'hotInstances',
+      'hotSpots',
+      'packages',
+      'related',
+    ])}`;
 }
 
 function charts(list: BarChart[]): TemplateResult | typeof nothing {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   connectionPoolCharts,
   dependencyCharts,
+  hotPathCharts,
   offloadCharts,
   staticAssetsCharts,
 } from '../../../dashboard/src/evidence-charts.js';
@@ -110,5 +111,30 @@ describe('staticAssetsCharts', () => {
       'bars count Static requests by file type: js 30, css 10, png 5',
     ]);
     expect(staticAssetsCharts({ extensions: ['js'] })).toEqual([]);
+  });
+});
+
+describe('hotPathCharts', () => {
+  it('shows the stalled CPU by function and by package, the finding’s own emphasised', () => {
+    const charts = hotPathCharts({
+      functionName: 'pbkdf2Sync',
+      url: 'node:internal/crypto/pbkdf2',
+      line: 44,
+      hotSpots: [
+        { functionName: 'pbkdf2Sync', url: 'node:internal/crypto/pbkdf2', line: 44, share: 0.8 },
+        { functionName: 'serialize', url: 'src/json.js', line: 3, share: 0.15 },
+        'noise',
+      ],
+      packages: [{ name: 'fast-json', share: 0.05 }],
+    });
+    expect(summary(charts)).toEqual([
+      'bars ratio Stalled CPU by function: pbkdf2Sync 0.8*, serialize 0.15',
+      'bars ratio Stalled CPU by package: fast-json 0.05',
+    ]);
+  });
+
+  it('emphasises the package of a package finding', () => {
+    const charts = hotPathCharts({ package: 'marked', packages: [{ name: 'marked', share: 0.4 }] });
+    expect(summary(charts)).toEqual(['bars ratio Stalled CPU by package: marked 0.4*']);
   });
 });

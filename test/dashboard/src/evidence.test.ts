@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   evidenceEntries,
   numberField,
+  placeText,
   readNPlusOneEvidence,
   readObjects,
+  readPlace,
   readRelated,
   readRouteCounts,
   readSlowQueryEvidence,
@@ -142,5 +144,28 @@ describe('readers for the other kinds', () => {
       stringField({ s: '' }, 's'),
       stringField({ s: 1 }, 's'),
     ]).toEqual(['orders', undefined, undefined]);
+  });
+});
+
+describe('readPlace and placeText', () => {
+  it('reads a place in the code and writes it for people', () => {
+    const place = readPlace({ functionName: 'hashPassword', url: 'src/auth.js', line: 12, extra: 1 });
+    expect(place).toEqual({ functionName: 'hashPassword', url: 'src/auth.js', line: 12 });
+    expect(placeText(place ?? { functionName: '', url: '', line: 0 })).toBe('hashPassword (src/auth.js:12)');
+    expect(placeText({ functionName: 'run', url: '', line: 0 })).toBe('run (native code)');
+    expect(
+      placeText({
+        functionName: 'parse',
+        url: 'node_modules/marked/lib/marked.cjs',
+        line: 0,
+        package: 'marked@12.0.0',
+      }),
+    ).toBe('parse (node_modules/marked/lib/marked.cjs) · marked@12.0.0');
+  });
+
+  it('reads nothing from what is not a place', () => {
+    expect(readPlace(undefined)).toBeUndefined();
+    expect(readPlace({ url: 'src/a.js' })).toBeUndefined();
+    expect(readPlace({ functionName: 'f', line: '3' })).toEqual({ functionName: 'f', url: '', line: 0 });
   });
 });
