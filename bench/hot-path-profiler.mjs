@@ -90,7 +90,7 @@ async function main() {
     ]);
   }
   console.log(
-    renderTable(['functions', 'heap MB', 'start ms', 'stop ms', 'summary ms', 'samples (2 s at 1 ms)'], rows),
+    renderTable(['functions', 'heap MB', 'start ms', 'stop ms', 'summary ms', 'samples in 2 s'], rows),
   );
 }
 
@@ -167,7 +167,8 @@ async function serve() {
 /** One profile's start, stop and summary, in a process of the given size. */
 async function oneOff(functionCount, heapMb) {
   const inspector = await import('node:inspector');
-  const { summarizeProfile } = await import(PROFILER);
+  const { defaultHotPathProfilerOptions, summarizeProfile } = await import(PROFILER);
+  const { samplingIntervalUs } = defaultHotPathProfilerOptions;
   const functions = Array.from({ length: functionCount }, (_, i) => new Function('a', `return a + ${i};`));
   for (const fn of functions) fn(1);
   const heap = [];
@@ -175,7 +176,7 @@ async function oneOff(functionCount, heapMb) {
   const session = new inspector.Session();
   session.connect();
   session.post('Profiler.enable');
-  session.post('Profiler.setSamplingInterval', { interval: 1_000 });
+  session.post('Profiler.setSamplingInterval', { interval: samplingIntervalUs });
   const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
   let at = process.hrtime.bigint();
   session.post('Profiler.start');
@@ -198,7 +199,7 @@ async function oneOff(functionCount, heapMb) {
     startMs: Date.now(),
     startPauseMs: startMs,
     offsetUs: 0,
-    samplingIntervalUs: 1_000,
+    samplingIntervalUs,
     topFunctions: 20,
     cwd: process.cwd(),
     home: '/nonexistent',

@@ -136,7 +136,7 @@ function adviceFor(frames: Place[], site: Place, origin: Place | undefined): Adv
   }
   const json = named(
     (f) =>
-      (JSON_CALLS.has(f.functionName) && (f.url === '' || f.package !== undefined)) ||
+      (JSON_CALLS.has(f.functionName) && f.url === '') ||
       JSON_PACKAGES.test((f.package ?? '').replace(/@[^@]*$/, '')),
   );
   if (json) {
