@@ -7,6 +7,8 @@
  * - `redis`: a command keeps its name and its first argument (the key, for most commands)
  *   with the ids folded (`GET user:{id}`); the arguments after it are dropped. The
  *   collector reads the key pattern from that text, knowing which commands have no key.
+ *   Kafka message keys (`messaging.kafka.message.key`, an order or user id as often as
+ *   not) are folded the same way.
  *
  * Spans are read-only once ended, so {@link ScrubSpanProcessor} works in `onEnding`: the
  * SDK's documented hook that runs while the span is still writable, before any `onEnd`.
@@ -193,6 +195,8 @@ export function scrubRedisCommand(statement: string): string {
 }
 
 const QUERY_TEXT_ATTRIBUTES = ['db.query.text', 'db.statement'] as const;
+/** Where upstream's kafkajs instrumentation puts the message key, on producer and consumer spans. */
+const KAFKA_MESSAGE_KEY = 'messaging.kafka.message.key';
 
 /**
  * Scrubs a span's database statement in place, while it is still writable (`onEnding`).
@@ -211,7 +215,11 @@ export class ScrubSpanProcessor implements SpanProcessor {
 
   onEnding(span: Span): void {
     const system = span.attributes['db.system.name'] ?? span.attributes['db.system'];
-    if (typeof system !== 'string') return;
+    if (typeof system !== 'string') {
+      const key = this.scrubRedis ? span.attributes[KAFKA_MESSAGE_KEY] : undefined;
+      if (typeof key === 'string') span.setAttribute(KAFKA_MESSAGE_KEY, foldKey(key));
+      return;
+    }
     const isRedis = REDIS_SYSTEMS.has(system);
     if (isRedis ? !this.scrubRedis : !this.scrubSql) return;
     for (const name of QUERY_TEXT_ATTRIBUTES) {

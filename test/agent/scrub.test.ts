@@ -145,6 +145,20 @@ describe('ScrubSpanProcessor', () => {
     });
   });
 
+  it('folds Kafka message keys with the keys', () => {
+    const send = {
+      'messaging.system': 'kafka',
+      'messaging.kafka.message.key': 'customer-42:ann@example.com',
+    };
+    expect(exportedThrough('redis', send).attributes['messaging.kafka.message.key']).toBe(
+      'customer-{id}:{email}',
+    );
+    expect(exportedThrough('all', send).attributes['messaging.kafka.message.key']).toBe(
+      'customer-{id}:{email}',
+    );
+    expect(exportedThrough('sql', send).attributes).toEqual(send);
+  });
+
   it('leaves alone what its mode does not cover', () => {
     expect(exportedThrough('redis', pgQuery).attributes).toEqual(pgQuery);
     expect(exportedThrough('sql', redisCommand).attributes).toEqual(redisCommand);
