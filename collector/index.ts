@@ -23,7 +23,7 @@ import { defaultDetectionConfig } from './detect/types.js';
 import { Pipeline } from './pipeline.js';
 import { otlpTraceRoutes } from './receive/otlp-http.js';
 import { runtimeRoutes } from './receive/runtime-http.js';
-import { SqliteStore } from './store/sqlite-store.js';
+import { ThreadedStore } from './store/threaded-store.js';
 
 export type { CollectorOptions } from './config.js';
 
@@ -33,7 +33,7 @@ export interface RunningCollector {
   /** Base URL of the dashboard, API and `/metrics`. */
   dashboardUrl: string;
   readonly pipeline: Pipeline;
-  /** Completes pending traces and runs detection and storage now. */
+  /** Completes pending traces and runs detection and storage now; resolves once all of it is committed. */
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -41,7 +41,10 @@ export interface RunningCollector {
 export async function startCollector(overrides: Partial<CollectorOptions> = {}): Promise<RunningCollector> {
   const options = { ...defaultCollectorOptions(), ...overrides };
   const dashboardDir = options.dashboardDir || resolveDashboardDir();
-  const store = new SqliteStore(options.db);
+  // Writes on a worker thread: bucket writes, roll-ups and pruning never pause ingest.
+  const store = new ThreadedStore(options.db, {
+    onError: (message) => console.error(`chokepoint: ${message}`),
+  });
   // Read at scrape time only, once the pipeline exists.
   const metrics = createCollectorMetrics(store, () => pipeline.pendingTraces);
   const detection = {
@@ -101,6 +104,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       pipeline,
       async flush() {
         pipeline.flush();
+        await store.flushed();
       },
       close() {
         // Idempotent: a signal handler and a test teardown may both close the same collector.
@@ -108,7 +112,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
           clearInterval(timer);
           await closeServers();
           pipeline.flush();
-          store.close();
+          await store.close();
         })();
         return closing;
       },
@@ -120,7 +124,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     return collector;
   } catch (error) {
     await closeServers();
-    store.close();
+    await store.close();
     throw error;
   }
 }

@@ -36,6 +36,12 @@ export interface PipelineOptions {
   rollupAfterMs: number;
   assembler: Partial<AssemblerOptions>;
   aggregator: Partial<AggregatorOptions>;
+  /**
+   * Most changed buckets handed to the store per detection run, oldest change first: the rest
+   * wait for the next run, and a bucket changed again meanwhile is written once. Bounds the
+   * ingest thread's share of store work per run; `flush` writes them all.
+   */
+  maxBucketWritesPerTick: number;
   detectors: readonly Detector[];
   /** Where internal errors (a detector throwing) are reported; the pipeline keeps going. */
   onError: (message: string) => void;
@@ -57,6 +63,7 @@ export const defaultPipelineOptions: PipelineOptions = {
   rollupAfterMs: 2 * 60 * 60_000,
   assembler: {},
   aggregator: {},
+  maxBucketWritesPerTick: 4_096,
   detectors: allDetectors,
   onError: (message) => console.error(`chokepoint: ${message}`),
   observers: [],
@@ -96,8 +103,9 @@ export class Pipeline {
     this.options = { ...defaultPipelineOptions, ...options };
     this.assembler = new TraceAssembler(this.options.assembler);
     this.aggregator = new Aggregator({ memoryMs: this.options.windowMs, ...this.options.aggregator });
-    const now = this.clock();
-    this.aggregator.load(this.store.readBuckets({ fromMs: now - this.options.windowMs }));
+    const loadedFromMs = this.clock() - this.options.windowMs;
+    // Buckets before this were not read: late data for them is merged into the stored ones.
+    this.aggregator.load(this.store.readBuckets({ fromMs: loadedFromMs }), loadedFromMs);
   }
 
   /** Spans in from the receiver: normalised and held until their trace is complete. */
@@ -120,14 +128,14 @@ export class Pipeline {
   tick(): void {
     const now = this.clock();
     for (const trace of this.assembler.drainReady(now)) this.process(trace, now);
-    this.detectAndStore(now);
+    this.detectAndStore(now, this.options.maxBucketWritesPerTick);
   }
 
   /** Completes every pending trace now, then detects and persists (shutdown, tests). */
   flush(): void {
     const now = this.clock();
     for (const trace of this.assembler.drainAll()) this.process(trace, now);
-    this.detectAndStore(now);
+    this.detectAndStore(now, Number.POSITIVE_INFINITY);
   }
 
   get pendingTraces(): number {
@@ -157,7 +165,7 @@ export class Pipeline {
     }
   }
 
-  private detectAndStore(now: number): void {
+  private detectAndStore(now: number, maxBucketWrites: number): void {
     this.counters.detectionRuns += 1;
     const window = this.aggregator.view(now - this.options.windowMs, now + 1);
     const candidates = this.options.detectors.flatMap(
@@ -172,7 +180,7 @@ export class Pipeline {
     this.store.upsertFindings(updates, now);
     this.store.saveExampleTraces(this.newExampleTraces(updates), now);
     this.store.updateLifecycle(now);
-    this.store.writeBuckets(this.aggregator.takeDirty());
+    this.store.writeBuckets(this.aggregator.takeDirty(maxBucketWrites), mergeBucketData);
     this.rollUp(now);
     this.counters.findingsUpdated += updates.length;
     if (now - this.lastPruneMs >= 60_000) {

@@ -40,6 +40,15 @@ export class QuantileSketch {
     this.buckets.set(index, (this.buckets.get(index) ?? 0) + times);
   }
 
+  /** An independent copy (cheaper than merging into an empty sketch). */
+  clone(): QuantileSketch {
+    const copy = new QuantileSketch();
+    copy.total = this.total;
+    copy.zeroCount = this.zeroCount;
+    for (const [index, count] of this.buckets) copy.buckets.set(index, count);
+    return copy;
+  }
+
   merge(other: QuantileSketch): void {
     this.total += other.total;
     this.zeroCount += other.zeroCount;

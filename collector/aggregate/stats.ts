@@ -97,8 +97,11 @@ function mergeLatency(into: LatencyStats, from: LatencyStats): void {
 
 /** Adds to a bounded label map; labels past the cap are counted under `other`. */
 export function countLabel(labels: Record<string, number>, label: string, times = 1): void {
-  if (label in labels || Object.keys(labels).length < MAX_LABELS)
-    labels[label] = (labels[label] ?? 0) + times;
+  // One lookup for a label already counted; `other` present means full, so only a new label of a
+  // map not yet full pays for counting keys.
+  const count = labels[label];
+  if (typeof count === 'number') labels[label] = count + times;
+  else if (labels.other === undefined && Object.keys(labels).length < MAX_LABELS) labels[label] = times;
   else labels.other = (labels.other ?? 0) + times;
 }
 
@@ -119,9 +122,15 @@ export function topLabels(
 
 type Serialized<T> = Omit<T, 'sketch'> & { sketch: SerializedSketch };
 
+/**
+ * A latency family. `clone` copies the sketch and whatever `copyMutable` names (the members a
+ * merge changes in place); the rest is shared, since merges only replace it: a copy per key per
+ * detection run is why clones are shallow rather than `structuredClone`.
+ */
 function latencyFamily<T extends LatencyStats>(
   name: string,
   mergeRest: (into: T, from: T) => void,
+  copyMutable: (copy: T) => void = () => {},
 ): Family<T> {
   return {
     name,
@@ -130,9 +139,8 @@ function latencyFamily<T extends LatencyStats>(
       mergeRest(into, from);
     },
     clone(stats) {
-      const copy = structuredClone({ ...stats, sketch: undefined }) as unknown as T;
-      copy.sketch = new QuantileSketch();
-      copy.sketch.merge(stats.sketch);
+      const copy = { ...stats, sketch: stats.sketch.clone() };
+      copyMutable(copy);
       return copy;
     },
     serialize(stats) {
@@ -155,11 +163,17 @@ function keepSlowestExample(
   }
 }
 
-export const queryFamily = latencyFamily<QueryStats>('query', (into, from) => {
-  mergeLabels(into.entries, from.entries);
-  keepSlowestExample(into, from);
-  if (from.plan) into.plan = from.plan;
-});
+export const queryFamily = latencyFamily<QueryStats>(
+  'query',
+  (into, from) => {
+    mergeLabels(into.entries, from.entries);
+    keepSlowestExample(into, from);
+    if (from.plan) into.plan = from.plan;
+  },
+  (copy) => {
+    copy.entries = { ...copy.entries };
+  },
+);
 
 export const endpointFamily = latencyFamily<EndpointStats>('endpoint', (into, from) => {
   into.dbMs += from.dbMs;
@@ -169,33 +183,42 @@ export const endpointFamily = latencyFamily<EndpointStats>('endpoint', (into, fr
   keepSlowestExample(into, from);
 });
 
-function plainFamily<T>(name: string, merge: (into: T, from: T) => void): Family<T> {
+/** A family stored as it is kept; `clone` is as shallow as its merge allows (see `latencyFamily`). */
+function plainFamily<T>(name: string, merge: (into: T, from: T) => void, clone: (stats: T) => T): Family<T> {
   return {
     name,
     merge,
-    clone: (stats) => structuredClone(stats),
+    clone,
     serialize: (stats) => stats,
     deserialize: (data) => data as T,
   };
 }
 
-export const patternFamily = plainFamily<PatternStats>('pattern', (into, from) => {
-  into.occurrences += from.occurrences;
-  into.totalRepeats += from.totalRepeats;
-  into.totalMs += from.totalMs;
-  into.maxRepeats = Math.max(into.maxRepeats, from.maxRepeats);
-  mergeLabels(into.entries, from.entries);
-  if (from.exampleRepeats > into.exampleRepeats) {
-    into.exampleTraceId = from.exampleTraceId;
-    into.exampleRepeats = from.exampleRepeats;
-  }
-});
+export const patternFamily = plainFamily<PatternStats>(
+  'pattern',
+  (into, from) => {
+    into.occurrences += from.occurrences;
+    into.totalRepeats += from.totalRepeats;
+    into.totalMs += from.totalMs;
+    into.maxRepeats = Math.max(into.maxRepeats, from.maxRepeats);
+    mergeLabels(into.entries, from.entries);
+    if (from.exampleRepeats > into.exampleRepeats) {
+      into.exampleTraceId = from.exampleTraceId;
+      into.exampleRepeats = from.exampleRepeats;
+    }
+  },
+  (stats) => ({ ...stats, entries: { ...stats.entries } }),
+);
 
-export const serviceFamily = plainFamily<ServiceStats>('service', (into, from) => {
-  into.requests += from.requests;
-  into.dbMs += from.dbMs;
-  into.dbQueries += from.dbQueries;
-});
+export const serviceFamily = plainFamily<ServiceStats>(
+  'service',
+  (into, from) => {
+    into.requests += from.requests;
+    into.dbMs += from.dbMs;
+    into.dbQueries += from.dbQueries;
+  },
+  (stats) => ({ ...stats }),
+);
 
 /** A statement seen right after a cache miss: what the cache was meant to spare. */
 export interface MissQuery {
@@ -232,18 +255,26 @@ export interface CacheStats {
   exampleTraceId: string;
 }
 
-export const cacheFamily = plainFamily<CacheStats>('cache', (into, from) => {
-  into.lookups += from.lookups;
-  into.hits += from.hits;
-  into.misses += from.misses;
-  into.writes += from.writes;
-  into.commandMs += from.commandMs;
-  into.refilledMisses += from.refilledMisses;
-  mergeLabels(into.ttlSeconds, from.ttlSeconds);
-  mergeLabels(into.entries, from.entries);
-  for (const [id, query] of Object.entries(from.missQueries)) addMissQuery(into.missQueries, id, query);
-  if (from.misses > 0) into.exampleTraceId = from.exampleTraceId;
-});
+export const cacheFamily = plainFamily<CacheStats>(
+  'cache',
+  (into, from) => {
+    into.lookups += from.lookups;
+    into.hits += from.hits;
+    into.misses += from.misses;
+    into.writes += from.writes;
+    into.commandMs += from.commandMs;
+    into.refilledMisses += from.refilledMisses;
+    mergeLabels(into.ttlSeconds, from.ttlSeconds);
+    mergeLabels(into.entries, from.entries);
+    for (const [id, query] of Object.entries(from.missQueries)) addMissQuery(into.missQueries, id, query);
+    if (from.misses > 0) into.exampleTraceId = from.exampleTraceId;
+  },
+  (stats) => {
+    const missQueries: Record<string, MissQuery> = {};
+    for (const [id, query] of Object.entries(stats.missQueries)) missQueries[id] = { ...query };
+    return { ...stats, ttlSeconds: { ...stats.ttlSeconds }, entries: { ...stats.entries }, missQueries };
+  },
+);
 
 /** Adds to the bounded statements-after-a-miss map; a full map keeps the ones it has. */
 export function addMissQuery(queries: Record<string, MissQuery>, id: string, query: MissQuery): void {
@@ -271,9 +302,7 @@ export interface QueueStats {
 }
 
 function cloneLatency(stats: LatencyStats): LatencyStats {
-  const sketch = new QuantileSketch();
-  sketch.merge(stats.sketch);
-  return { ...stats, sketch };
+  return { ...stats, sketch: stats.sketch.clone() };
 }
 
 type SerializedLatency = Omit<LatencyStats, 'sketch'> & { sketch: SerializedSketch };
@@ -357,14 +386,12 @@ export const runtimeFamily: Family<RuntimeStats> = {
     into.cpuMs += from.cpuMs;
     if (from.serviceVersion) into.serviceVersion = from.serviceVersion;
   },
-  clone(stats) {
-    const copy = { ...stats, gcPauseMsByKind: { ...stats.gcPauseMsByKind } };
-    copy.delayP50 = new QuantileSketch();
-    copy.delayP50.merge(stats.delayP50);
-    copy.delayMax = new QuantileSketch();
-    copy.delayMax.merge(stats.delayMax);
-    return copy;
-  },
+  clone: (stats) => ({
+    ...stats,
+    gcPauseMsByKind: { ...stats.gcPauseMsByKind },
+    delayP50: stats.delayP50.clone(),
+    delayMax: stats.delayMax.clone(),
+  }),
   serialize: (stats) => ({ ...stats, delayP50: stats.delayP50.toJSON(), delayMax: stats.delayMax.toJSON() }),
   deserialize(data) {
     const raw = data as Omit<RuntimeStats, 'delayP50' | 'delayMax'> & {

@@ -9,7 +9,7 @@ import type {
   QueueMessageOperation,
   RuntimeSample,
 } from '../../model/index.js';
-import { type AssembledTrace, entryLabel } from '../assemble/trace.js';
+import type { AssembledTrace } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
 import { type ReceivedProfile, RecentProfiles } from './profiles.js';
 import { QuantileSketch } from './sketch.js';
@@ -71,6 +71,11 @@ export interface BucketRecord {
   bucketStartMs: number;
   /** Set on buckets the store rolled up (an hour); absent on the aggregator's own buckets. */
   bucketMs?: number;
+  /**
+   * Set on late data: what arrived for a bucket memory no longer (or never) held whole. The
+   * store merges it into the bucket it holds instead of replacing that bucket.
+   */
+  merge?: true;
   data: unknown;
 }
 
@@ -97,63 +102,100 @@ export interface WindowView {
   }>;
 }
 
+/** One key's statistics in one bucket. */
 interface Entry<T> {
+  family: FamilyBuckets<T>;
   service: string;
   key: string;
+  bucketStartMs: number;
   stats: T;
+  /** Queued for the store: changed since it was last handed over. */
+  dirty: boolean;
+  /** A delta for a bucket memory does not hold whole: written as a merge, then dropped. */
+  late: boolean;
+}
+
+/** One time bucket of one family: service → key → entry, so lookups build no composite key. */
+interface Bucket<T> {
+  readonly services: Map<string, Map<string, Entry<T>>>;
+  /** Bumped on every change, so merges of unchanged buckets can be reused. */
+  version: number;
+}
+
+/** The merge of a run of buckets, reused while none of them changes. */
+interface MergedRun<T> {
+  starts: number[];
+  versions: number[];
+  merged: Map<string, Map<string, T>>;
 }
 
 class FamilyBuckets<T> {
-  readonly buckets = new Map<number, Map<string, Entry<T>>>();
-  readonly dirty = new Map<number, Set<string>>();
+  readonly buckets = new Map<number, Bucket<T>>();
+  /**
+   * Buckets starting before this are not held whole in memory (pruned, or older than what was
+   * loaded at start-up): data for them is kept apart as a delta and merged into the stored bucket.
+   */
+  completeFromMs = Number.NEGATIVE_INFINITY;
+  private readonly late = new Map<string, Entry<T>>();
+  private olderRun: MergedRun<T> | undefined;
 
-  constructor(readonly family: Family<T>) {}
+  constructor(
+    readonly family: Family<T>,
+    private readonly dirty: Array<Entry<unknown>>,
+  ) {}
 
   upsert(bucketStartMs: number, service: string, key: string, create: () => T): T {
-    let bucket = this.buckets.get(bucketStartMs);
-    if (!bucket) {
-      bucket = new Map();
-      this.buckets.set(bucketStartMs, bucket);
-    }
-    const id = `${service}\u0000${key}`;
-    let entry = bucket.get(id);
+    if (bucketStartMs < this.completeFromMs) return this.upsertLate(bucketStartMs, service, key, create);
+    const keys = this.keysOf(bucketStartMs, service);
+    let entry = keys.get(key);
     if (!entry) {
-      entry = { service, key, stats: create() };
-      bucket.set(id, entry);
+      entry = this.entry(bucketStartMs, service, key, create(), false);
+      keys.set(key, entry);
     }
-    let dirty = this.dirty.get(bucketStartMs);
-    if (!dirty) {
-      dirty = new Set();
-      this.dirty.set(bucketStartMs, dirty);
-    }
-    dirty.add(id);
+    this.markDirty(entry);
     return entry.stats;
   }
 
   load(record: BucketRecord): void {
-    let bucket = this.buckets.get(record.bucketStartMs);
-    if (!bucket) {
-      bucket = new Map();
-      this.buckets.set(record.bucketStartMs, bucket);
-    }
+    if (record.bucketStartMs < this.completeFromMs) return;
+    const keys = this.keysOf(record.bucketStartMs, record.service);
     const stats = this.family.deserialize(record.data);
-    const id = `${record.service}\u0000${record.key}`;
-    const existing = bucket.get(id);
+    const existing = keys.get(record.key);
     if (existing) this.family.merge(existing.stats, stats);
-    else bucket.set(id, { service: record.service, key: record.key, stats });
+    else keys.set(record.key, this.entry(record.bucketStartMs, record.service, record.key, stats, false));
   }
 
+  /**
+   * Each key's statistics merged over the buckets starting in [fromMs, toMs). Read-only, and
+   * valid until the next change: a key found in one bucket only is handed out as it is kept, and
+   * the merge of all but the newest bucket is cached while none of them changes, so a detection
+   * run costs about one clone and merge per key active in the newest bucket.
+   */
   merged(fromMs: number, toMs: number): T[] {
-    const merged = new Map<string, T>();
-    for (const [start, bucket] of this.buckets) {
-      if (start < fromMs || start >= toMs) continue;
-      for (const [id, entry] of bucket) {
-        const existing = merged.get(id);
-        if (existing) this.family.merge(existing, entry.stats);
-        else merged.set(id, this.family.clone(entry.stats));
+    const starts = this.startsIn(fromMs, toMs);
+    const newest = starts.pop();
+    if (newest === undefined) return [];
+    const older = this.mergedRun(starts).merged;
+    const newestServices = (this.buckets.get(newest) as Bucket<T>).services;
+    const result: T[] = [];
+    for (const [service, keys] of older) {
+      const newestKeys = newestServices.get(service);
+      for (const [key, stats] of keys) if (!newestKeys?.has(key)) result.push(stats);
+    }
+    for (const [service, keys] of newestServices) {
+      const olderKeys = older.get(service);
+      for (const [key, entry] of keys) {
+        const before = olderKeys?.get(key);
+        if (before === undefined) {
+          result.push(entry.stats);
+        } else {
+          const stats = this.family.clone(before);
+          this.family.merge(stats, entry.stats);
+          result.push(stats);
+        }
       }
     }
-    return [...merged.values()];
+    return result;
   }
 
   /** Each key's buckets in [fromMs, toMs), oldest first. */
@@ -165,46 +207,118 @@ class FamilyBuckets<T> {
       string,
       { service: string; key: string; buckets: Array<{ startMs: number; stats: T }> }
     >();
-    const starts = [...this.buckets.keys()]
-      .filter((start) => start >= fromMs && start < toMs)
-      .sort((a, b) => a - b);
-    for (const start of starts) {
-      for (const [id, entry] of this.buckets.get(start) ?? []) {
-        let series = byKey.get(id);
-        if (!series) {
-          series = { service: entry.service, key: entry.key, buckets: [] };
-          byKey.set(id, series);
+    for (const start of this.startsIn(fromMs, toMs)) {
+      for (const keys of (this.buckets.get(start) as Bucket<T>).services.values()) {
+        for (const entry of keys.values()) {
+          const id = `${entry.service}\u0000${entry.key}`;
+          let series = byKey.get(id);
+          if (!series) {
+            series = { service: entry.service, key: entry.key, buckets: [] };
+            byKey.set(id, series);
+          }
+          series.buckets.push({ startMs: start, stats: entry.stats });
         }
-        series.buckets.push({ startMs: start, stats: entry.stats });
       }
     }
     return [...byKey.values()];
   }
 
-  takeDirty(): BucketRecord[] {
-    const records: BucketRecord[] = [];
-    for (const [start, ids] of this.dirty) {
-      const bucket = this.buckets.get(start);
-      if (!bucket) continue;
-      for (const id of ids) {
-        const entry = bucket.get(id);
-        if (!entry) continue;
-        records.push({
-          family: this.family.name,
-          service: entry.service,
-          key: entry.key,
-          bucketStartMs: start,
-          data: this.family.serialize(entry.stats),
-        });
-      }
+  /** The record the store keeps for an entry; a late delta leaves memory once handed over. */
+  recordOf(entry: Entry<T>): BucketRecord {
+    const record: BucketRecord = {
+      family: this.family.name,
+      service: entry.service,
+      key: entry.key,
+      bucketStartMs: entry.bucketStartMs,
+      data: this.family.serialize(entry.stats),
+    };
+    if (entry.late) {
+      record.merge = true;
+      this.late.delete(lateId(entry.bucketStartMs, entry.service, entry.key));
     }
-    this.dirty.clear();
-    return records;
+    return record;
   }
 
+  /** Drops buckets before `beforeMs`; data for them from now on is late. Queued changes stay queued. */
   prune(beforeMs: number): void {
     for (const start of this.buckets.keys()) if (start < beforeMs) this.buckets.delete(start);
+    this.completeFromMs = Math.max(this.completeFromMs, beforeMs);
   }
+
+  private upsertLate(bucketStartMs: number, service: string, key: string, create: () => T): T {
+    const id = lateId(bucketStartMs, service, key);
+    let entry = this.late.get(id);
+    if (!entry) {
+      entry = this.entry(bucketStartMs, service, key, create(), true);
+      this.late.set(id, entry);
+    }
+    this.markDirty(entry);
+    return entry.stats;
+  }
+
+  /** The keys of `service` in the bucket at `startMs`, which counts as changed. */
+  private keysOf(startMs: number, service: string): Map<string, Entry<T>> {
+    let bucket = this.buckets.get(startMs);
+    if (!bucket) {
+      bucket = { services: new Map(), version: 0 };
+      this.buckets.set(startMs, bucket);
+    }
+    bucket.version += 1;
+    let keys = bucket.services.get(service);
+    if (!keys) {
+      keys = new Map();
+      bucket.services.set(service, keys);
+    }
+    return keys;
+  }
+
+  private entry(bucketStartMs: number, service: string, key: string, stats: T, late: boolean): Entry<T> {
+    return { family: this, service, key, bucketStartMs, stats, dirty: false, late };
+  }
+
+  private markDirty(entry: Entry<T>): void {
+    if (entry.dirty) return;
+    entry.dirty = true;
+    this.dirty.push(entry as Entry<unknown>);
+  }
+
+  private startsIn(fromMs: number, toMs: number): number[] {
+    const starts: number[] = [];
+    for (const start of this.buckets.keys()) if (start >= fromMs && start < toMs) starts.push(start);
+    return starts.sort((a, b) => a - b);
+  }
+
+  /** The merge of the buckets at `starts`, from the cache when they are the same, unchanged buckets. */
+  private mergedRun(starts: number[]): MergedRun<T> {
+    const versions = starts.map((start) => (this.buckets.get(start) as Bucket<T>).version);
+    const cached = this.olderRun;
+    if (cached && sameNumbers(cached.starts, starts) && sameNumbers(cached.versions, versions)) return cached;
+    const merged = new Map<string, Map<string, T>>();
+    for (const start of starts) {
+      for (const [service, keys] of (this.buckets.get(start) as Bucket<T>).services) {
+        let mergedKeys = merged.get(service);
+        if (!mergedKeys) {
+          mergedKeys = new Map();
+          merged.set(service, mergedKeys);
+        }
+        for (const [key, entry] of keys) {
+          const existing = mergedKeys.get(key);
+          if (existing) this.family.merge(existing, entry.stats);
+          else mergedKeys.set(key, this.family.clone(entry.stats));
+        }
+      }
+    }
+    this.olderRun = { starts, versions, merged };
+    return this.olderRun;
+  }
+}
+
+function lateId(bucketStartMs: number, service: string, key: string): string {
+  return `${bucketStartMs}\u0000${service}\u0000${key}`;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
 const CHILD_TIME_FIELDS = {
@@ -215,13 +329,15 @@ const CHILD_TIME_FIELDS = {
 
 export class Aggregator {
   private readonly options: AggregatorOptions;
-  private readonly queries = new FamilyBuckets(queryFamily);
-  private readonly endpoints = new FamilyBuckets(endpointFamily);
-  private readonly patterns = new FamilyBuckets(patternFamily);
-  private readonly services = new FamilyBuckets(serviceFamily);
-  private readonly caches = new FamilyBuckets(cacheFamily);
-  private readonly queues = new FamilyBuckets(queueFamily);
-  private readonly runtimes = new FamilyBuckets(runtimeFamily);
+  /** Entries changed since they were last handed to the store, oldest change first (all families). */
+  private readonly dirty: Array<Entry<unknown>> = [];
+  private readonly queries = new FamilyBuckets(queryFamily, this.dirty);
+  private readonly endpoints = new FamilyBuckets(endpointFamily, this.dirty);
+  private readonly patterns = new FamilyBuckets(patternFamily, this.dirty);
+  private readonly services = new FamilyBuckets(serviceFamily, this.dirty);
+  private readonly caches = new FamilyBuckets(cacheFamily, this.dirty);
+  private readonly queues = new FamilyBuckets(queueFamily, this.dirty);
+  private readonly runtimes = new FamilyBuckets(runtimeFamily, this.dirty);
   private readonly profiles = new RecentProfiles();
   private readonly all: ReadonlyArray<FamilyBuckets<unknown>> = [
     this.queries,
@@ -259,15 +375,19 @@ export class Aggregator {
       times[field] += operation.durationMs;
     }
 
+    let cacheCommands = false;
     for (const operation of trace.operations) {
       const bucket = this.bucketOf(operation.startTimeMs + operation.durationMs, nowMs);
       if (operation.type === 'db_query') this.recordQuery(operation, trace, bucket);
       else if (operation.type === 'http_server' && trace.entryOf(operation) === operation) {
-        this.recordEndpoint(operation, childTime.get(operation.spanId), trace.traceId, bucket);
-      } else if (operation.type === 'queue_message')
+        this.recordEndpoint(operation, childTime.get(operation.spanId), trace, bucket);
+      } else if (operation.type === 'queue_message') {
         this.recordQueueMessage(operation, trace.traceId, bucket);
+      } else if (operation.type === 'cache_command' && operation.keyPattern !== undefined) {
+        cacheCommands = true;
+      }
     }
-    this.recordCacheCommands(trace, nowMs);
+    if (cacheCommands) this.recordCacheCommands(trace, nowMs);
 
     const occurrenceBucket = this.bucketOf(latestMs || nowMs, nowMs);
     for (const occurrence of occurrences) this.recordOccurrence(occurrence, occurrenceBucket);
@@ -356,13 +476,31 @@ export class Aggregator {
     }
   }
 
-  /** Buckets changed since the last call, for the store. */
-  takeDirty(): BucketRecord[] {
-    return this.all.flatMap((family) => family.takeDirty());
+  /**
+   * Buckets changed since they were last taken, for the store: at most `limit`, those that
+   * changed first, so a caller can bound the work of one call; the rest wait for the next.
+   * Late data comes as records flagged `merge`.
+   */
+  takeDirty(limit = Number.POSITIVE_INFINITY): BucketRecord[] {
+    const taken = this.dirty.splice(0, Math.min(limit, this.dirty.length));
+    return taken.map((entry) => {
+      entry.dirty = false;
+      return entry.family.recordOf(entry);
+    });
   }
 
-  /** Restores buckets read back from the store (collector restart). */
-  load(records: Iterable<BucketRecord>): void {
+  /** How many changed buckets wait for `takeDirty`. */
+  get dirtyCount(): number {
+    return this.dirty.length;
+  }
+
+  /**
+   * Restores buckets read back from the store (collector restart). `completeFromMs` is where
+   * that read started: buckets before it are not in memory, so data arriving for them is late
+   * data, merged into what the store holds rather than replacing it.
+   */
+  load(records: Iterable<BucketRecord>, completeFromMs = Number.NEGATIVE_INFINITY): void {
+    for (const family of this.all) family.completeFromMs = Math.max(family.completeFromMs, completeFromMs);
     const families = new Map(this.all.map((f) => [f.family.name, f]));
     for (const record of records) {
       families.get(record.family)?.load(record);
@@ -370,7 +508,7 @@ export class Aggregator {
     }
   }
 
-  /** Drops in-memory buckets older than the memory horizon. */
+  /** Drops in-memory buckets older than the memory horizon; changes not yet taken are kept for the store. */
   prune(nowMs: number): void {
     const before = nowMs - this.options.memoryMs;
     for (const family of this.all) family.prune(before);
@@ -401,7 +539,7 @@ export class Aggregator {
       exampleDurationMs: 0,
     }));
     addLatency(stats, operation.durationMs, operation.error);
-    const label = entryLabel(trace.entryOf(operation));
+    const label = trace.labelOf(operation);
     if (label) countLabel(stats.entries, label);
     if (operation.durationMs > stats.exampleDurationMs) {
       stats.exampleDurationMs = operation.durationMs;
@@ -416,10 +554,11 @@ export class Aggregator {
   private recordEndpoint(
     operation: Extract<Operation, { type: 'http_server' }>,
     childTime: Record<'dbMs' | 'cacheMs' | 'httpMs' | 'queueMs', number> | undefined,
-    traceId: string,
+    trace: AssembledTrace,
     bucket: number,
   ) {
-    const entry = `${operation.method} ${operation.route}`;
+    const entry = trace.labelOf(operation) ?? `${operation.method} ${operation.route}`;
+    const traceId = trace.traceId;
     const stats = this.endpoints.upsert(bucket, operation.service, entry, () => ({
       ...emptyLatency(),
       service: operation.service,
@@ -527,7 +666,7 @@ export class Aggregator {
       stats.lookups += hits + misses;
       stats.hits += hits;
       stats.misses += misses;
-      const label = entryLabel(trace.entryOf(operation));
+      const label = trace.labelOf(operation);
       if (label) countLabel(stats.entries, label, hits + misses);
       if (misses === 0) return;
       stats.exampleTraceId = trace.traceId;

@@ -8,6 +8,7 @@ export class AssembledTrace {
   private byId: Map<string, Operation> | undefined;
   private childrenById: Map<string, Operation[]> | undefined;
   private readonly entries = new Map<string, Operation | undefined>();
+  private readonly labels = new Map<Operation, string | undefined>();
 
   constructor(
     readonly traceId: string,
@@ -46,6 +47,16 @@ export class AssembledTrace {
     }
     this.entries.set(operation.spanId, topmost);
     return topmost;
+  }
+
+  /** `entryLabel(entryOf(operation))`, built once per unit of work however many operations it holds. */
+  labelOf(operation: Operation): string | undefined {
+    const entry = this.entryOf(operation);
+    if (!entry) return undefined;
+    if (this.labels.has(entry)) return this.labels.get(entry);
+    const label = entryLabel(entry);
+    this.labels.set(entry, label);
+    return label;
   }
 
   private index(): void {
