@@ -1,6 +1,7 @@
 /**
- * What the protobuf and JSON decoders share: the error they throw and the rules that
- * turn OTLP values into `SpanRecord` fields, so both encodings yield identical records.
+ * What the protobuf and JSON decoders share: the error they throw, the rules that turn OTLP
+ * values into `SpanRecord` fields, so both encodings yield identical records, and the record
+ * types themselves, so each decoder imports from here alone.
  */
 import {
   type Attributes,
@@ -9,6 +10,15 @@ import {
   SpanKind,
   StatusCode,
   stringAttribute,
+} from '../../model/index.js';
+
+export type {
+  Attributes,
+  AttributeValue,
+  ResourceInfo,
+  SpanEvent,
+  SpanLink,
+  SpanRecord,
 } from '../../model/index.js';
 
 /** A request body that is not a valid `ExportTraceServiceRequest`; the message is one line. */

@@ -8,24 +8,22 @@
  * Errors name the offending path (`resourceSpans[0].scopeSpans[1].spans[2].traceId`) but
  * never echo a value from the body, since reasons get logged.
  */
-import type {
-  Attributes,
-  AttributeValue,
-  ResourceInfo,
-  SpanEvent,
-  SpanLink,
-  SpanRecord,
-} from '../../model/index.js';
 import {
+  type Attributes,
+  type AttributeValue,
   MAX_ANY_VALUE_DEPTH,
   OtlpDecodeError,
+  type ResourceInfo,
   resourceInfo,
+  type SpanEvent,
+  type SpanLink,
+  type SpanRecord,
   setAttribute,
   spanKindOf,
   statusCodeOf,
 } from './decoding.js';
 
-export { OtlpDecodeError } from './decoding.js';
+export { OtlpDecodeError };
 
 type JsonObject = { readonly [key: string]: unknown };
 

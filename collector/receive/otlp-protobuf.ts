@@ -10,24 +10,22 @@
  * Field numbers follow opentelemetry-proto: collector/trace/v1/trace_service.proto,
  * trace/v1/trace.proto, common/v1/common.proto, resource/v1/resource.proto.
  */
-import type {
-  Attributes,
-  AttributeValue,
-  ResourceInfo,
-  SpanEvent,
-  SpanLink,
-  SpanRecord,
-} from '../../model/index.js';
 import {
+  type Attributes,
+  type AttributeValue,
   MAX_ANY_VALUE_DEPTH,
   OtlpDecodeError,
+  type ResourceInfo,
   resourceInfo,
+  type SpanEvent,
+  type SpanLink,
+  type SpanRecord,
   setAttribute,
   spanKindOf,
   statusCodeOf,
 } from './decoding.js';
 
-export { OtlpDecodeError } from './decoding.js';
+export { OtlpDecodeError };
 
 const VARINT = 0;
 const I64 = 1;
@@ -36,13 +34,20 @@ const I32 = 5;
 
 const TRACE_ID_BYTES = 16;
 const SPAN_ID_BYTES = 8;
-/** Strings up to this length are tried as ASCII in JS before paying for a TextDecoder call. */
-const ASCII_FAST_PATH_MAX = 32;
+/**
+ * ASCII strings up to this many bytes are interned: attribute keys, service and scope names,
+ * hosts, parameterised statements repeat in every export, and one shared string each spares an
+ * allocation per span (the garbage collector's work) and lets every later Map lookup on it reuse
+ * its cached hash. Longer strings, and any that are not ASCII, are decoded afresh.
+ */
+const INTERN_MAX_BYTES = 512;
+/** Interned strings held at once (a power of two); a newer string evicts the one in its slot. */
+const INTERN_SLOTS = 8192;
+const interned: string[] = new Array<string>(INTERN_SLOTS).fill('');
 /** 2^32 nanoseconds is 4294 ms plus 967296 ns: splitting it keeps every product exact. */
 const HIGH_WORD_WHOLE_MS = 4294;
 const HIGH_WORD_REMAINDER_NS = 967_296;
 
-const HEX_BYTE = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -423,6 +428,11 @@ function readKeyValueList(reader: Reader, end: number, depth: number): Attribute
   return values;
 }
 
+function isAscii(bytes: Uint8Array, start: number, stop: number): boolean {
+  for (let pos = start; pos < stop; pos++) if ((bytes[pos] as number) >= 0x80) return false;
+  return true;
+}
+
 /**
  * A cursor over the request bytes. Every read takes `end`, the end of the enclosing
  * message, so no field can reach past its parent.
@@ -432,9 +442,15 @@ class Reader {
   /** High 32 bits of the last varint read (`varint` returns the low 32). */
   private high = 0;
   private readonly view: DataView;
+  /** The same bytes as a Buffer, for its native latin1 and hex slicing. */
+  private readonly buffer: Buffer;
+  /** The last trace id read, and where: the spans of a trace usually follow each other. */
+  private traceId = '';
+  private traceIdAt = -1;
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   /** Reads a field tag: field number in the high bits, wire type in the low 3. */
@@ -528,15 +544,18 @@ class Reader {
     const bytes = this.bytes;
     const start = this.pos;
     this.pos = stop;
-    if (stop - start <= ASCII_FAST_PATH_MAX) {
-      let ascii = '';
+    if (stop - start <= INTERN_MAX_BYTES) {
+      // FNV-1a over the bytes, checking they are ASCII on the way.
+      let hash = 0x811c9dc5;
       let pos = start;
       for (; pos < stop; pos++) {
         const byte = bytes[pos] as number;
         if (byte >= 0x80) break;
-        ascii += String.fromCharCode(byte);
+        hash = Math.imul(hash ^ byte, 0x01000193);
       }
-      if (pos === stop) return ascii;
+      if (pos === stop) return this.interned(start, stop, hash & (INTERN_SLOTS - 1));
+    } else if (isAscii(bytes, start, stop)) {
+      return this.buffer.toString('latin1', start, stop);
     }
     try {
       return utf8.decode(bytes.subarray(start, stop));
@@ -552,7 +571,15 @@ class Reader {
     if (stop - this.pos !== size) {
       throw new OtlpDecodeError(`${field} must be ${size} bytes, got ${stop - this.pos} at byte ${start}`);
     }
-    return this.hex(stop);
+    if (size !== TRACE_ID_BYTES) return this.hex(stop);
+    // A span of the same trace as the previous one shares its id string.
+    if (this.traceIdAt >= 0 && this.sameBytes(this.pos, this.traceIdAt, size)) {
+      this.pos = stop;
+      return this.traceId;
+    }
+    this.traceIdAt = this.pos;
+    this.traceId = this.hex(stop);
+    return this.traceId;
   }
 
   /** Like `id`, but empty means absent (a root span's parent). */
@@ -570,11 +597,29 @@ class Reader {
 
   /** The bytes up to `stop` as lowercase hex. */
   hex(stop: number): string {
-    const bytes = this.bytes;
-    let hex = '';
-    for (let pos = this.pos; pos < stop; pos++) hex += HEX_BYTE[bytes[pos] as number];
+    const hex = this.buffer.toString('hex', this.pos, stop);
     this.pos = stop;
     return hex;
+  }
+
+  private sameBytes(at: number, other: number, size: number): boolean {
+    const bytes = this.bytes;
+    for (let i = 0; i < size; i++) if (bytes[at + i] !== bytes[other + i]) return false;
+    return true;
+  }
+
+  /** The ASCII bytes [start, stop) as the string interned in `slot`, replacing it if it differs. */
+  private interned(start: number, stop: number, slot: number): string {
+    const candidate = interned[slot] as string;
+    if (candidate.length === stop - start) {
+      const bytes = this.bytes;
+      let pos = start;
+      while (pos < stop && candidate.charCodeAt(pos - start) === bytes[pos]) pos++;
+      if (pos === stop) return candidate;
+    }
+    const decoded = this.buffer.toString('latin1', start, stop);
+    interned[slot] = decoded;
+    return decoded;
   }
 
   /** Steps over a field this decoder does not read. */
