@@ -38,21 +38,18 @@ const FAILING_LISTED = 5;
 
 type Part = 'calls' | 'failed' | 'timeouts' | ErrorKind | 'retries' | 'hung' | 'held';
 
-/** One call to a dependency, and what makes two calls the same call (for retries). */
-interface Call {
-  operation: Operation;
-  /** `GET /users/{id}`, a fingerprint id, `GET user:{id}`, `publish orders`, `connect`. */
-  identity: string;
-  /** The call for people: the URL template, the statement, the command and key pattern. */
-  label: string;
-}
+/** A call to a dependency: an outbound HTTP call, a statement, a connection opened, a command, a publish. */
+type Call = Operation;
 
-interface Dependency {
+interface Target {
   key: string;
   type: DependencyType;
   system: string;
   /** Host and port when the spans name them. */
   host: string;
+}
+
+interface Dependency extends Target {
   calls: Call[];
   entry: Operation;
 }
@@ -75,9 +72,11 @@ export const dependencyResilienceDetector: Detector = {
       const entry = trace.entryOf(operation);
       if (!entry || !isEntry(entry)) continue;
       const dependency = byDependency.get(target.key);
-      const call = { operation, identity: target.identity, label: target.label };
-      if (dependency) dependency.calls.push(call);
-      else byDependency.set(target.key, { ...target, calls: [call], entry });
+      if (dependency) dependency.calls.push(operation);
+      else {
+        const { key, type, system, host } = target;
+        byDependency.set(key, { key, type, system, host, calls: [operation], entry });
+      }
     }
     const occurrences: Occurrence[] = [];
     for (const dependency of byDependency.values())
@@ -106,101 +105,129 @@ export const dependencyResilienceDetector: Detector = {
   },
 };
 
-/** The dependency an operation calls and which call it is; undefined for anything but a call. */
-function targetOf(
-  operation: Operation,
-): (Omit<Dependency, 'calls' | 'entry'> & { identity: string; label: string }) | undefined {
+/**
+ * The dependency an operation calls; undefined for anything but a call. (Object literals rather
+ * than spreads: this runs for most operations of every trace.)
+ */
+function targetOf(operation: Operation): Target | undefined {
   switch (operation.type) {
-    case 'http_client': {
-      const call = `${operation.method} ${operation.urlTemplate}`;
-      const host = operation.host;
-      return { key: host, type: 'http', system: 'http', host, identity: call, label: call };
-    }
+    case 'http_client':
+      return { key: operation.host, type: 'http', system: 'http', host: operation.host };
     case 'db_query':
-      return {
-        ...serverOf(operation.system, operation.host ?? operation.namespace),
-        identity: operation.fingerprintId,
-        label: operation.fingerprint,
-      };
+      return serverOf(operation.system, operation.host ?? operation.namespace, 'database');
     case 'db_connect':
       // A pool checkout is the app's own queue (connection_pool); opening a connection reaches the server.
-      if (operation.opensConnection !== true) return undefined;
-      return { ...serverOf(operation.system, operation.host), identity: 'connect', label: 'connect' };
-    case 'cache_command': {
-      const call = `${operation.command} ${operation.keyPattern ?? ''}`.trim();
-      return { ...serverOf(operation.system, operation.host), identity: call, label: call };
-    }
-    case 'queue_message': {
-      if (operation.role !== 'publish') return undefined;
-      const call = `publish ${operation.destination}`;
-      return { ...serverOf(operation.system, operation.host), type: 'queue', identity: call, label: call };
-    }
+      return operation.opensConnection === true
+        ? serverOf(operation.system, operation.host, 'database')
+        : undefined;
+    case 'cache_command':
+      return serverOf(operation.system, operation.host, 'cache');
+    case 'queue_message':
+      return operation.role === 'publish' ? serverOf(operation.system, operation.host, 'queue') : undefined;
     default:
       return undefined;
   }
 }
 
-function serverOf(system: string, server: string | undefined): Omit<Dependency, 'calls' | 'entry'> {
-  const type: DependencyType = CACHE_SYSTEMS.has(system) ? 'cache' : 'database';
-  return { key: server ? `${system} ${server}` : system, type, system, host: server ?? '' };
+function serverOf(system: string, server: string | undefined, type: DependencyType): Target {
+  return {
+    key: server ? `${system} ${server}` : system,
+    type: type === 'database' && CACHE_SYSTEMS.has(system) ? 'cache' : type,
+    system,
+    host: server ?? '',
+  };
+}
+
+/** What makes two calls the same call (for retries): `GET /users/{id}`, a fingerprint id, `GET user:{id}`, `publish orders`. */
+function identityOf(call: Call): string {
+  return call.type === 'db_query' ? call.fingerprintId : labelOf(call);
+}
+
+/** The call for people: the URL template, the statement, the command and key pattern. */
+function labelOf(call: Call): string {
+  switch (call.type) {
+    case 'http_client':
+      return `${call.method} ${call.urlTemplate}`;
+    case 'db_query':
+      return call.fingerprint;
+    case 'cache_command':
+      return `${call.command} ${call.keyPattern ?? ''}`.trim();
+    case 'queue_message':
+      return `publish ${call.destination}`;
+    default:
+      return 'connect';
+  }
 }
 
 function occurrencesOf(traceId: string, dependency: Dependency, config: DetectionConfig): Occurrence[] {
   const { key, type, system, host, calls, entry } = dependency;
   const evidence = { dependency: type, system, host };
-  const occurrence = (part: string, operations: Operation[], extra = {}): Occurrence => ({
+  const label = entryLabel(entry);
+  const occurrence = (part: string, repeats: number, durationMs: number, own = evidence): Occurrence => ({
     kind: 'dependency_resilience',
     service: entry.service,
     key: part === 'held' ? key : `${key} @${part}`,
     traceId,
-    entry: entryLabel(entry),
-    repeats: operations.length,
-    durationMs: wallTime(operations),
-    evidence: { ...evidence, ...extra },
+    entry: label,
+    repeats,
+    durationMs,
+    evidence: own,
   });
-  const operations = calls.map((call) => call.operation);
-  const failedCalls = calls.filter((call) => call.operation.error);
-  const failed = failedCalls.map((call) => call.operation);
-  const timeouts = failed.filter(
-    (call) => call.errorKind === 'timeout' || call.durationMs >= config.dependencyTimeoutMs,
-  );
-  const hung = operations.filter((call) => call.durationMs >= config.dependencyHangMs);
+  // One pass over the calls, since every request pays it: healthy calls are counted by latency
+  // bucket (the latency a timeout is set from); anything else is rare and looked at below.
+  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  const sums = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  let totalMs = 0;
+  let unhealthy = false;
+  for (const operation of calls) {
+    totalMs += operation.durationMs;
+    if (operation.error || operation.durationMs >= config.dependencyHangMs) {
+      unhealthy = true;
+      continue;
+    }
+    const bucket = bucketOf(operation.durationMs);
+    counts[bucket] = (counts[bucket] ?? 0) + 1;
+    sums[bucket] = (sums[bucket] ?? 0) + operation.durationMs;
+  }
+  const occurrences = [occurrence('calls', calls.length, totalMs)];
+  // The first bucket is left implied (successP99 derives it): most calls to a database or a cache fall in it.
+  for (let bucket = 1; bucket < counts.length; bucket++) {
+    const count = counts[bucket] ?? 0;
+    if (count > 0) occurrences.push(occurrence(`le:${boundName(bucket)}`, count, sums[bucket] ?? 0));
+  }
+  if (!unhealthy) return occurrences;
+
+  const failed = calls.filter((call) => call.error);
+  const hung = calls.filter((call) => call.durationMs >= config.dependencyHangMs);
   const retries = retriesOf(calls);
-  const held = [...new Set([...failed, ...retries, ...hung])];
-  const parts: Array<[Part, Operation[]]> = [
-    ['calls', operations],
+  const parts: Array<[Part | 'hung-failed', Operation[]]> = [
     ['failed', failed],
-    ['timeouts', timeouts],
+    [
+      'timeouts',
+      failed.filter((call) => call.errorKind === 'timeout' || call.durationMs >= config.dependencyTimeoutMs),
+    ],
     ['timeout', failed.filter((call) => call.errorKind === 'timeout')],
     ['connection', failed.filter((call) => call.errorKind === 'connection')],
     ['rejected', failed.filter((call) => call.errorKind === 'rejected')],
     ['retries', retries],
     ['hung', hung],
-    ['held', held],
+    ['hung-failed', hung.filter((call) => call.error)],
+    ['held', [...new Set([...failed, ...retries, ...hung])]],
   ];
-  const occurrences: Occurrence[] = [];
   for (const [part, matching] of parts) {
-    if (part === 'calls' || matching.length > 0) occurrences.push(occurrence(part, matching));
+    if (matching.length > 0) occurrences.push(occurrence(part, matching.length, wallTime(matching)));
   }
   const failing = new Map<string, Call[]>();
-  for (const call of failedCalls) failing.set(call.identity, [...(failing.get(call.identity) ?? []), call]);
+  for (const call of failed) {
+    const identity = identityOf(call);
+    const same = failing.get(identity);
+    if (same) same.push(call);
+    else failing.set(identity, [call]);
+  }
   for (const [identity, same] of failing) {
-    occurrences.push(
-      occurrence(
-        `failing:${identity}`,
-        same.map((call) => call.operation),
-        { call: same[0]?.label },
-      ),
-    );
+    const named = { ...evidence, call: labelOf(same[0] as Call) };
+    occurrences.push(occurrence(`failing:${identity}`, same.length, wallTime(same), named));
   }
-  // The latency a timeout is set from: successful calls that did not hang.
-  const succeeded = operations.filter((call) => !call.error && call.durationMs < config.dependencyHangMs);
-  for (const bound of LATENCY_BOUNDS_MS) {
-    const inBucket = succeeded.filter((call) => call.durationMs <= bound && call.durationMs > lowerOf(bound));
-    if (inBucket.length > 0) occurrences.push(occurrence(`le:${bound}`, inBucket));
-  }
-  const beyond = succeeded.filter((call) => call.durationMs > (LATENCY_BOUNDS_MS.at(-1) ?? 0));
-  if (beyond.length > 0) occurrences.push(occurrence('le:inf', beyond));
   return occurrences;
 }
 
@@ -259,35 +286,44 @@ function candidateOf(
 }
 
 /** Calls made again after the same call failed earlier in the trace. */
-function retriesOf(calls: Call[]): Operation[] {
-  const ordered = [...calls].sort((a, b) => a.operation.startTimeMs - b.operation.startTimeMs);
-  return ordered
-    .filter(({ operation, identity }) =>
-      ordered.some(
-        (earlier) =>
-          earlier.operation !== operation &&
-          earlier.operation.error &&
-          earlier.identity === identity &&
-          earlier.operation.startTimeMs + earlier.operation.durationMs <= operation.startTimeMs,
-      ),
-    )
-    .map((call) => call.operation);
+function retriesOf(calls: Call[]): Call[] {
+  const ordered = [...calls].sort((a, b) => a.startTimeMs - b.startTimeMs);
+  return ordered.filter((call) =>
+    ordered.some(
+      (earlier) =>
+        earlier !== call &&
+        earlier.error &&
+        earlier.startTimeMs + earlier.durationMs <= call.startTimeMs &&
+        identityOf(earlier) === identityOf(call),
+    ),
+  );
 }
 
-function lowerOf(bound: number): number {
-  const index = LATENCY_BOUNDS_MS.indexOf(bound);
-  return index > 0 ? (LATENCY_BOUNDS_MS[index - 1] ?? 0) : 0;
+/** The latency bucket a duration falls in: the first bound it stays within, or past the last. */
+function bucketOf(durationMs: number): number {
+  const index = LATENCY_BOUNDS_MS.findIndex((bound) => durationMs <= bound);
+  return index < 0 ? LATENCY_BOUNDS_MS.length : index;
 }
 
-/** The bucket bound that 99% of successful calls stay within; undefined without one, or beyond the last bound. */
+function boundName(bucket: number): string {
+  return bucket < LATENCY_BOUNDS_MS.length ? String(LATENCY_BOUNDS_MS[bucket]) : 'inf';
+}
+
+/**
+ * The bucket bound that 99% of successful calls that did not hang stay within; undefined
+ * without one, or beyond the last bound. The first bucket's count is what the others leave
+ * of those calls.
+ */
 function successP99(parts: Map<string, PatternStats>): number | undefined {
-  const counts = LATENCY_BOUNDS_MS.map((bound) => parts.get(`le:${bound}`)?.totalRepeats ?? 0);
-  const total = counts.reduce((sum, n) => sum + n, 0) + (parts.get('le:inf')?.totalRepeats ?? 0);
-  if (total === 0) return undefined;
+  const count = (part: string) => parts.get(part)?.totalRepeats ?? 0;
+  const healthy = count('calls') - count('failed') - count('hung') + count('hung-failed');
+  const counts = LATENCY_BOUNDS_MS.map((_, bucket) => (bucket === 0 ? 0 : count(`le:${boundName(bucket)}`)));
+  counts[0] = healthy - counts.reduce((sum, n) => sum + n, 0) - count('le:inf');
+  if (healthy <= 0) return undefined;
   let seen = 0;
   for (const [index, n] of counts.entries()) {
     seen += n;
-    if (seen >= total * 0.99) return LATENCY_BOUNDS_MS[index];
+    if (seen >= healthy * 0.99) return LATENCY_BOUNDS_MS[index];
   }
   return undefined;
 }
