@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type RunningCollector, startCollector } from '../collector/index.js';
 import type { Finding } from '../model/index.js';
+import { fetchFindings } from './report.js';
 
 export interface DemoOptions {
   /** Dashboard and API port (7070); 0, or a busy port, means any free one. */
@@ -215,8 +216,7 @@ function watchFindings(dashboardUrl: string, print: (line?: string) => void): ()
   const poll = async () => {
     let findings: Finding[];
     try {
-      const response = await fetch(`${dashboardUrl}/api/findings`);
-      findings = ((await response.json()) as { findings: Finding[] }).findings;
+      findings = await fetchFindings(dashboardUrl);
     } catch {
       return; // The next poll tries again; the collector is in this process, so this is rare.
     }
