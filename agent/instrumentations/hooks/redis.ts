@@ -11,8 +11,13 @@
  *
  * A reply only counts once the command succeeded; both instrumentations skip their response
  * hook on errors.
+ *
+ * ioredis queues the commands sent before it is connected and sends them again through
+ * `sendCommand` once it is: upstream then starts a second span for the same command, ended
+ * by the same reply. The second one is left unsampled (not exported): the first has the
+ * caller's parent and the whole wait.
  */
-import type { Attributes, Span } from '@opentelemetry/api';
+import { type Attributes, type Span, TraceFlags } from '@opentelemetry/api';
 import { ChokepointAttributes } from '../../../model/attributes.js';
 import { foldKey } from '../../scrub.js';
 import type { UpstreamConfig } from './types.js';
@@ -115,10 +120,19 @@ export function describeCacheReply(name: string, reply: unknown): Attributes {
   return {};
 }
 
+/** Argument lists of the ioredis commands traced so far: ioredis makes one per command, and keeps it on a resend. */
+const sentCommands = new WeakSet<object>();
+
 export const ioredisConfig: UpstreamConfig<'ioredis'> = {
   // Commands sent from timers, queue workers and start-up code count too.
   requireParentSpan: false,
   requestHook(span: Span, { cmdName, cmdArgs }) {
+    if (sentCommands.has(cmdArgs)) {
+      // A command sent from the offline queue: already traced when the app sent it.
+      span.spanContext().traceFlags &= ~TraceFlags.SAMPLED;
+      return;
+    }
+    sentCommands.add(cmdArgs);
     span.setAttributes(describeCacheCommand(cmdName, cmdArgs));
   },
   responseHook(span: Span, cmdName: string, _cmdArgs, response: unknown) {

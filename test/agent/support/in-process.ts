@@ -10,7 +10,7 @@
  * instrumentations patch modules as they load.
  */
 import { createRequire } from 'node:module';
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context, propagation, TraceFlags, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -53,8 +53,9 @@ export function traceInProcess(names: string[], processors: SpanProcessor[] = []
   let ended: ReadableSpan[] = [];
   const collect: SpanProcessor = {
     onStart() {},
+    // As the export processor: spans left unsampled are not exported.
     onEnd: (span) => {
-      ended.push(span);
+      if (span.spanContext().traceFlags & TraceFlags.SAMPLED) ended.push(span);
     },
     forceFlush: async () => {},
     shutdown: async () => {},

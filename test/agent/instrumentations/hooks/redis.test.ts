@@ -3,6 +3,7 @@
  * instrumentations with the agent's hooks record hits, misses, TTLs and key patterns, and
  * the collector reads them into cache_command operations.
  */
+import { trace } from '@opentelemetry/api';
 import type IORedis from 'ioredis';
 import type * as NodeRedis from 'redis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +156,24 @@ await describeWithServices(['redis'], 'Redis as a cache through the agent', () =
       { command: 'HGET', keyPattern: `${key}:user:{id}`, hit: false },
       { command: 'SETEX', keyPattern: `${key}:product:{id}`, ttlSeconds: 45 },
     ]);
+  });
+
+  it('ioredis: a command sent before the connection is up is traced once, under its caller', async () => {
+    const early = new Redis({ host: '127.0.0.1', port: 6379 });
+    try {
+      await trace.getTracer('test').startActiveSpan('handler', async (handler) => {
+        // Queued offline, sent again by ioredis once connected.
+        await early.get('chokepoint:test:early');
+        handler.end();
+      });
+    } finally {
+      early.disconnect();
+    }
+    const records = await tracing.waitFor((spans) => spans.some((span) => span.name === 'handler'));
+    const gets = records.filter((span) => span.attributes['db.query.text'] === 'get chokepoint:test:early');
+    expect(gets).toHaveLength(1);
+    expect(gets[0]?.parentSpanId).toBe(records.find((span) => span.name === 'handler')?.spanId);
+    expect(gets[0]?.attributes['chokepoint.cache.hit']).toBe(false);
   });
 
   it('a failed command records no outcome', async () => {
