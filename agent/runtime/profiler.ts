@@ -456,7 +456,12 @@ function createPathReader(cwd: string, home: string) {
       const key = `${functionName}\u0000${rawUrl}\u0000${callFrame?.lineNumber}`;
       const known = frames.get(key);
       if (known) return known;
-      const path = rawUrl.startsWith('file:') ? safeFilePath(rawUrl) : rawUrl;
+      // A data: URL holds the module's source: only its scheme is kept.
+      const path = rawUrl.startsWith('file:')
+        ? safeFilePath(rawUrl)
+        : rawUrl.startsWith('data:')
+          ? 'data:'
+          : rawUrl;
       const local = isAbsolute(path);
       const frame: ProfileFrame = {
         functionName: truncate(functionName, MAX_NAME_LENGTH),

@@ -194,7 +194,12 @@ function readFrame(frame: Record<string, unknown>, path: string): ProfileFrame {
   const url = frame.url;
   if (typeof url !== 'string' || url.length > MAX_TEXT_LENGTH)
     throw invalid(`${path}.url`, `a string of at most ${MAX_TEXT_LENGTH} characters`, describe(url));
-  const result: ProfileFrame = { functionName: text(frame.functionName, `${path}.functionName`), url, line };
+  const result: ProfileFrame = {
+    functionName: text(frame.functionName, `${path}.functionName`),
+    // A data: URL carries a module's source, which is never kept.
+    url: url.startsWith('data:') ? 'data:' : url,
+    line,
+  };
   if (frame.package !== undefined) result.package = text(frame.package, `${path}.package`);
   return result;
 }

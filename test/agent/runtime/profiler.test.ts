@@ -140,7 +140,7 @@ describe('summarizeProfile', () => {
     ]);
   });
 
-  it('names node_modules packages with their version, shortens home paths and long names', () => {
+  it('names node_modules packages with their version, shortens home paths and long names, keeps no inline source', () => {
     const root = mkdtempSync(join(tmpdir(), 'chokepoint-profile-'));
     const lodash = join(root, 'node_modules', 'lodash');
     const scoped = join(root, 'node_modules', '@acme', 'parser');
@@ -152,16 +152,24 @@ describe('summarizeProfile', () => {
     const summary = summarizeProfile(
       {
         nodes: [
-          { id: 1, callFrame: frame('(root)'), children: [2, 3, 4, 5] },
+          { id: 1, callFrame: frame('(root)'), children: [2, 3, 4, 5, 6] },
           { id: 2, callFrame: frame('cloneDeep', `file://${lodash}/lodash.js`, 99) },
           { id: 3, callFrame: frame('parse', `${scoped}/lib/index.js`, 0) },
           { id: 4, callFrame: frame('', '/home/dev/tools/script.js', 4) },
           { id: 5, callFrame: frame(long, '/opt/other/file.js', 1) },
+          {
+            id: 6,
+            callFrame: frame(
+              'inline',
+              'data:text/javascript,const secret = "s3cr3t"; export function inline() {}',
+              0,
+            ),
+          },
         ],
         startTime: 0,
         endTime: 8000,
-        samples: [2, 2, 2, 3, 3, 4, 5],
-        timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000],
+        samples: [2, 2, 2, 3, 3, 4, 5, 6],
+        timeDeltas: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 1000],
       },
       [{ startUs: 0, endUs: 10_000 }],
       { ...options, cwd: root },
@@ -175,6 +183,7 @@ describe('summarizeProfile', () => {
       ['parse', 'node_modules/@acme/parser/lib/index.js', '@acme/parser@2.0.0'],
       ['(anonymous)', '~/tools/script.js', undefined],
       [`${'x'.repeat(119)}…`, '/opt/other/file.js', undefined],
+      ['inline', 'data:', undefined],
     ]);
   });
 

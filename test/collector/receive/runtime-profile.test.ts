@@ -112,6 +112,16 @@ describe('POST /v1/runtime with a CPU profile summary', () => {
     expect(received).toEqual([]);
   });
 
+  it('keeps no inline source: a data: URL is cut to its scheme', async () => {
+    const inline = { functionName: 'f', url: 'data:text/javascript,const key = "k3y"', line: 1 };
+    const { status, received } = await post(
+      cpuProfile({ functions: [{ ...inline, selfMs: 1, totalMs: 1, callers: [inline] }] }),
+    );
+    expect(status).toBe(200);
+    expect(JSON.stringify(received)).not.toContain('k3y');
+    expect(received[0]?.cpuProfile?.functions[0]?.callers[0]?.url).toBe('data:');
+  });
+
   it('refuses a profile that is not an object', async () => {
     const { status, body } = await post([1, 2]);
     expect(status).toBe(400);
