@@ -40,7 +40,9 @@ export interface WriteBatch {
   lastSeq: number;
 }
 
-/** The writer thread's answer to a batch. */
+/** The writer thread's answer to a batch, or its word that its connection is open. */
+export type WriterMessage = { ready: true } | WriterReply;
+
 export interface WriterReply {
   seq: number;
   failures: Array<{ op: string; message: string }>;
@@ -69,7 +71,10 @@ export class ThreadedStore implements Store {
   private readonly onError: (message: string) => void;
   private worker: Worker | undefined;
   private queue: Queued[] = [];
-  private inFlight = false;
+  /** The batch the writer is working on, kept until it answers. */
+  private inFlight: WriteRequest[] | undefined;
+  /** The writer opened its connection: before that, nothing it was sent can have been written. */
+  private writerReady = false;
   /** Sequence number of the last request sent to the writer. */
   private sent = 0;
   private sendScheduled = false;
@@ -92,13 +97,16 @@ export class ThreadedStore implements Store {
       const worker = new Worker(writerScript ?? defaultWriterScript(), {
         workerData: { path, options: storeOptions },
       });
-      worker.on('message', (reply: WriterReply) => this.acknowledge(reply));
+      worker.on('message', (message: WriterMessage) => {
+        if ('ready' in message) this.writerReady = true;
+        else this.acknowledge(message);
+      });
       worker.on('error', (error) => this.writerLost(`store writer thread failed: ${error.message}`));
       worker.on('exit', (code) => {
         // Exiting is its answer to close(); any other exit loses it.
         if (this.worker === worker && !this.closing) this.writerLost(`store writer thread exited (${code})`);
       });
-      // Never what keeps the process alive; close() holds it while draining.
+      // Keeps the process alive only while it has writes to commit (see send and acknowledge).
       worker.unref();
       this.worker = worker;
     } catch (error) {
@@ -232,7 +240,7 @@ export class ThreadedStore implements Store {
 
   /** Batches what one synchronous stretch (a detection tick) asks for into one message. */
   private scheduleSend(): void {
-    if (this.inFlight || this.sendScheduled) return;
+    if (this.inFlight !== undefined || this.sendScheduled) return;
     this.sendScheduled = true;
     queueMicrotask(() => {
       this.sendScheduled = false;
@@ -241,34 +249,41 @@ export class ThreadedStore implements Store {
   }
 
   private send(): void {
-    if (this.inFlight || this.queue.length === 0 || !this.worker) return;
+    if (this.inFlight !== undefined || this.queue.length === 0 || !this.worker) return;
     const requests = this.queue.map(toRequest);
     this.queue = [];
-    this.inFlight = true;
+    this.inFlight = requests;
     this.sent = this.issued;
+    // Like a pending file write, uncommitted writes keep the process alive.
+    this.worker.ref();
     this.worker.postMessage({ requests, lastSeq: this.issued } satisfies WriteBatch);
   }
 
   private acknowledge(reply: WriterReply): void {
-    this.inFlight = false;
+    this.inFlight = undefined;
     this.acknowledged = reply.seq;
+    if (this.queue.length === 0 && !this.closing) this.worker?.unref();
     for (const failure of reply.failures) this.report(failure.op, failure.message);
     for (const op of reply.succeeded) this.failing.delete(op);
     this.wakeWaiters();
     this.send();
   }
 
-  /** The writer thread is gone: what it had not acknowledged is lost; writes go on here. */
+  /** The writer thread is gone: writes go on here. */
   private writerLost(message: string): void {
     if (!this.worker) return;
     this.worker = undefined;
-    const lost = this.inFlight ? this.sent - this.acknowledged : 0;
-    this.inFlight = false;
+    // A writer that never opened its connection wrote nothing: its batch is done here. One that
+    // did may have committed part of it, and late-data merges must not be applied twice.
+    const unsent = this.writerReady ? [] : (this.inFlight ?? []);
+    const lost = this.writerReady && this.inFlight ? this.sent - this.acknowledged : 0;
+    this.inFlight = undefined;
     this.onError(
-      `${message}: ${lost} writes it had not committed are lost; writing on the main thread from now on`,
+      `${message}: writing on the main thread from now on${lost > 0 ? ` (${lost} writes it had not committed are lost)` : ''}`,
     );
     const queued = this.queue;
     this.queue = [];
+    for (const request of unsent) this.direct(request);
     for (const request of queued) this.direct(toRequest(request));
     this.acknowledged = this.issued;
     this.wakeWaiters();

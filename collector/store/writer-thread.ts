@@ -7,11 +7,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { SqliteStore, type StoreOptions } from './sqlite-store.js';
-import { applyWrite, type WriteBatch, type WriterReply } from './threaded-store.js';
+import { applyWrite, type WriteBatch, type WriterMessage, type WriterReply } from './threaded-store.js';
 
 const { path, options } = workerData as { path: string; options: Partial<StoreOptions> };
 const store = new SqliteStore(path, options);
 const port = parentPort;
+port?.postMessage({ ready: true } satisfies WriterMessage);
 
 port?.on('message', (batch: WriteBatch) => {
   const failures: WriterReply['failures'] = [];
@@ -31,7 +32,7 @@ port?.on('message', (batch: WriteBatch) => {
     seq: batch.lastSeq,
     failures,
     succeeded: succeededOps(batch, failures),
-  } satisfies WriterReply);
+  } satisfies WriterMessage);
   if (closing) {
     store.close();
     port.close();

@@ -1,7 +1,8 @@
 /**
  * The pipeline over simulated hours: minute buckets roll up into hourly ones on its own
  * runs, the hourly data still answers the API, and a store that fails to roll up is
- * reported once without stopping detection.
+ * reported once without stopping detection. Late data is merged into the minute the store
+ * holds, never written over it, and a run hands the store a bounded number of buckets.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,12 @@ afterEach(() => {
   for (const store of open.splice(0)) store.close();
 });
 
-/** One request running one slow statement, ending at `endMs`. */
-function slowRequest(endMs: number, index: number): SpanRecord[] {
+/** One request running one slow statement (or `statement`), ending at `endMs`. */
+function slowRequest(
+  endMs: number,
+  index: number,
+  statement = 'SELECT * FROM orders WHERE email = $1',
+): SpanRecord[] {
   const base = {
     traceId: index.toString(16).padStart(32, '0'),
     statusCode: StatusCode.UNSET,
@@ -53,7 +58,7 @@ function slowRequest(endMs: number, index: number): SpanRecord[] {
       endTimeMs: endMs - 10,
       attributes: {
         'db.system.name': 'postgresql',
-        'db.query.text': 'SELECT * FROM orders WHERE email = $1',
+        'db.query.text': statement,
       },
     },
   ];
@@ -111,5 +116,71 @@ describe('pipeline roll-ups', () => {
     expect(
       store.readBuckets({ family: 'query', fromMs: 0 }).some((record) => record.bucketMs === HOUR_MS),
     ).toBe(true);
+  });
+});
+
+/** The stored executions of the query bucket starting at `startMs`. */
+function storedCount(store: SqliteStore, startMs: number): number | undefined {
+  const [record] = store.readBuckets({ family: 'query', fromMs: startMs, toMs: startMs + 1 });
+  return (record?.data as { count: number } | undefined)?.count;
+}
+
+describe('late data', () => {
+  const options = { windowMs: 15 * MINUTE, aggregator: { maxLatenessMs: 60 * MINUTE } };
+
+  it('is merged into the stored minute once memory no longer holds it, not written over it', () => {
+    const store = newStore();
+    let now = START + 30_000;
+    const pipeline = new Pipeline(store, options, () => now);
+    pipeline.ingest(slowRequest(START + 10_000, 1));
+    pipeline.flush();
+    expect(storedCount(store, START)).toBe(1);
+
+    now = START + 20 * MINUTE;
+    pipeline.flush(); // prunes the first minute from memory
+    pipeline.ingest(slowRequest(START + 20_000, 2));
+    pipeline.flush();
+    pipeline.ingest(slowRequest(START + 40_000, 3));
+    pipeline.flush();
+    expect(storedCount(store, START)).toBe(3);
+  });
+
+  it('is merged into minutes stored before a restart that were not loaded back', () => {
+    const store = newStore();
+    let now = START + 30_000;
+    const first = new Pipeline(store, options, () => now);
+    first.ingest(slowRequest(START + 10_000, 1));
+    first.flush();
+
+    now = START + 30 * MINUTE;
+    const second = new Pipeline(store, options, () => now);
+    second.ingest(slowRequest(START + 20_000, 2));
+    second.flush();
+    expect(storedCount(store, START)).toBe(2);
+  });
+});
+
+describe('store work per run', () => {
+  class CountingStore extends SqliteStore {
+    readonly batches: number[] = [];
+    override writeBuckets(...args: Parameters<SqliteStore['writeBuckets']>): void {
+      if (args[0].length > 0) this.batches.push(args[0].length);
+      super.writeBuckets(...args);
+    }
+  }
+
+  it('hands the store at most maxBucketWritesPerTick buckets per run, and all of them by flush', () => {
+    const store = new CountingStore(join(mkdtempSync(join(tmpdir(), 'chokepoint-pipeline-')), 'c.db'));
+    open.push(store);
+    const now = START + 30_000;
+    const pipeline = new Pipeline(store, { maxBucketWritesPerTick: 3, assembler: { graceMs: 0 } }, () => now);
+    for (let i = 0; i < 10; i++) pipeline.ingest(slowRequest(now - 1_000, i, `SELECT * FROM orders_${i}`));
+    pipeline.tick();
+    pipeline.tick();
+    expect(store.batches).toEqual([3, 3]);
+    pipeline.flush();
+    // The rest in one batch: every bucket (ten statements, the endpoint, the service, …) written once.
+    expect(store.batches).toEqual([3, 3, store.readBuckets({ fromMs: 0 }).length - 6]);
+    expect(store.readBuckets({ family: 'query', fromMs: 0 })).toHaveLength(10);
   });
 });
