@@ -18,6 +18,9 @@
  * (time running statements), `<system> @opened` (time opening connections, the second finding's
  * key; repeats are connections opened) and `<system> @pool-opened` (those a pool opened), so that
  * shares and pool sizes come from the whole window without a family of their own.
+ *
+ * The pool size the fix sets (`advisedPoolSize`) is decided here, beside the measurements it
+ * comes from, so the recommender's code and the dashboard read one number.
  */
 import type { DbConnectOperation, DbQueryOperation, FindingCandidate, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
@@ -29,6 +32,13 @@ import type { DetectionConfig, Detector, Occurrence } from './types.js';
 import { wallTime } from './wall-time.js';
 
 type Part = 'wait' | 'requests' | 'queries' | 'opened' | 'pool-opened';
+
+/** Headroom over the average concurrency: requests arrive in bursts. */
+const POOL_HEADROOM = 1.5;
+/** The smallest pool worth advising: one connection serialises every request. */
+const MIN_POOL_SIZE = 2;
+/** Clients that pipeline every command over one connection: their fix is one client, not a pool. */
+const UNPOOLED_SYSTEMS = new Set(['redis']);
 type Parts = Partial<Record<Part, PatternStats>>;
 
 export const connectionPoolDetector: Detector = {
@@ -139,6 +149,10 @@ function waitingCandidate(
     minutes,
   );
   const waitMsPerRequest = wait.totalMs / count;
+  // Little's law: requests in the database stage at once, waiting or holding a connection.
+  const connectionsWanted = round2((arrivalPerSecond * (waitMsPerRequest + dbMsPerRequest)) / 1000);
+  // The longest wait, in statements queued behind: that many requests, plus this one, wanted a connection at once.
+  const peakConnectionsWanted = wait.maxRepeats + 1;
   return {
     kind: 'connection_pool',
     service: wait.service,
@@ -155,11 +169,15 @@ function waitingCandidate(
       requestMeanMs: round2(requests.totalMs / count),
       dbMsPerRequest: round2(dbMsPerRequest),
       arrivalPerSecond: round2(arrivalPerSecond),
-      // Little's law: requests in the database stage at once, waiting or holding a connection.
-      connectionsWanted: round2((arrivalPerSecond * (waitMsPerRequest + dbMsPerRequest)) / 1000),
+      connectionsWanted,
       connectionsBusy: round2(connectionsBusy),
-      // The longest wait, in statements queued behind: that many requests, plus this one, wanted a connection at once.
-      peakConnectionsWanted: wait.maxRepeats + 1,
+      peakConnectionsWanted,
+      // The average with headroom for bursts, and at least the worst moment: with that many, none waits.
+      advisedPoolSize: Math.max(
+        MIN_POOL_SIZE,
+        Math.ceil(connectionsWanted * POOL_HEADROOM),
+        peakConnectionsWanted,
+      ),
       routes,
       exampleTraceId: wait.exampleTraceId,
     },
@@ -185,6 +203,7 @@ function openingCandidate(
   // A pool that opens connections on most checkouts churns; connections opened outside any pool mean there is none.
   const pooled = (parts['pool-opened']?.totalRepeats ?? 0) * 2 >= opened.totalRepeats;
   const openMsPerRequest = opened.totalMs / opened.occurrences;
+  const busy = round2(connectionsBusy);
   const what = pooled
     ? `the ${system} pool opens a new connection`
     : `requests open a new ${system} connection`;
@@ -207,7 +226,11 @@ function openingCandidate(
       requestMeanMs: round2(requests.totalMs / count),
       dbMsPerRequest: round2(dbMsPerRequest),
       arrivalPerSecond: round2(arrivalPerSecond),
-      connectionsBusy: round2(connectionsBusy),
+      connectionsBusy: busy,
+      // One pool for the process, holding what statements hold at once, with headroom; none for a client that pipelines.
+      advisedPoolSize: UNPOOLED_SYSTEMS.has(system)
+        ? null
+        : Math.max(MIN_POOL_SIZE, Math.ceil(busy * POOL_HEADROOM)),
       routes,
       exampleTraceId: opened.exampleTraceId,
     },

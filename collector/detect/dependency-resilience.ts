@@ -14,9 +14,10 @@
  * Each trace yields occurrences keyed `<dependency> @<part>` in the pattern family, so the
  * window sums them without a family of its own; the time held by failed, retried and hung
  * calls is keyed by the dependency alone, the finding's key, so its series is that time.
- * `<dependency> @le:<bound>` counts successful calls that did not hang per latency bucket, from
- * which the timeout advice reads a p99 at bucket resolution; `<dependency> @failing:<call>`
- * counts the failures of each call.
+ * `<dependency> @le:<bound>` counts successful calls that did not hang per latency bucket
+ * (`latencyBuckets` in the evidence), from which a p99 is read at bucket resolution and the
+ * timeout the fix sets (`advisedTimeoutMs`) decided, here, so the recommender's code and the
+ * dashboard read one number; `<dependency> @failing:<call>` counts the failures of each call.
  */
 import type { ErrorKind, FindingCandidate, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
@@ -31,6 +32,13 @@ import { wallTime } from './wall-time.js';
 export const LATENCY_BOUNDS_MS = [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000];
 
 export type DependencyType = 'http' | 'database' | 'cache' | 'queue';
+
+/** Headroom over healthy calls' p99: a timeout at the p99 itself would cut 1% of them. */
+const TIMEOUT_HEADROOM = 2;
+/** The timeout advised when no call succeeded: a starting point to tune from. */
+const FALLBACK_TIMEOUT_MS = 2_000;
+/** Advised timeouts are whole multiples of this, and never less. */
+const TIMEOUT_STEP_MS = 100;
 
 const CACHE_SYSTEMS = new Set(['redis', 'valkey', 'memcached']);
 /** Failing calls named in the evidence, most failures first. */
@@ -248,7 +256,8 @@ function candidateOf(
     return undefined;
   }
   const key = calls.key.slice(0, calls.key.indexOf(' @'));
-  const p99Ms = successP99(parts);
+  const latencyBuckets = healthyLatency(parts);
+  const p99Ms = percentileBound(latencyBuckets, 0.99);
   const problems = [
     count('failed') > 0 ? `${Math.round(errorRate * 100)}% of calls fail` : '',
     count('hung') > 0 ? `${count('hung')} calls hung ≥ ${config.dependencyHangMs / 1000} s` : '',
@@ -277,6 +286,8 @@ function candidateOf(
       retries: count('retries'),
       hung: count('hung'),
       successP99Ms: p99Ms ?? null,
+      latencyBuckets,
+      advisedTimeoutMs: advisedTimeout(p99Ms),
       heldMsPerRequest: round2((parts.get('held')?.totalMs ?? 0) / calls.occurrences),
       failing,
       routes: topLabels(calls.entries).map(({ label, count }) => ({ route: label, requests: count })),
@@ -310,20 +321,50 @@ function boundName(bucket: number): string {
 }
 
 /**
- * The bucket bound that 99% of successful calls that did not hang stay within; undefined
- * without one, or beyond the last bound. The first bucket's count is what the others leave
- * of those calls.
+ * Successful calls that did not hang, per latency bucket: `leMs` is its upper bound, `null` for
+ * the last, open one. The first bucket's count is what the others leave of those calls.
  */
-function successP99(parts: Map<string, PatternStats>): number | undefined {
+function healthyLatency(parts: Map<string, PatternStats>): Array<{ leMs: number | null; calls: number }> {
   const count = (part: string) => parts.get(part)?.totalRepeats ?? 0;
   const healthy = count('calls') - count('failed') - count('hung') + count('hung-failed');
-  const counts = LATENCY_BOUNDS_MS.map((_, bucket) => (bucket === 0 ? 0 : count(`le:${boundName(bucket)}`)));
-  counts[0] = healthy - counts.reduce((sum, n) => sum + n, 0) - count('le:inf');
-  if (healthy <= 0) return undefined;
+  const counted = [...LATENCY_BOUNDS_MS, null].map((leMs, bucket) => ({
+    leMs,
+    calls: bucket === 0 ? 0 : count(`le:${boundName(bucket)}`),
+  }));
+  const implied = Math.max(0, healthy - counted.reduce((sum, { calls }) => sum + calls, 0));
+  return counted.map((bucket, index) => (index === 0 ? { leMs: bucket.leMs, calls: implied } : bucket));
+}
+
+/**
+ * The bucket bound that `quantile` of the calls stay within; undefined without calls, or
+ * when it falls in the open bucket.
+ *
+ * @example
+ * percentileBound([{ leMs: 5, calls: 90 }, { leMs: 10, calls: 10 }, { leMs: null, calls: 0 }], 0.99) // 10
+ */
+function percentileBound(
+  buckets: ReadonlyArray<{ leMs: number | null; calls: number }>,
+  quantile: number,
+): number | undefined {
+  const total = buckets.reduce((sum, { calls }) => sum + calls, 0);
+  if (total <= 0) return undefined;
   let seen = 0;
-  for (const [index, n] of counts.entries()) {
-    seen += n;
-    if (seen >= healthy * 0.99) return LATENCY_BOUNDS_MS[index];
+  for (const { leMs, calls } of buckets) {
+    seen += calls;
+    if (seen >= total * quantile) return leMs ?? undefined;
   }
   return undefined;
+}
+
+/**
+ * The timeout the fix sets: twice the p99 of healthy calls, rounded up to 100 ms, or 2 s when
+ * no call succeeded.
+ *
+ * @example
+ * advisedTimeout(250)       // 500
+ * advisedTimeout(undefined) // 2000
+ */
+function advisedTimeout(p99Ms: number | undefined): number {
+  if (p99Ms === undefined) return FALLBACK_TIMEOUT_MS;
+  return Math.max(TIMEOUT_STEP_MS, Math.ceil((p99Ms * TIMEOUT_HEADROOM) / TIMEOUT_STEP_MS) * TIMEOUT_STEP_MS);
 }

@@ -9,14 +9,10 @@
  * Requests opening connections: one pool for the process, created once, sized from arrival rate ×
  * statement time (the connections held at once) with headroom. A pool that churns is created per
  * request or closes its idle connections too soon. Either way the database must allow the size,
- * so the advice names the limit to check.
+ * so the advice names the limit to check. The size is the detector's (`advisedPoolSize`), so the
+ * dashboard shows the number this code sets; `null` there is a client that needs no pool.
  */
 import type { FindingCandidate, Recommendation } from '../../model/index.js';
-
-/** Headroom over the average: requests arrive in bursts. */
-const HEADROOM = 1.5;
-/** The smallest pool worth advising: one connection serialises every request. */
-const MIN_SIZE = 2;
 
 export function recommendConnectionPool(candidate: FindingCandidate): Recommendation {
   return candidate.evidence.rule === 'new_connections' ? reuseConnections(candidate) : sizePool(candidate);
@@ -27,7 +23,7 @@ function sizePool(candidate: FindingCandidate): Recommendation {
   const system = String(evidence.system ?? '');
   const wanted = Number(evidence.connectionsWanted ?? 0);
   const peak = Number(evidence.peakConnectionsWanted ?? 0);
-  const size = Math.max(MIN_SIZE, Math.ceil(wanted * HEADROOM), peak);
+  const size = Number(evidence.advisedPoolSize);
   const driver = DRIVERS[system] ?? POSTGRES;
   return {
     summary: `Size the ${system} pool for ${size} connections: ${driver.knob}`,
@@ -48,12 +44,12 @@ function reuseConnections(candidate: FindingCandidate): Recommendation {
   const { evidence } = candidate;
   const system = String(evidence.system ?? '');
   const busy = Number(evidence.connectionsBusy ?? 0);
-  const size = Math.max(MIN_SIZE, Math.ceil(busy * HEADROOM));
+  const size = typeof evidence.advisedPoolSize === 'number' ? evidence.advisedPoolSize : undefined;
   const driver = DRIVERS[system] ?? POSTGRES;
   const measured =
     `${evidence.requestsOpening} of ${evidence.requests} requests (${Math.round(Number(evidence.openShare) * 100)}%) opened ` +
     `a new connection, ${evidence.openMsPerRequest} ms each, before ${evidence.dbMsPerRequest} ms of statements. ` +
-    (driver.pooled
+    (size !== undefined
       ? `At ${evidence.arrivalPerSecond} requests/s, statements hold ${busy} connections at once on average ` +
         `(Little's law: arrival rate × statement time); ${size} covers that with headroom for bursts, and the pool ` +
         'opens connections only as requests need them. '
@@ -64,9 +60,10 @@ function reuseConnections(candidate: FindingCandidate): Recommendation {
     : `Each request connects on its own (\`${driver.perRequest}\`): open one pool when the app starts and run every ` +
       'statement through it. ';
   return {
-    summary: driver.pooled
-      ? `Reuse ${system} connections: one pool of ${size} for the process (${driver.knob})`
-      : `Reuse ${system} connections: ${driver.knob}`,
+    summary:
+      size !== undefined
+        ? `Reuse ${system} connections: one pool of ${size} for the process (${driver.knob})`
+        : `Reuse ${system} connections: ${driver.knob}`,
     detail: measured + cause + driver.limit,
     code: driver.pool(size),
     language: 'javascript',
@@ -75,17 +72,15 @@ function reuseConnections(candidate: FindingCandidate): Recommendation {
 
 interface Driver {
   knob: string;
-  /** Whether the driver needs a pool (a client that pipelines commands over one connection does not). */
-  pooled: boolean;
   /** What opening a connection per request looks like with this driver. */
   perRequest: string;
   limit: string;
-  pool: (size: number) => string;
+  /** The code creating the pool; `size` is undefined for a client that needs none, whose code ignores it. */
+  pool: (size: number | undefined) => string;
 }
 
 const POSTGRES: Driver = {
   knob: 'new Pool({ max })',
-  pooled: true,
   perRequest: 'new Client() + connect() + end()',
   limit:
     'Check that the server allows it (`SHOW max_connections;`, 100 by default, a few kept for superusers).',
@@ -104,7 +99,6 @@ const POSTGRES: Driver = {
 
 const MYSQL: Driver = {
   knob: 'createPool({ connectionLimit })',
-  pooled: true,
   perRequest: 'createConnection() + end()',
   limit: "Check that the server allows it (`SHOW VARIABLES LIKE 'max_connections';`, 151 by default).",
   pool: (size) =>
@@ -124,7 +118,6 @@ const MYSQL: Driver = {
 
 const REDIS: Driver = {
   knob: 'one client per process, created at start-up',
-  pooled: false,
   perRequest: 'new Redis() + quit()',
   limit: 'One ioredis client pipelines every command over one connection: no pool is needed.',
   pool: () =>

@@ -7,13 +7,9 @@
  * for pg; `connectTimeout` and a per-query `timeout` for mysql2; ioredis `commandTimeout` and
  * `maxRetriesPerRequest`; an amqplib confirm channel and heartbeat. Errors the server answers with
  * (an SQL error, `WRONGTYPE`) fail the same way on every retry: the advice names them to fix instead.
+ * The timeout is the detector's (`advisedTimeoutMs`), so the dashboard shows the number this code sets.
  */
 import type { FindingCandidate, Recommendation } from '../../model/index.js';
-
-/** Headroom over the p99: a timeout at the p99 itself would cut 1% of healthy calls. */
-const HEADROOM = 2;
-/** When no call succeeded, a timeout the user can tune from. */
-const FALLBACK_TIMEOUT_MS = 2_000;
 
 interface Measured {
   name: string;
@@ -27,8 +23,7 @@ export function recommendDependencyResilience(candidate: FindingCandidate): Reco
   const { evidence } = candidate;
   const name = candidate.key || String(evidence.host ?? 'api.example.com');
   const p99 = typeof evidence.successP99Ms === 'number' ? evidence.successP99Ms : undefined;
-  const timeoutMs =
-    p99 === undefined ? FALLBACK_TIMEOUT_MS : Math.max(100, Math.ceil((p99 * HEADROOM) / 100) * 100);
+  const timeoutMs = Number(evidence.advisedTimeoutMs);
   const because =
     p99 === undefined
       ? `No call to ${name} succeeded in the window, so the timeout below (${timeoutMs} ms) is a starting point. `

@@ -62,10 +62,15 @@ describe('connection_pool detector', () => {
     expect(runDetector(connectionPoolDetector, connectsOutsideRequests())).toEqual([]);
   });
 
-  it('recommends a pool size from Little’s law with the driver’s setting', () => {
+  it('advises a pool size from Little’s law with the driver’s setting', () => {
     const [pg] = runDetector(connectionPoolDetector, exhaustedPool());
-    const pgFix = recommend(pg as NonNullable<typeof pg>);
+    // The average wanted with 1.5× headroom, at least the 4 wanted at the worst moment.
     const size = Math.max(4, Math.ceil(Number(pg?.evidence.connectionsWanted) * 1.5));
+    expect(pg?.evidence.advisedPoolSize).toBe(size);
+    // One request a second wants a fraction of a connection on average: the burst sizes the pool.
+    expect(Number(pg?.evidence.connectionsWanted)).toBeLessThan(1);
+    expect(size).toBe(4);
+    const pgFix = recommend(pg as NonNullable<typeof pg>);
     expect(pgFix.summary).toBe(`Size the postgresql pool for ${size} connections: new Pool({ max })`);
     expect(pgFix.code).toContain(`max: ${size},`);
     expect(pgFix.detail).toContain('max_connections');
@@ -75,6 +80,14 @@ describe('connection_pool detector', () => {
     const mysqlFix = recommend(mysql as NonNullable<typeof mysql>);
     expect(mysqlFix.summary).toContain('createPool({ connectionLimit })');
     expect(mysqlFix.code).toContain(`connectionLimit: ${size},`);
+  });
+
+  it('sets the pool size the evidence advises, not one of its own', () => {
+    const [pg] = runDetector(connectionPoolDetector, exhaustedPool());
+    const evidence = { ...pg?.evidence, advisedPoolSize: 17 };
+    const fix = recommend({ ...(pg as NonNullable<typeof pg>), evidence });
+    expect(fix.summary).toBe('Size the postgresql pool for 17 connections: new Pool({ max })');
+    expect(fix.code).toContain('max: 17,');
   });
 });
 
@@ -96,6 +109,8 @@ describe('connection_pool detector: a new connection per request', () => {
         connectionsOpened: 60,
         openMsPerRequest: 15,
         dbMsPerRequest: 20,
+        // Statements hold a fraction of a connection at once: the smallest pool worth having.
+        advisedPoolSize: 2,
         routes: [{ route: 'GET /invoices/:id', requests: 60 }],
       },
     });
@@ -113,6 +128,7 @@ describe('connection_pool detector: a new connection per request', () => {
     // 100 requests a second with 20 ms of statements each hold 2 connections at once; × 1.5 headroom.
     const busy = runDetector(connectionPoolDetector, connectionPerRequest(6_000, 'postgresql', 10))[0];
     expect(Number(busy?.evidence.connectionsBusy)).toBeCloseTo(2, 1);
+    expect(busy?.evidence.advisedPoolSize).toBe(3);
     expect(recommend(busy as NonNullable<typeof busy>).code).toContain('max: 3,');
   });
 
@@ -130,6 +146,19 @@ describe('connection_pool detector: a new connection per request', () => {
     const fix = recommend(mysql as NonNullable<typeof mysql>);
     expect(fix.summary).toContain('createPool({ connectionLimit })');
     expect(fix.code).toContain('connectionLimit: 2,');
+  });
+
+  it('advises no pool size for a Redis client opened per request: one client per process instead', () => {
+    const [redis] = runDetector(connectionPoolDetector, connectionPerRequest(60, 'redis'));
+    expect(redis?.evidence).toMatchObject({
+      rule: 'new_connections',
+      system: 'redis',
+      advisedPoolSize: null,
+    });
+    const fix = recommend(redis as NonNullable<typeof redis>);
+    expect(fix.summary).toBe('Reuse redis connections: one client per process, created at start-up');
+    expect(fix.detail).not.toContain('covers that with headroom');
+    expect(fix.code).toContain('new Redis(');
   });
 
   it('stays silent on a pool that opens its connections once, a shared client, and a few requests', () => {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyResilienceDetector } from '../../../collector/detect/dependency-resilience.js';
+import {
+  dependencyResilienceDetector,
+  LATENCY_BOUNDS_MS,
+} from '../../../collector/detect/dependency-resilience.js';
 import { recommend } from '../../../collector/recommend/index.js';
 import { runDetector } from '../../support/detect-harness.js';
 import {
@@ -12,6 +15,11 @@ import {
   timingOutStatements,
   unreachableCache,
 } from './fixtures/dependencies.js';
+
+/** Every latency bucket, with the calls given by upper bound (`inf` for the open one), 0 elsewhere. */
+function buckets(calls: Record<string, number>): Array<{ leMs: number | null; calls: number }> {
+  return [...LATENCY_BOUNDS_MS, null].map((leMs) => ({ leMs, calls: calls[String(leMs ?? 'inf')] ?? 0 }));
+}
 
 describe('dependency_resilience detector', () => {
   it('fires on a host that fails often, counting the retries that follow failures', () => {
@@ -31,9 +39,12 @@ describe('dependency_resilience detector', () => {
         hung: 0,
         // Every successful call took 20 ms: within the 25 ms bucket.
         successP99Ms: 25,
+        // Twice that, rounded up to 100 ms.
+        advisedTimeoutMs: 100,
         routes: [{ route: 'GET /checkout', requests: 20 }],
       },
     });
+    expect(findings[0]?.evidence.latencyBuckets).toEqual(buckets({ 25: 20 }));
     // Five requests each held 30 ms by the failure and 20 ms by the retry, over 20 requests.
     expect(findings[0]?.evidence.heldMsPerRequest).toBe(12.5);
   });
@@ -44,8 +55,22 @@ describe('dependency_resilience detector', () => {
       key: 'recs.internal',
       title: 'Dependency recs.internal: 2 calls hung ≥ 2 s',
       // The p99 a timeout is set from leaves the hangs out: 40 ms calls, in the 50 ms bucket.
-      evidence: { calls: 12, failed: 0, hung: 2, successP99Ms: 50 },
+      evidence: { calls: 12, failed: 0, hung: 2, successP99Ms: 50, advisedTimeoutMs: 100 },
     });
+    // The 10 healthy calls; the 3 s hangs are in no bucket.
+    expect(finding?.evidence.latencyBuckets).toEqual(buckets({ 50: 10 }));
+  });
+
+  it('counts healthy calls per latency bucket, the fastest included, the open bucket last', () => {
+    // 40 calls of 20, 40, 60 and 80 ms in turn, the first two failing: 38 healthy calls.
+    const [finding] = runDetector(dependencyResilienceDetector, healthyDependency(40, 2), {
+      dependencyErrorRate: 0.01,
+      dependencyMinImpact: 0,
+    });
+    const latency = finding?.evidence.latencyBuckets as Array<{ leMs: number | null; calls: number }>;
+    expect(latency.map((bucket) => bucket.leMs)).toEqual([...LATENCY_BOUNDS_MS, null]);
+    expect(latency).toEqual(buckets({ 25: 9, 50: 9, 100: 20 }));
+    expect(finding?.evidence).toMatchObject({ successP99Ms: 100, advisedTimeoutMs: 200 });
   });
 
   it('counts slow failures as timeouts', () => {
@@ -56,7 +81,10 @@ describe('dependency_resilience detector', () => {
       timeouts: 4,
       errorRate: 0.4,
       successP99Ms: 250,
+      advisedTimeoutMs: 500,
     });
+    // The timeouts failed: only the six 200 ms calls are healthy.
+    expect(finding?.evidence.latencyBuckets).toEqual(buckets({ 250: 6 }));
   });
 
   it('stays silent on a healthy host, a rare failure, or too few calls to judge', () => {
@@ -77,6 +105,14 @@ describe('dependency_resilience detector', () => {
     expect(fix.code).toContain("require('opossum')");
     expect(fix.code).toContain('Math.random()');
     expect(fix.detail).toContain('4 of 10 calls failed (40%), 4 timed out');
+  });
+
+  it('sets the timeout the evidence advises, not one of its own', () => {
+    const [finding] = runDetector(dependencyResilienceDetector, timingOutDependency());
+    const evidence = { ...finding?.evidence, advisedTimeoutMs: 1_300 };
+    const fix = recommend({ ...(finding as NonNullable<typeof finding>), evidence });
+    expect(fix.code).toContain('const TIMEOUT_MS = 1300;');
+    expect(fix.detail).toContain('within 250 ms, so a 1300 ms timeout cuts only calls that would hang');
   });
 });
 
@@ -99,6 +135,8 @@ describe('dependency_resilience detector: databases, caches and brokers', () => 
         failing: [{ call: 'select sum(total) from orders where placed_at > ?', failures: 10 }],
       },
     });
+    // The first bucket is implied by the others: the 10 healthy 5 ms statements are counted in it.
+    expect(finding?.evidence.latencyBuckets).toEqual(buckets({ 5: 10 }));
     const fix = recommend(finding as NonNullable<typeof finding>);
     expect(fix.summary).toBe(
       'Guard statements to postgresql 10.0.0.5:5432: statement_timeout 100 ms, connectionTimeoutMillis, a circuit breaker',
@@ -124,7 +162,15 @@ describe('dependency_resilience detector: databases, caches and brokers', () => 
     const [finding] = runDetector(dependencyResilienceDetector, unreachableCache());
     expect(finding).toMatchObject({
       key: 'redis 10.0.0.9:6379',
-      evidence: { dependency: 'cache', errorRate: 1, errorKinds: { connection: 15 }, successP99Ms: null },
+      evidence: {
+        dependency: 'cache',
+        errorRate: 1,
+        errorKinds: { connection: 15 },
+        // No call succeeded: no latency to read, and a timeout to tune from.
+        successP99Ms: null,
+        latencyBuckets: buckets({}),
+        advisedTimeoutMs: 2_000,
+      },
     });
     const fix = recommend(finding as NonNullable<typeof finding>);
     expect(fix.summary).toContain('commandTimeout 2000 ms, maxRetriesPerRequest');
