@@ -4,7 +4,8 @@
  * `/static`, `/assets`, `/public`. Each such request holds the event loop and a socket
  * that a CDN or reverse proxy would serve from cache. Fires per service when static
  * requests are a meaningful share of its requests; read from the routes' statistics,
- * so it needs no per-trace step.
+ * so it needs no per-trace step. Each file listed carries the response headers it should
+ * have (`headers`), so the dashboard shows the advice rather than deciding it.
  */
 import type { FindingCandidate } from '../../model/index.js';
 import type { EndpointStats } from '../aggregate/stats.js';
@@ -15,6 +16,10 @@ import type { Detector } from './types.js';
 const STATIC_EXTENSION = /\.(js|mjs|css|png|jpe?g|gif|webp|avif|svg|woff2?|ttf|otf|eot|ico|map)$/i;
 const STATIC_DIRECTORY = /^\/(static|assets|public)(\/|$)/i;
 const HTTP_ENTRY = /^([A-Z]+) (\/.*)$/;
+/** Files a server should compress: text, and fonts stored uncompressed. */
+const COMPRESSIBLE = /\.(js|mjs|cjs|css|svg|map|json|html?|txt|xml|ttf|otf|eot|ico)$/i;
+/** A content hash in the name (`app.3f9a1c2b.js`, or the `{hash}` a route template folds it into). */
+const FINGERPRINTED = /\{hash\}|[.\-_][0-9a-f]{8,}[.\-_]/i;
 
 /**
  * Whether a route names a static file.
@@ -26,6 +31,25 @@ const HTTP_ENTRY = /^([A-Z]+) (\/.*)$/;
 export function isStaticRoute(route: string): boolean {
   const path = route.split('?')[0] ?? route;
   return STATIC_EXTENSION.test(path) || STATIC_DIRECTORY.test(path);
+}
+
+/**
+ * The response headers to check on a static file. The agent does not capture headers, so
+ * these are what the file should carry, not what it lacks: long-lived caching when its name
+ * changes with its content, revalidation otherwise, and compression for text.
+ *
+ * @example
+ * headersToCheck('/assets/app.{hash}.js')
+ * // ['Cache-Control: public, max-age=31536000, immutable', 'Content-Encoding: br or gzip']
+ */
+export function headersToCheck(route: string): string[] {
+  const path = route.split('?')[0] ?? route;
+  return [
+    FINGERPRINTED.test(path)
+      ? 'Cache-Control: public, max-age=31536000, immutable'
+      : 'Cache-Control: no-cache, with an ETag',
+    ...(COMPRESSIBLE.test(path) ? ['Content-Encoding: br or gzip'] : []),
+  ];
 }
 
 export const staticAssetsDetector: Detector = {
@@ -88,6 +112,7 @@ export const staticAssetsDetector: Detector = {
             route: asset.route,
             requests: asset.count,
             meanMs: round2(asset.totalMs / asset.count),
+            headers: headersToCheck(asset.route),
           })),
           exampleTraceId: top[0]?.exampleTraceId,
         },

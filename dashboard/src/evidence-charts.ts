@@ -1,13 +1,14 @@
 /**
  * Small bar charts of a playbook finding's evidence: where a request's time goes (waiting
  * for a connection, work a queue could take), how many connections are wanted against the
- * pool size advised, a dependency's calls by outcome and its latency against the timeout
- * advised, a service's traffic that is static files. Pure: `<cp-bar-chart>` only draws them.
- * A chart whose measurements are missing is left out, never drawn with zeros.
+ * pool size advised, a dependency's calls by outcome and its healthy calls by latency with the
+ * p99 and the timeout advised, a service's traffic that is static files. The advised values
+ * are the detector's, read from the evidence as the fix sets them. Pure: `<cp-bar-chart>` only
+ * draws them. A chart whose measurements are missing is left out, never drawn with zeros.
  */
 import type { Evidence } from '../../model/finding.js';
-import { suggestedPoolSize, suggestedTimeoutMs } from './advice.js';
 import { numberField, objectField, readObjects, readPlace, stringField } from './evidence.js';
+import { formatDuration } from './format.js';
 
 export type BarUnit = 'count' | 'ms' | 'ratio';
 
@@ -58,7 +59,7 @@ export function connectionPoolCharts(evidence: Evidence): BarChart[] {
     ['held (average)', numberField(evidence, 'connectionsBusy')],
     ['wanted (average)', numberField(evidence, 'connectionsWanted')],
     ['wanted (peak)', numberField(evidence, 'peakConnectionsWanted')],
-    ['pool size advised', suggestedPoolSize(evidence), true],
+    ['pool size advised', numberField(evidence, 'advisedPoolSize'), true],
   ]);
   if (connections.length > 1) {
     charts.push({ title: 'Connections at once', unit: 'count', layout: 'bars', bars: connections });
@@ -68,8 +69,12 @@ export function connectionPoolCharts(evidence: Evidence): BarChart[] {
 
 /**
  * @example
- * dependencyCharts({ calls: 20, failed: 5, timeouts: 0, retries: 5, hung: 0, successP99Ms: 25 })[1]?.bars
- * // [{ label: 'healthy calls, p99', value: 25 }, { label: 'timeout advised', value: 100, emphasis: true }]
+ * dependencyCharts({
+ *   successP99Ms: 25,
+ *   advisedTimeoutMs: 100,
+ *   latencyBuckets: [{ leMs: 5, calls: 0 }, { leMs: 10, calls: 2 }, { leMs: 25, calls: 18 }, { leMs: 50, calls: 0 }, { leMs: 100, calls: 0 }],
+ * })[0]?.bars.map((bar) => bar.label)
+ * // ['≤ 10 ms', '≤ 25 ms (p99)', '≤ 50 ms', '≤ 100 ms (timeout advised)']
  */
 export function dependencyCharts(evidence: Evidence): BarChart[] {
   const calls = numberField(evidence, 'calls');
@@ -88,19 +93,45 @@ export function dependencyCharts(evidence: Evidence): BarChart[] {
   if (outcomes.length > 1) {
     charts.push({ title: 'Calls by outcome', unit: 'count', layout: 'bars', bars: outcomes });
   }
-  const p99 = numberField(evidence, 'successP99Ms');
-  if (p99 !== undefined) {
-    charts.push({
-      title: 'Latency of healthy calls and the timeout advised',
-      unit: 'ms',
-      layout: 'bars',
-      bars: [
-        { label: 'healthy calls, p99', value: p99 },
-        { label: 'timeout advised', value: suggestedTimeoutMs(evidence), emphasis: true },
-      ],
-    });
-  }
+  const latency = latencyHistogram(evidence);
+  if (latency) charts.push(latency);
   return charts;
+}
+
+/**
+ * Healthy calls per latency bucket (`latencyBuckets`), from the first bucket holding any to the
+ * last holding any or the timeout advised, whichever is later; the buckets of the p99 and of
+ * the timeout named in their labels and emphasised.
+ */
+function latencyHistogram(evidence: Evidence): BarChart | undefined {
+  const buckets = readObjects(evidence.latencyBuckets).flatMap((bucket) => {
+    const calls = finiteOrUndefined(bucket.calls);
+    // `null` is the last bucket, open above.
+    const leMs = bucket.leMs === null ? null : finiteOrUndefined(bucket.leMs);
+    return calls === undefined || leMs === undefined ? [] : [{ leMs, calls }];
+  });
+  const first = buckets.findIndex((bucket) => bucket.calls > 0);
+  if (first < 0) return undefined;
+  const bucketOf = (ms: number | undefined) =>
+    ms === undefined ? -1 : buckets.findIndex((bucket) => bucket.leMs === null || ms <= bucket.leMs);
+  const p99At = bucketOf(numberField(evidence, 'successP99Ms'));
+  const timeoutAt = bucketOf(numberField(evidence, 'advisedTimeoutMs'));
+  const last = Math.max(
+    buckets.findLastIndex((bucket) => bucket.calls > 0),
+    timeoutAt,
+  );
+  const bars = buckets.slice(first, last + 1).map(({ leMs, calls }, offset): Bar => {
+    const index = first + offset;
+    const below = buckets[index - 1]?.leMs;
+    const range = leMs !== null ? `≤ ${formatDuration(leMs)}` : `> ${formatDuration(below ?? 0)}`;
+    const marks = [index === p99At ? 'p99' : '', index === timeoutAt ? 'timeout advised' : ''].filter(
+      Boolean,
+    );
+    return marks.length > 0
+      ? { label: `${range} (${marks.join(', ')})`, value: calls, emphasis: true }
+      : { label: range, value: calls };
+  });
+  return { title: 'Healthy calls by latency', unit: 'count', layout: 'bars', bars };
 }
 
 /**

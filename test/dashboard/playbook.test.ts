@@ -174,9 +174,10 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     );
     expect(await measurement(evidence, 'Statements per request')).toBe(formatMs(Number(e.dbMsPerRequest)));
     expect(await measurement(evidence, 'Wanted at the worst moment')).toBe(String(e.peakConnectionsWanted));
-    // The size the fix sets, as its code sets it.
-    const advised = /max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1];
+    // The size the fix sets, from the evidence: the number its code sets.
+    const advised = String(e.advisedPoolSize);
     expect(advised).toMatch(/^\d+$/);
+    expect(/max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1]).toBe(advised);
     expect(await measurement(evidence, 'Pool size advised')).toBe(advised);
 
     expect(await barChart(evidence, 'A request’s time, on average')).toContain(
@@ -206,7 +207,9 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     expect(await measurement(evidence, 'Requests opening one')).toBe(String(e.requestsOpening));
     expect(await measurement(evidence, 'Share opening one')).toBe('100%');
     expect(await measurement(evidence, 'Opening, per request')).toBe(formatMs(Number(e.openMsPerRequest)));
-    const advised = /max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1];
+    const advised = String(e.advisedPoolSize);
+    expect(advised).toMatch(/^\d+$/);
+    expect(/max: (\d+),/.exec(finding.recommendation.code ?? '')?.[1]).toBe(advised);
     expect(await measurement(evidence, 'Pool size advised')).toBe(advised);
     expect(await barChart(evidence, 'A request’s time, on average')).toContain(
       `opening a connection ${formatMs(Number(e.openMsPerRequest))}`,
@@ -218,7 +221,7 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     expect(await routes(evidence)).toEqual(['GET /report']);
   });
 
-  it('dependency_resilience: calls by outcome, the healthy p99 against the timeout advised, held time over time', async () => {
+  it('dependency_resilience: calls by outcome, healthy calls by latency with the p99 and the timeout advised, held time over time', async () => {
     const finding = findingOfKind('dependency_resilience');
     const { page, detail, evidence } = await openFinding(finding);
     const e = finding.evidence;
@@ -234,9 +237,17 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     expect(e).toMatchObject({ failed: MINUTES, retries: MINUTES, hung: 1 });
     expect(await measurement(evidence, 'Error rate')).toBe(`${Math.round(Number(e.errorRate) * 100)}%`);
     expect(await measurement(evidence, 'Healthy calls, p99')).toBe(formatMs(Number(e.successP99Ms)));
-    const timeout = Number(/TIMEOUT_MS = (\d+);/.exec(finding.recommendation.code ?? '')?.[1]);
-    expect(timeout).toBeGreaterThan(0);
-    expect(await measurement(evidence, 'Timeout advised')).toBe(formatMs(timeout));
+    // Healthy calls: the retries' 40 ms and the 45 and 50 ms calls within 50 ms, the 55 ms ones within 100 ms;
+    // the hung 2.5 s call in none. The fix's timeout is twice the p99, as its code sets it.
+    const latency = e.latencyBuckets as Array<{ leMs: number | null; calls: number }>;
+    expect(latency.filter((bucket) => bucket.calls > 0)).toEqual([
+      { leMs: 50, calls: 3 * MINUTES - 1 },
+      { leMs: 100, calls: MINUTES },
+    ]);
+    expect(latency.at(-1)).toEqual({ leMs: null, calls: 0 });
+    expect(e).toMatchObject({ successP99Ms: 100, advisedTimeoutMs: 200 });
+    expect(/TIMEOUT_MS = (\d+);/.exec(finding.recommendation.code ?? '')?.[1]).toBe('200');
+    expect(await measurement(evidence, 'Timeout advised')).toBe('200 ms');
 
     // A 503 is an error the server answered with; a fetch that never got an answer could not reach it.
     const kinds = e.errorKinds as { connection: number; rejected: number };
@@ -246,8 +257,8 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
       `Calls by outcome: succeeded ${Number(e.calls) - Number(e.failed)}, failed ${e.failed}, timed out ${e.timeouts}, ` +
         `could not reach it ${kinds.connection}, answered with an error ${kinds.rejected}, retries ${e.retries}, hung ${e.hung}`,
     );
-    expect(await barChart(evidence, 'Latency of healthy calls and the timeout advised')).toBe(
-      `Latency of healthy calls and the timeout advised: healthy calls, p99 ${formatMs(Number(e.successP99Ms))}, timeout advised ${formatMs(timeout)}`,
+    expect(await barChart(evidence, 'Healthy calls by latency')).toBe(
+      `Healthy calls by latency: ≤ 50 ms ${3 * MINUTES - 1}, ≤ 100 ms (p99) ${MINUTES}, ≤ 250 ms (timeout advised) 0`,
     );
     expect(await timeChart(detail)).toBe('Time held by failing and hung calls over time');
     const failing = evidence.locator('section', { has: page.locator('h4:text-is("Failing calls")') });
@@ -309,11 +320,13 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     expect(await rows.locator('td:first-child').allTextContents()).toEqual(
       assets.map((asset) => asset.route),
     );
+    // The headers each file should carry, as the evidence gives them.
+    const cssHeaders = ['Cache-Control: no-cache, with an ETag', 'Content-Encoding: br or gzip'];
+    expect(e.assets).toContainEqual(
+      expect.objectContaining({ route: '/assets/app.css', headers: cssHeaders }),
+    );
     const css = rows.filter({ hasText: '/assets/app.css' });
-    expect(await css.locator('td.headers code').allTextContents()).toEqual([
-      'Cache-Control: no-cache, with an ETag',
-      'Content-Encoding: br or gzip',
-    ]);
+    expect(await css.locator('td.headers code').allTextContents()).toEqual(cssHeaders);
     expect(await rows.filter({ hasText: '/assets/logo.svg' }).locator('td').nth(1).textContent()).toBe(
       String(MINUTES),
     );

@@ -3,11 +3,12 @@
  * connection, a failing or hanging dependency, work a queue could take off the request,
  * static files served by Node, the code holding a stalled event loop. Each shows its measurements, the numbers its fix is built
  * from, bar charts of both, the routes and the example trace; fields a view does not know
- * are listed after it, so a detector that grows one never breaks the view.
+ * are listed after it, so a detector that grows one never breaks the view. What the fix sets
+ * (a pool size, a timeout, the headers a file should carry) is the detector's, shown as its
+ * evidence gives it: the view decides no advice of its own.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Evidence } from '../../../model/finding.js';
-import { headersToCheck, suggestedPoolSize, suggestedTimeoutMs } from '../advice.js';
 import {
   type CodePlace,
   numberField,
@@ -92,15 +93,17 @@ export function connectionPoolView(evidence: Evidence): TemplateResult {
       ? 'a pool that opens a connection on most checkouts'
       : 'a new connection opened by each request'
     : 'requests waiting for a pool connection';
+  // `null` is the detector saying the client needs no pool; a missing field says nothing.
+  const poolSize =
+    evidence.advisedPoolSize === null
+      ? 'none: one client per process'
+      : optional(numberField(evidence, 'advisedPoolSize'), formatCount);
   return html`${subject('Database', stringField(evidence, 'system'), how)}
-    ${measurements([
-      ...numberMeasurements(evidence, fields),
-      ['Pool size advised', optional(suggestedPoolSize(evidence), formatCount)],
-    ])}
+    ${measurements([...numberMeasurements(evidence, fields), ['Pool size advised', poolSize]])}
     ${charts(connectionPoolCharts(evidence))}
     ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
-    ${otherFields(evidence, ['rule', 'system', 'pooled', ...keysOf(fields), ...COMMON_FIELDS])}`;
+    ${otherFields(evidence, ['rule', 'system', 'pooled', 'advisedPoolSize', ...keysOf(fields), ...COMMON_FIELDS])}`;
 }
 
 const DEPENDENCY_NUMBERS: NumberField[] = [
@@ -141,7 +144,7 @@ export function dependencyView(evidence: Evidence): TemplateResult {
           ])
         : []),
       ['Healthy calls, p99', p99],
-      ['Timeout advised', formatDuration(suggestedTimeoutMs(evidence))],
+      ['Timeout advised', optional(numberField(evidence, 'advisedTimeoutMs'), formatDuration)],
     ])}
     ${charts(dependencyCharts(evidence))}
     ${
@@ -174,6 +177,8 @@ export function dependencyView(evidence: Evidence): TemplateResult {
       'errorKinds',
       'failing',
       'successP99Ms',
+      'latencyBuckets',
+      'advisedTimeoutMs',
       ...keysOf(DEPENDENCY_NUMBERS),
       ...COMMON_FIELDS,
     ])}`;
@@ -244,11 +249,12 @@ export function staticAssetsView(evidence: Evidence): TemplateResult {
               <tbody>
                 ${assets.map((asset) => {
                   const route = String(asset.route ?? '');
+                  const headers = Array.isArray(asset.headers) ? asset.headers.map(String) : [];
                   return html`<tr>
                     <td><code>${route || '—'}</code></td>
                     <td class="number">${optional(numberOrUndefined(asset.requests), formatCount)}</td>
                     <td class="number">${optional(numberOrUndefined(asset.meanMs), formatDuration)}</td>
-                    <td class="headers">${headersToCheck(route).map((header) => html`<code>${header}</code>`)}</td>
+                    <td class="headers">${headers.map((header) => html`<code>${header}</code>`)}</td>
                   </tr>`;
                 })}
               </tbody>

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isStaticRoute, staticAssetsDetector } from '../../../collector/detect/static-assets.js';
+import {
+  headersToCheck,
+  isStaticRoute,
+  staticAssetsDetector,
+} from '../../../collector/detect/static-assets.js';
 import { recommend } from '../../../collector/recommend/index.js';
 import { runDetector } from '../../support/detect-harness.js';
 import { assetHeavyService, imageUploads } from './fixtures/assets.js';
@@ -40,7 +44,41 @@ describe('static_assets detector', () => {
         extensions: { js: 10, css: 10, png: 10, ico: 10 },
       },
     });
-    expect(findings[0]?.evidence.assets).toContainEqual({ route: '/favicon.ico', requests: 10, meanMs: 4 });
+    expect(findings[0]?.evidence.assets).toContainEqual({
+      route: '/favicon.ico',
+      requests: 10,
+      meanMs: 4,
+      headers: ['Cache-Control: no-cache, with an ETag', 'Content-Encoding: br or gzip'],
+    });
+    // Each file carries the headers it should have: the dashboard shows them as they are.
+    const assets = findings[0]?.evidence.assets as Array<{ route: string; headers: string[] }>;
+    expect(assets.find((asset) => asset.route === '/assets/app.{hash}.js')?.headers).toEqual([
+      'Cache-Control: public, max-age=31536000, immutable',
+      'Content-Encoding: br or gzip',
+    ]);
+    expect(assets.find((asset) => asset.route === '/static/logo.png')?.headers).toEqual([
+      'Cache-Control: no-cache, with an ETag',
+    ]);
+  });
+
+  it('asks fingerprinted files for long-lived caching and text for compression', () => {
+    expect(headersToCheck('/assets/app.{hash}.js')).toEqual([
+      'Cache-Control: public, max-age=31536000, immutable',
+      'Content-Encoding: br or gzip',
+    ]);
+    expect(headersToCheck('/static/main.3f9a1c2b7e.css')).toEqual([
+      'Cache-Control: public, max-age=31536000, immutable',
+      'Content-Encoding: br or gzip',
+    ]);
+  });
+
+  it('asks other files to revalidate, and leaves compressed formats uncompressed', () => {
+    expect(headersToCheck('/assets/logo.png')).toEqual(['Cache-Control: no-cache, with an ETag']);
+    expect(headersToCheck('/assets/icons.svg?v=2')).toEqual([
+      'Cache-Control: no-cache, with an ETag',
+      'Content-Encoding: br or gzip',
+    ]);
+    expect(headersToCheck('/fonts/inter.woff2')).toEqual(['Cache-Control: no-cache, with an ETag']);
   });
 
   it('stays silent on an API-only service, a few static requests, and writes to image-like routes', () => {

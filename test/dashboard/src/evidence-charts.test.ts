@@ -25,10 +25,11 @@ describe('connectionPoolCharts', () => {
       connectionsBusy: 1.2,
       connectionsWanted: 4.8,
       peakConnectionsWanted: 8,
+      advisedPoolSize: 9,
     });
     expect(summary(charts)).toEqual([
       'parts ms A request’s time, on average: waiting for a connection 60*, running statements 20, everything else 20',
-      'bars count Connections at once: held (average) 1.2, wanted (average) 4.8, wanted (peak) 8, pool size advised 8*',
+      'bars count Connections at once: held (average) 1.2, wanted (average) 4.8, wanted (peak) 8, pool size advised 9*',
     ]);
   });
 
@@ -39,6 +40,7 @@ describe('connectionPoolCharts', () => {
       dbMsPerRequest: 10,
       requestMeanMs: 45,
       connectionsBusy: 0.4,
+      advisedPoolSize: 2,
     });
     expect(summary(charts)).toEqual([
       'parts ms A request’s time, on average: opening a connection 25*, running statements 10, everything else 10',
@@ -46,16 +48,34 @@ describe('connectionPoolCharts', () => {
     ]);
   });
 
-  it('leaves out what was not measured instead of drawing zeros', () => {
+  it('sets no pool size beside the connections of a client that needs no pool', () => {
+    const charts = connectionPoolCharts({
+      rule: 'new_connections',
+      connectionsBusy: 3,
+      advisedPoolSize: null,
+    });
+    expect(charts).toEqual([]);
+  });
+
+  it('leaves out what was not measured instead of drawing zeros, and advises only what the evidence does', () => {
     expect(connectionPoolCharts({ waitMsPerRequest: 60 })).toEqual([]);
-    expect(summary(connectionPoolCharts({ connectionsWanted: 2 }))).toEqual([
-      'bars count Connections at once: wanted (average) 2, pool size advised 3*',
+    // Without the detector's advice, no size of its own: the measurements alone.
+    expect(summary(connectionPoolCharts({ connectionsWanted: 2, peakConnectionsWanted: 3 }))).toEqual([
+      'bars count Connections at once: wanted (average) 2, wanted (peak) 3',
     ]);
   });
 });
 
+/** The detector's buckets (5 ms … 30 s, then open), with the calls given by bound, 0 elsewhere. */
+function latencyBuckets(calls: Record<string, number>) {
+  return [5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, null].map((leMs) => ({
+    leMs,
+    calls: calls[String(leMs ?? 'inf')] ?? 0,
+  }));
+}
+
 describe('dependencyCharts', () => {
-  it('counts calls by outcome and sets the timeout advised beside the healthy p99', () => {
+  it('counts calls by outcome, and healthy calls by latency with the p99 and the timeout advised marked', () => {
     const charts = dependencyCharts({
       calls: 20,
       failed: 5,
@@ -63,11 +83,26 @@ describe('dependencyCharts', () => {
       retries: 5,
       hung: 2,
       successP99Ms: 250,
+      advisedTimeoutMs: 500,
+      latencyBuckets: latencyBuckets({ 50: 2, 100: 4, 250: 7 }),
     });
     expect(summary(charts)).toEqual([
       'bars count Calls by outcome: succeeded 15, failed 5*, timed out 1*, retries 5, hung 2*',
-      'bars ms Latency of healthy calls and the timeout advised: healthy calls, p99 250, timeout advised 500*',
+      // From the first bucket holding calls to the timeout's; the empty buckets between kept.
+      'bars count Healthy calls by latency: ≤ 50 ms 2, ≤ 100 ms 4, ≤ 250 ms (p99) 7*, ≤ 500 ms (timeout advised) 0*',
     ]);
+  });
+
+  it('charts every bucket up to the last holding calls, the open one named by the bound below it', () => {
+    const charts = dependencyCharts({
+      successP99Ms: 25,
+      advisedTimeoutMs: 100,
+      latencyBuckets: latencyBuckets({ 5: 90, 25: 9, inf: 1 }),
+    });
+    expect(summary(charts)[0]).toBe(
+      'bars count Healthy calls by latency: ≤ 5.0 ms 90, ≤ 10 ms 0, ≤ 25 ms (p99) 9*, ≤ 50 ms 0, ≤ 100 ms (timeout advised) 0*, ' +
+        '≤ 250 ms 0, ≤ 500 ms 0, ≤ 1.00 s 0, ≤ 2.50 s 0, ≤ 5.00 s 0, ≤ 10.0 s 0, ≤ 30.0 s 0, > 30.0 s 1',
+    );
   });
 
   it('counts the failures that could not reach the server and those it answered', () => {
@@ -82,9 +117,17 @@ describe('dependencyCharts', () => {
     ]);
   });
 
-  it('has no latency chart when no call succeeded', () => {
-    const charts = dependencyCharts({ calls: 10, failed: 10, successP99Ms: null });
-    expect(charts.map((chart) => chart.title)).toEqual(['Calls by outcome']);
+  it('has no latency chart when no call succeeded, nor without the buckets', () => {
+    const none = dependencyCharts({
+      calls: 10,
+      failed: 10,
+      successP99Ms: null,
+      advisedTimeoutMs: 2_000,
+      latencyBuckets: latencyBuckets({}),
+    });
+    expect(none.map((chart) => chart.title)).toEqual(['Calls by outcome']);
+    expect(dependencyCharts({ successP99Ms: 25, advisedTimeoutMs: 100 })).toEqual([]);
+    expect(dependencyCharts({ latencyBuckets: [{ leMs: '5', calls: 3 }, 'noise'] })).toEqual([]);
   });
 });
 
