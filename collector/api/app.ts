@@ -4,6 +4,7 @@
  */
 import { type Context, Hono } from 'hono';
 import { accepts } from 'hono/accepts';
+import { compress } from 'hono/compress';
 import { FINDING_KINDS, type FindingKind, type FindingStatus } from '../../model/index.js';
 import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
 import type { BucketRecord } from '../aggregate/window.js';
@@ -89,6 +90,10 @@ export function createApiApp(options: ApiOptions): Hono {
   const { store } = options;
   const findingsBody = findingsBodies(store);
   const app = new Hono();
+
+  // gzip for JSON and Prometheus text when the client asks (the findings list brings its own, made once).
+  app.use('/api/*', compress());
+  app.use('/metrics', compress());
 
   app.get('/api/health', (c) => c.json({ status: 'ok' }));
 

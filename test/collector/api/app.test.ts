@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { QuantileSketch } from '../../../collector/aggregate/sketch.js';
 import { queryFamily } from '../../../collector/aggregate/stats.js';
@@ -146,6 +147,21 @@ describe('API', () => {
     expect(text).toContain('chokepoint_findings_open{service="shop",kind="n_plus_one",severity="high"} 1');
     expect(text).toContain('chokepoint_collector_pending_traces 3');
     expect(text).toMatch(/chokepoint_collector_sqlite_size_bytes [1-9]\d+/);
+  });
+
+  it('gzips JSON and Prometheus text for a client that asks, and only for one', async () => {
+    const gzip = { headers: { 'accept-encoding': 'gzip' } };
+    for (const path of [
+      `/api/findings/${findingId('slow_query', 'shop', 'fp1')}`,
+      '/api/queries',
+      '/metrics',
+    ]) {
+      const plain = await app().request(path);
+      expect(plain.headers.get('content-encoding'), path).toBeNull();
+      const zipped = await app().request(path, gzip);
+      expect(zipped.headers.get('content-encoding'), path).toBe('gzip');
+      expect(gunzipSync(Buffer.from(await zipped.arrayBuffer())).toString(), path).toBe(await plain.text());
+    }
   });
 
   it('serves the built dashboard from memory and nothing outside it', async () => {
