@@ -23,6 +23,7 @@ import {
 import type { BucketRecord } from '../aggregate/window.js';
 import { round2 } from '../detect/format.js';
 import { timeBreakdown } from '../detect/slow-endpoint.js';
+import { staticFileOf } from '../detect/static-assets.js';
 
 /** The time ranges the list routes accept, by their `since` value. */
 export const SINCE: Readonly<Record<string, number>> = {
@@ -177,6 +178,9 @@ export function seriesSource(kind: FindingKind, key: string): { family: string; 
     case 'gc_pressure':
     case 'hot_path_cpu':
       return { family: runtimeFamily.name };
+    case 'static_assets':
+      // Read from the routes' statistics: every route of the service, the static ones summed.
+      return { family: endpointFamily.name };
     default:
       return { family: patternFamily.name, key: `${kind}:${key}` };
   }
@@ -249,6 +253,12 @@ export function findingSeries(kind: FindingKind, records: BucketRecord[]) {
         gcWorstMsPerSecond: round2(stats.merged.gcWorstMsPerSecond),
         heapUsedMaxMb: round2(stats.merged.heapUsedMaxBytes / MIB),
       }));
+    case 'static_assets':
+      return staticFilesPerBucket(records).map(({ record, count, totalMs }) => ({
+        ...point(record),
+        count,
+        totalMs: round2(totalMs),
+      }));
     default:
       return records.map((record) => {
         const stats = patternFamily.deserialize(record.data);
@@ -260,6 +270,21 @@ export function findingSeries(kind: FindingKind, records: BucketRecord[]) {
         };
       });
   }
+}
+
+/** Requests for static files and the time serving them, per bucket, in time order. */
+function staticFilesPerBucket(records: BucketRecord[]) {
+  const byStart = new Map<number, { record: BucketRecord; count: number; totalMs: number }>();
+  for (const record of records) {
+    if (staticFileOf(record.key) === undefined) continue;
+    const stats = endpointFamily.deserialize(record.data);
+    const bucket = byStart.get(record.bucketStartMs);
+    if (bucket) {
+      bucket.count += stats.count;
+      bucket.totalMs += stats.totalMs;
+    } else byStart.set(record.bucketStartMs, { record, count: stats.count, totalMs: stats.totalMs });
+  }
+  return [...byStart.values()];
 }
 
 function mergedPerBucket<T>(family: Family<T>, records: BucketRecord[]) {

@@ -4,7 +4,8 @@
  * `/static`, `/assets`, `/public`. Each such request holds the event loop and a socket
  * that a CDN or reverse proxy would serve from cache. Fires per service when static
  * requests are a meaningful share of its requests; read from the routes' statistics,
- * so it needs no per-trace step. Each file listed carries the response headers it should
+ * so it needs no per-trace step (and its series over time is those routes' buckets,
+ * summed by the API with {@link staticFileOf}). Each file listed carries the response headers it should
  * have (`headers`), so the dashboard shows the advice rather than deciding it.
  */
 import type { FindingCandidate } from '../../model/index.js';
@@ -31,6 +32,22 @@ const FINGERPRINTED = /\{hash\}|[.\-_][0-9a-f]{8,}[.\-_]/i;
 export function isStaticRoute(route: string): boolean {
   const path = route.split('?')[0] ?? route;
   return STATIC_EXTENSION.test(path) || STATIC_DIRECTORY.test(path);
+}
+
+/**
+ * The static file an endpoint's entry asks for: a `GET` or `HEAD` of a static route, or
+ * undefined for anything else.
+ *
+ * @example
+ * staticFileOf('GET /assets/app.{hash}.js') // '/assets/app.{hash}.js'
+ * staticFileOf('PUT /avatars/{id}.png')     // undefined
+ */
+export function staticFileOf(entry: string): string | undefined {
+  const match = HTTP_ENTRY.exec(entry);
+  const route = match?.[2];
+  return route !== undefined && (match?.[1] === 'GET' || match?.[1] === 'HEAD') && isStaticRoute(route)
+    ? route
+    : undefined;
 }
 
 /**
@@ -67,14 +84,11 @@ export const staticAssetsDetector: Detector = {
       { all: EndpointStats[]; assets: Array<EndpointStats & { route: string }> }
     >();
     for (const endpoint of window.endpoints) {
-      const match = HTTP_ENTRY.exec(endpoint.entry);
-      if (!match) continue;
+      if (!HTTP_ENTRY.test(endpoint.entry)) continue;
       const service = byService.get(endpoint.service) ?? { all: [], assets: [] };
       service.all.push(endpoint);
-      const route = match[2] ?? '';
-      if (match[1] === 'GET' || match[1] === 'HEAD') {
-        if (isStaticRoute(route)) service.assets.push({ ...endpoint, route });
-      }
+      const route = staticFileOf(endpoint.entry);
+      if (route !== undefined) service.assets.push({ ...endpoint, route });
       byService.set(endpoint.service, service);
     }
     const candidates: FindingCandidate[] = [];

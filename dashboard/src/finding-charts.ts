@@ -2,13 +2,11 @@
  * The chart that proves a finding, from its series (`api/findings/:id`): latency
  * percentiles for slow queries and routes, hit ratio for a cache, wait for a queue,
  * repeats per request for an N+1, delays and pauses for the runtime, connection wait,
- * time held by a failing dependency and time on offloadable work for the playbook kinds.
- * Static files are charted from the endpoints list's sparklines instead: they have no
- * series of their own. Pure: the chart component only draws what this returns.
+ * time held by a failing dependency, time on offloadable work and requests for static files
+ * for the playbook kinds. Pure: the chart component only draws what this returns.
  */
 import type { Finding } from '../../model/finding.js';
-import type { ListResponse, SeriesPoint } from './api-types.js';
-import { readObjects } from './evidence.js';
+import type { SeriesPoint } from './api-types.js';
 
 /** How a chart's values read: each unit has its own axis format. */
 export type ChartUnit = 'ms' | 'ratio' | 'times' | 'msPerSecond' | 'msPerMinute' | 'perMinute';
@@ -107,6 +105,12 @@ const RECIPES: Record<string, Recipe> = {
     unit: 'ms',
     lines: [{ label: 'per request', field: 'totalMs', per: 'request', main: true }],
   },
+  // Every static route of the service, summed per bucket by the API.
+  static_assets: {
+    title: 'Requests for static files over time',
+    unit: 'perMinute',
+    lines: [{ label: 'requests per minute', field: 'count', per: 'minute', main: true }],
+  },
 };
 
 /**
@@ -164,39 +168,6 @@ function lineValue(point: SeriesPoint, field: string, per: 'request' | 'minute' 
 
 function finite(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
-}
-
-/**
- * A static_assets finding's chart: requests per minute to the files its evidence lists,
- * summed over their rows of the endpoints list (`GET` or `HEAD` routes of the finding's
- * service), one point per sparkline slot from `fromMs` on.
- *
- * @example
- * staticAssetsChart(finding, endpoints, Date.now() - 3_600_000)?.lines[0]?.label // 'requests per minute'
- */
-export function staticAssetsChart(
-  finding: Pick<Finding, 'service' | 'evidence'>,
-  endpoints: ListResponse<'endpoints'>,
-  fromMs: number,
-): TimeChart {
-  const files = new Set(readObjects(finding.evidence.assets).map((asset) => String(asset.route)));
-  const rows = endpoints.rows.filter((row) => {
-    const [method, path = ''] = row.route.split(' ', 2);
-    return row.service === finding.service && (method === 'GET' || method === 'HEAD') && files.has(path);
-  });
-  const { from, slotMs, count } = endpoints.sparkline;
-  const start = Date.parse(from);
-  const points = Array.from({ length: count }, (_, slot) => ({
-    x: start + (slot + 0.5) * slotMs,
-    y: rows.some((row) => finite(row.series?.requestsPerMin?.[slot]) !== null)
-      ? rows.reduce((sum, row) => sum + (finite(row.series?.requestsPerMin?.[slot]) ?? 0), 0)
-      : null,
-  })).filter((point) => Number.isFinite(point.x) && point.x >= fromMs);
-  return {
-    title: 'Requests for static files over time',
-    unit: 'perMinute',
-    lines: [{ label: 'requests per minute', field: 'requestsPerMin', main: true, points }],
-  };
 }
 
 /** The detection setting each kind's chart is judged against (collector/detect/types.ts). */

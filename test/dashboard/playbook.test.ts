@@ -331,7 +331,11 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
       String(MINUTES),
     );
 
-    // Static files have no series of their own: their routes' sparklines chart them.
+    // Their series is their routes' buckets, summed by the API: every static request, one point a minute.
+    const response = await fetch(`${collector.dashboardUrl}/api/findings/${encodeURIComponent(finding.id)}`);
+    const { series } = (await response.json()) as { series: Array<{ count: number }> };
+    expect(series).toHaveLength(MINUTES);
+    expect(series.map((point) => point.count)).toEqual(Array(MINUTES).fill(STATIC_FILES.length));
     expect(await timeChart(detail)).toBe('Requests for static files over time');
     expect(await detail.locator('cp-time-chart canvas').getAttribute('aria-label')).toMatch(
       /requests per minute: latest [\d.]+\/min, highest [\d.]+\/min$/,

@@ -613,7 +613,6 @@ export class AppShell extends LitElement {
       .findings=${sameService}
       .route=${route}
       .series=${this.detail?.finding.id === finding.id ? this.detail.series : undefined}
-      .endpoints=${this.lists.endpoints}
       .trace=${this.trace}
       .detection=${this.detection}
       .now=${this.serverNow}

@@ -5,15 +5,8 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Finding } from '../../../model/finding.js';
-import type { ExampleTrace, ListResponse, SeriesPoint } from '../api-types.js';
-import {
-  chartAxis,
-  chartKind,
-  findingChart,
-  staticAssetsChart,
-  type TimeChart,
-  thresholdFor,
-} from '../finding-charts.js';
+import type { ExampleTrace, SeriesPoint } from '../api-types.js';
+import { chartAxis, chartKind, findingChart, type TimeChart, thresholdFor } from '../finding-charts.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
 import type { FindingsRoute } from '../router.js';
 import { sharedStyles } from '../styles.js';
@@ -53,7 +46,6 @@ export class FindingDetail extends LitElement {
     findings: { attribute: false },
     route: { attribute: false },
     series: { attribute: false },
-    endpoints: { attribute: false },
     trace: { attribute: false },
     detection: { attribute: false },
     now: { attribute: false },
@@ -130,8 +122,6 @@ export class FindingDetail extends LitElement {
   declare route: FindingsRoute;
   /** The finding's series (`api/findings/:id`), once fetched. */
   declare series: SeriesPoint[] | undefined;
-  /** The range's endpoints list: static files have no series of their own, their routes' sparklines chart them. */
-  declare endpoints: ListResponse<'endpoints'> | undefined;
   declare trace: TraceState | undefined;
   /** The detection settings in force (`api/meta`), for the chart's threshold line. */
   declare detection: Record<string, unknown> | undefined;
@@ -147,7 +137,6 @@ export class FindingDetail extends LitElement {
     this.findings = [];
     this.route = { view: 'findings' };
     this.series = undefined;
-    this.endpoints = undefined;
     this.trace = undefined;
     this.detection = undefined;
     this.now = Date.now();
@@ -225,11 +214,9 @@ export class FindingDetail extends LitElement {
   }
 
   private renderChart(finding: Finding) {
-    const fromRoutes = finding.kind === 'static_assets';
-    const loaded = fromRoutes ? this.endpoints !== undefined : this.series !== undefined;
+    const loaded = this.series !== undefined;
     let chart: TimeChart | undefined;
-    if (fromRoutes && this.endpoints) chart = staticAssetsChart(finding, this.endpoints, this.fromMs);
-    else if (this.series) {
+    if (this.series) {
       const threshold = thresholdFor(finding.kind, this.detection);
       chart = findingChart(chartKind(finding), this.series, this.fromMs, threshold);
     }

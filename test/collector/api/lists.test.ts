@@ -17,6 +17,7 @@ import { recommend } from '../../../collector/recommend/index.js';
 import { findingId, HOUR_MS, SqliteStore } from '../../../collector/store/sqlite-store.js';
 import { FINDING_KINDS, type Operation, type RuntimeSample } from '../../../model/index.js';
 import { FIXTURE_NOW } from '../../support/detect-harness.js';
+import { assetHeavyService, imageUploads } from '../detect/fixtures/assets.js';
 import { coldCacheAside, warmMget } from '../detect/fixtures/caches.js';
 import { sqlBoundRoute } from '../detect/fixtures/http.js';
 import { unindexedLookup } from '../detect/fixtures/queries.js';
@@ -201,6 +202,33 @@ describe('GET /api/findings/:id series per kind', () => {
     const series = await seriesOf('slow_query', 'shop', Object.keys(await fingerprintIds())[0] as string);
     expect(series.map((p) => p.bucketMs)).toEqual([HOUR_MS, 60_000]);
     expect(series.map((p) => p.count)).toEqual([20, 20]);
+  });
+
+  it('charts static files from the routes’ buckets: GET and HEAD of static routes, summed per bucket', async () => {
+    // A service of its own, so the lists above keep their rows: 40 static files of 4 ms among 60 API
+    // calls, the minute before 30 more; uploads to image-like routes are writes, not static files.
+    const web = (operations: Operation[], prefix: string, shiftMs = 0) =>
+      operations.map((o) => ({
+        ...o,
+        service: 'web',
+        traceId: `${prefix}-${o.traceId}`,
+        startTimeMs: o.startTimeMs - shiftMs,
+      }));
+    ingest(
+      [
+        ...web(assetHeavyService(60, 30), 'web-before', 60_000),
+        ...web(assetHeavyService(), 'web-now'),
+        ...web(imageUploads(), 'web-uploads'),
+      ],
+      [],
+      FIXTURE_NOW,
+    );
+    const series = await seriesOf('static_assets', 'web', 'static');
+    expect(series.map((p) => [p.count, p.totalMs, p.bucketMs])).toEqual([
+      [30, 120, 60_000],
+      [40, 160, 60_000],
+    ]);
+    expect(Date.parse(String(series[1]?.t)) - Date.parse(String(series[0]?.t))).toBe(60_000);
   });
 });
 

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EndpointRow, ListResponse, SeriesPoint } from '../../../dashboard/src/api-types.js';
+import type { SeriesPoint } from '../../../dashboard/src/api-types.js';
 import {
   chartAxis,
   chartKind,
   findingChart,
-  staticAssetsChart,
   thresholdFor,
   timeTicks,
 } from '../../../dashboard/src/finding-charts.js';
@@ -122,40 +121,25 @@ describe('the playbook kinds’ charts', () => {
   });
 });
 
-describe('staticAssetsChart', () => {
-  const row = (service: string, route: string, requestsPerMin: Array<number | null>): EndpointRow =>
-    ({ service, route, series: { requestsPerMin } }) as unknown as EndpointRow;
-  const endpoints: ListResponse<'endpoints'> = {
-    since: '15m',
-    sparkline: { from: new Date(T0).toISOString(), slotMs: MINUTE, count: 3 },
-    rows: [
-      row('shop', 'GET /assets/app.js', [4, 6, 0]),
-      row('shop', 'HEAD /assets/app.css', [1, 0, 2]),
-      row('shop', 'POST /assets/app.js', [50, 50, 50]),
-      row('shop', 'GET /api/items', [90, 90, 90]),
-      row('admin', 'GET /assets/app.js', [70, 70, 70]),
-    ],
-  };
-  const finding = {
-    service: 'shop',
-    evidence: { assets: [{ route: '/assets/app.js' }, { route: '/assets/app.css' }, 7] },
-  };
-
-  it('sums the requests per minute of the files the finding lists, GET and HEAD, in its service', () => {
-    const chart = staticAssetsChart(finding, endpoints, T0);
-    expect(chart.unit).toBe('perMinute');
-    expect(chart.lines[0]?.points).toEqual([
-      { x: T0 + 30_000, y: 5 },
-      { x: T0 + 90_000, y: 6 },
-      { x: T0 + 150_000, y: 2 },
+describe('findingChart for static files', () => {
+  it('charts the requests for static files per minute, from the series the API sums per bucket', () => {
+    const chart = findingChart(
+      'static_assets',
+      [
+        point(0, { count: 120, totalMs: 480 }, 60 * MINUTE),
+        point(60, { count: 6 }),
+        point(61, { count: null }),
+      ],
+      T0,
+    );
+    expect(chart?.title).toBe('Requests for static files over time');
+    expect(chart?.unit).toBe('perMinute');
+    // A rolled-up hour reads per minute like a minute does; a missing count is a gap.
+    expect(chart?.lines[0]?.points).toEqual([
+      { x: T0 + 30 * MINUTE, y: 2 },
+      { x: T0 + 60 * MINUTE + 30_000, y: 6 },
+      { x: T0 + 61 * MINUTE + 30_000, y: null },
     ]);
-    expect(staticAssetsChart(finding, endpoints, T0 + MINUTE).lines[0]?.points).toHaveLength(2);
-  });
-
-  it('has gaps, not zeros, when none of the files is in the list', () => {
-    const points = staticAssetsChart({ service: 'other', evidence: finding.evidence }, endpoints, T0).lines[0]
-      ?.points;
-    expect(points?.map((p) => p.y)).toEqual([null, null, null]);
   });
 });
 
