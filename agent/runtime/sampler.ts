@@ -103,14 +103,18 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
         ...identity,
         timeMs,
         intervalMs: timeMs - lastTimeMs,
-        eventLoopLag: {
-          minMs: ms('nodejs_eventloop_lag_min_seconds'),
-          meanMs: ms('nodejs_eventloop_lag_mean_seconds'),
-          p50Ms: ms('nodejs_eventloop_lag_p50_seconds'),
-          p90Ms: ms('nodejs_eventloop_lag_p90_seconds'),
-          p99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
-          maxMs: ms('nodejs_eventloop_lag_max_seconds'),
-        },
+        // An interval without a single reading (a short interval the loop was held through)
+        // has no delays to report: prom-client reads a NaN mean and an unset minimum.
+        eventLoopLag: Number.isFinite(read('nodejs_eventloop_lag_mean_seconds'))
+          ? {
+              minMs: ms('nodejs_eventloop_lag_min_seconds'),
+              meanMs: ms('nodejs_eventloop_lag_mean_seconds'),
+              p50Ms: ms('nodejs_eventloop_lag_p50_seconds'),
+              p90Ms: ms('nodejs_eventloop_lag_p90_seconds'),
+              p99Ms: ms('nodejs_eventloop_lag_p99_seconds'),
+              maxMs: ms('nodejs_eventloop_lag_max_seconds'),
+            }
+          : { minMs: 0, meanMs: 0, p50Ms: 0, p90Ms: 0, p99Ms: 0, maxMs: 0 },
         gc: interval,
         memory: {
           rssBytes: read('process_resident_memory_bytes'),
