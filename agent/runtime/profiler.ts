@@ -5,7 +5,9 @@
  * inspector session and sends what it sampled *during stalls* — functions by self time,
  * with the callers they were reached through, and node_modules packages — with the next
  * runtime sample. Raw profiles never leave the process; neither do source text or
- * argument values: function names, file paths relative to the app, lines.
+ * argument values: function names, file paths relative to the app, lines. The summary rides
+ * on the next `copies` samples, so one sample lost on its way costs nothing; the collector
+ * keeps one copy.
  *
  * What it can and cannot catch: a synchronous block holds the very thread a profile would
  * be started from, so a profile always starts after a sample reported a stall, and sees the
@@ -55,6 +57,8 @@ export interface HotPathProfilerOptions {
   maxStartPauseMs: number;
   /** Most functions in a summary (at most 20). */
   topFunctions: number;
+  /** Samples that carry each summary: a sample the collector never got would lose it (the collector keeps one). */
+  copies: number;
   /** Paths are made relative to this directory. */
   cwd: string;
   /** Paths under this directory (outside `cwd`) become `~/…`. */
@@ -79,6 +83,7 @@ export const defaultHotPathProfilerOptions: HotPathProfilerOptions = {
   maxHeapBytes: 128 * 1024 * 1024,
   maxStartPauseMs: 250,
   topFunctions: 10,
+  copies: 3,
   cwd: process.cwd(),
   home: homedir(),
   onWarning: () => {},
@@ -116,8 +121,8 @@ export interface Stall {
 
 export interface HotPathProfiler {
   /**
-   * Returns the sample with the profile finished since the last one attached, and starts a
-   * profile when the sample shows the loop stalling. Never throws.
+   * Returns the sample with the last finished profile attached (to `copies` samples in a
+   * row), and starts a profile when the sample shows the loop stalling. Never throws.
    */
   observe(sample: RuntimeSample): RuntimeSample;
   /** Stops a running profile and closes its session. */
@@ -141,6 +146,7 @@ export function createHotPathProfiler(options: Partial<HotPathProfilerOptions> =
   let seenFirstSample = false;
   let nextStartMs = 0;
   let finished: CpuProfileSummary | undefined;
+  let copiesLeft = 0;
   let running:
     | { session: InspectorSession; stopTimer: NodeJS.Timeout; watchTimer: NodeJS.Timeout }
     | undefined;
@@ -210,6 +216,7 @@ export function createHotPathProfiler(options: Partial<HotPathProfilerOptions> =
           if (settings.debug) onWarning('CPU profile saw no stall; not sent');
           return;
         }
+        copiesLeft = settings.copies;
         finished = summarizeProfile(profile, stalls, {
           ...settings,
           startMs,
@@ -236,8 +243,8 @@ export function createHotPathProfiler(options: Partial<HotPathProfilerOptions> =
   return {
     observe(sample) {
       try {
-        const attached = finished ? { ...sample, cpuProfile: finished } : sample;
-        finished = undefined;
+        const attached = finished && copiesLeft > 0 ? { ...sample, cpuProfile: finished } : sample;
+        copiesLeft = Math.max(0, copiesLeft - 1);
         const firstSample = !seenFirstSample;
         seenFirstSample = true;
         if (
@@ -340,7 +347,6 @@ export function summarizeProfile(
   const totalUs = new Float64Array(firstNodeOf.length);
   const lastSample = new Int32Array(firstNodeOf.length).fill(-1);
   const nodeSelfUs = new Float64Array(nodes.length);
-  const maxSampleUs = options.samplingIntervalUs * 4;
 
   let sampledUs = 0;
   let stall = 0;
@@ -348,10 +354,13 @@ export function summarizeProfile(
   for (let i = 0; i < samples.length; i++) {
     timeUs += deltas[i] ?? 0;
     const nextUs = i + 1 < samples.length ? timeUs + (deltas[i + 1] ?? 0) : timeUs;
-    const durationUs = Math.min(Math.max(nextUs - timeUs, 0) || options.samplingIntervalUs, maxSampleUs);
     while (stall < stalls.length && (stalls[stall]?.endUs ?? 0) <= timeUs) stall += 1;
     const current = stalls[stall];
     if (!current || timeUs < current.startUs) continue;
+    // A sample stands for the time until the next one, within its stall, and for two sampling
+    // intervals at most: a longer gap is the process waiting for a CPU, not running this code.
+    const untilUs = Math.min(nextUs, current.endUs, timeUs + 2 * options.samplingIntervalUs);
+    const durationUs = Math.max(untilUs - timeUs, 0) || options.samplingIntervalUs;
     const node = indexOf.get(samples[i] ?? -1);
     if (node === undefined || nodes[node]?.callFrame.functionName === '(idle)') continue;
     sampledUs += durationUs;

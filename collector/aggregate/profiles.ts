@@ -17,7 +17,8 @@ export interface ReceivedProfile {
 }
 
 /**
- * The latest summaries of each process, oldest first.
+ * The latest summaries of each process, oldest first, each once (agents repeat a summary on
+ * a few samples in a row).
  *
  * @example
  * const profiles = new RecentProfiles();
@@ -31,18 +32,21 @@ export class RecentProfiles {
   constructor(private readonly maxPerInstance = 12) {}
 
   add(sample: RuntimeSample, bucketStartMs: number): void {
-    if (!sample.cpuProfile) return;
+    const profile = sample.cpuProfile;
+    if (!profile) return;
     const id = `${sample.service}\u0000${sample.instanceId}`;
     let list = this.byInstance.get(id);
     if (!list) {
       list = [];
       this.byInstance.set(id, list);
     }
+    // Agents send each summary with a few samples in a row, in case one is lost.
+    if (list.some((received) => received.profile.startMs === profile.startMs)) return;
     list.push({
       service: sample.service,
       instanceId: sample.instanceId,
       bucketStartMs,
-      profile: sample.cpuProfile,
+      profile,
     });
     if (list.length > this.maxPerInstance) list.splice(0, list.length - this.maxPerInstance);
   }

@@ -96,7 +96,8 @@ describe('summarizeProfile', () => {
       samplingIntervalUs: 1000,
       stalls: 1,
       stallMs: 6,
-      sampledMs: 6,
+      // The last sample in the stall stands for the half millisecond left of it.
+      sampledMs: 5.5,
       startPauseMs: 31.5,
       packages: [],
     });
@@ -104,7 +105,7 @@ describe('summarizeProfile', () => {
       ['run', 3, 3],
       // Recursion counts once per sample in total time.
       ['fib', 2, 2],
-      ['(garbage collector)', 1, 1],
+      ['(garbage collector)', 0.5, 0.5],
     ]);
     expect(summary.functions[0]).toEqual({
       functionName: 'run',
@@ -118,6 +119,19 @@ describe('summarizeProfile', () => {
         { functionName: 'handler', url: 'src/server.js', line: 10 },
       ],
     });
+  });
+
+  it('counts a sample for two sampling intervals at most: a longer gap is the process not running', () => {
+    const summary = summarizeProfile(
+      profile([9, 6, 9], 30_000),
+      [{ startUs: 5_000_000, endUs: 5_100_000 }],
+      options,
+    );
+    expect(summary.functions.map((f) => [f.functionName, f.selfMs])).toEqual([
+      // 2 ms, then 1 ms for the last sample, which has no next one.
+      ['run', 3],
+      ['fib', 2],
+    ]);
   });
 
   it('counts nothing outside stalls, and never the idle loop', () => {
@@ -135,8 +149,8 @@ describe('summarizeProfile', () => {
       offsetUs: -5_000_000,
     });
     expect(summary.functions.map((f) => [f.functionName, f.selfMs])).toEqual([
-      ['fib', 1],
       ['run', 1],
+      ['fib', 0.5],
     ]);
   });
 
@@ -228,23 +242,27 @@ describe('createHotPathProfiler', () => {
     const { cpuProfile } = profiler.observe(runtimeSample());
     expect(warnings).toEqual([]);
     expect(cpuProfile?.stalls).toBeGreaterThanOrEqual(3);
-    expect(cpuProfile?.sampledMs).toBeGreaterThanOrEqual(150);
+    // How many samples land depends on the machine's load; what they name does not.
+    expect(cpuProfile?.sampledMs).toBeGreaterThan(0);
     const [top] = cpuProfile?.functions ?? [];
     expect(top?.functionName).toBe('burnCpu');
     expect(top?.url).toMatch(/^test\/agent\/runtime\/profiler\.test\.ts$/);
     expect(top?.selfMs).toBeGreaterThan((cpuProfile?.sampledMs ?? 0) / 2);
     expect(top?.totalMs).toBeGreaterThanOrEqual(top?.selfMs ?? 0);
     expect(cpuProfile?.startPauseMs).toBeGreaterThan(0);
-    // Sent once; the cooldown keeps another stalled sample from starting a profile.
-    expect(profiler.observe(runtimeSample(STALLED)).cpuProfile).toBeUndefined();
+    // On three samples in a row, in case one is lost; the cooldown keeps another stalled
+    // sample from starting a profile.
+    expect(profiler.observe(runtimeSample(STALLED)).cpuProfile).toBe(cpuProfile);
     burnCpu(60);
     await sleep(900);
+    expect(profiler.observe(runtimeSample()).cpuProfile).toBe(cpuProfile);
     expect(profiler.observe(runtimeSample()).cpuProfile).toBeUndefined();
   });
 
   it('sends nothing for a profile that saw no stall, and starts none on a healthy loop or a large heap', async () => {
     const starts = vi.spyOn(inspector.Session.prototype, 'connect');
-    profiler = createHotPathProfiler({ durationMs: 200, maxHeapBytes: 100e6 });
+    // No tick can count as late: the window sees no stall, however busy the machine.
+    profiler = createHotPathProfiler({ durationMs: 200, maxHeapBytes: 100e6, stallMs: 60_000 });
     profiler.observe(runtimeSample());
     profiler.observe(runtimeSample({ p50Ms: 19, maxMs: 100 }));
     profiler.observe({

@@ -31,9 +31,13 @@ function pbkdf2(selfMs: number): ProfileFunction {
   ]);
 }
 
+let profilesMade = 0;
+
 function profile(functions: ProfileFunction[], fields: Partial<CpuProfileSummary> = {}): CpuProfileSummary {
+  profilesMade += 1;
   return {
-    startMs: 1_700_000_000_000,
+    // Each profile its own start: the collector keeps one copy of a summary per start.
+    startMs: 1_700_000_000_000 + profilesMade * 300_000,
     durationMs: 2000,
     samplingIntervalUs: 1000,
     stalls: 6,
@@ -91,7 +95,7 @@ describe('hot_path_cpu detector', () => {
       },
     });
     expect(
-      (finding?.evidence.hotSpots as Array<{ functionName: string }>).map((s) => s.functionName),
+      ((finding?.evidence.hotSpots ?? []) as Array<{ functionName: string }>).map((s) => s.functionName),
     ).toEqual(['pbkdf2Sync', 'serialize', 'handle']);
     // Blocked time as event_loop_blocked estimates it (three stalled intervals whose readings ran
     // 0.6 ms late on average, each a 10 ms timer period apart) over the minute of data, times 80%.
@@ -231,6 +235,13 @@ describe('hot_path_cpu detector', () => {
 });
 
 describe('hot_path_cpu from the runtime window', () => {
+  it('counts a summary once, however many samples carried it', () => {
+    const once = profile([pbkdf2(300), fn(handler, 100)]);
+    const samples = idleProcess().map((s, index) => (index >= 3 ? { ...s, cpuProfile: once } : s));
+    const [finding] = runDetector(hotPathCpuDetector, [], {}, samples);
+    expect(finding?.evidence).toMatchObject({ selfMs: 300, sampledMs: 400, profiles: 1 });
+  });
+
   it('forgets profiles older than the window', () => {
     const old = stalledService(profile([pbkdf2(500)])).map((s) => ({ ...s, timeMs: s.timeMs - 20 * 60_000 }));
     expect(runDetector(hotPathCpuDetector, [], {}, old)).toEqual([]);
@@ -278,7 +289,7 @@ describe('hot_path_cpu related findings', () => {
       },
     ]);
     expect(elsewhere?.evidence).not.toHaveProperty('related');
-    expect((route?.evidence.related as Array<{ kind: string }>).map((r) => r.kind)).toEqual([
+    expect(((route?.evidence.related ?? []) as Array<{ kind: string }>).map((r) => r.kind)).toEqual([
       'event_loop_blocked',
       'hot_path_cpu',
     ]);
