@@ -17,11 +17,11 @@
  *
  * What it costs (bench/hot-path-profiler.mjs, a shared 2-core machine): nothing between
  * profiles — no session is kept open. Starting one holds the loop while V8 logs the compiled
- * code: 55–80 ms in a process of 2 000 functions, 200–250 ms with 20 000, 0.5–1 s with 20 000
+ * code: 23–78 ms in a process of 2 000 functions, 63–254 ms with 20 000, 0.27–1 s with 20 000
  * and a 200 MB heap. So no profile starts above `maxHeapBytes`, the first sample (start-up)
  * never starts one, the pause is reported (`startPauseMs`), and a pause over
  * `maxStartPauseMs` turns profiling off once that profile is sent. While a profile runs, V8's
- * sampling costs about 25 µs of CPU per request of a small route at 2 ms (45 µs at 1 ms);
+ * sampling costs 25–35 µs of CPU per request of a small route at 2 ms (about 45 µs at 1 ms);
  * stopping it and summarising take 5–50 ms. At most one profile that saw stalls is sent per
  * `cooldownMs`, and a profile that saw none waits `retryMs`. Every failure of the
  * inspector turns profiling off with one warning; nothing is ever thrown into the app.
