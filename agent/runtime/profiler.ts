@@ -73,7 +73,7 @@ export const defaultHotPathProfilerOptions: HotPathProfilerOptions = {
   durationMs: 2_000,
   cooldownMs: 5 * 60_000,
   retryMs: 60_000,
-  // Half the sampling cost of 1 ms (bench/hot-path-profiler.mjs), still 50 samples per 100 ms stall.
+  // Less CPU than 1 ms while profiling (bench/hot-path-profiler.mjs), still 50 samples per 100 ms stall.
   samplingIntervalUs: 2_000,
   watchIntervalMs: 10,
   stallMs: 20,
