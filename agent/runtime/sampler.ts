@@ -103,8 +103,9 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
         ...identity,
         timeMs,
         intervalMs: timeMs - lastTimeMs,
-        // An interval without a single reading (a short interval the loop was held through)
-        // has no delays to report: prom-client reads a NaN mean and an unset minimum.
+        // An interval without a single reading (one the loop was held through) reads as no
+        // delay, not prom-client's NaN mean and unset minimum: the histogram's timer records
+        // the stall when it next fires, so the next sample carries it, counted once.
         eventLoopLag: Number.isFinite(read('nodejs_eventloop_lag_mean_seconds'))
           ? {
               minMs: ms('nodejs_eventloop_lag_min_seconds'),
