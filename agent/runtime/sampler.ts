@@ -16,6 +16,9 @@ import { type PerformanceEntry, PerformanceObserver, constants as perf } from 'n
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 import type { RuntimeSample } from '../../model/runtime.js';
 
+/** The delay histogram's sampling period (prom-client's default); every reading includes it. */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
 /** Who the samples are about. */
 export interface SampleIdentity {
   service: string;
@@ -72,7 +75,10 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
   // Loaded here: an agent with runtime sampling off never loads prom-client.
   const promClient = require('prom-client') as typeof import('prom-client');
   const registry: Registry = new promClient.Registry();
-  promClient.collectDefaultMetrics({ register: registry });
+  promClient.collectDefaultMetrics({
+    register: registry,
+    eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS,
+  });
 
   let gc = emptyGc();
   const observer = new PerformanceObserver((list) => {
@@ -85,8 +91,11 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
 
   return {
     async sample() {
-      // Node reports a collection from an immediate after it: let the interval's last ones arrive.
-      await new Promise((resolve) => setImmediate(resolve));
+      // Read after the delay histogram's own timer has had a turn. Its reset forgets a stall
+      // the timer has not recorded yet: read from an immediate right after a blocked
+      // timer callback, a 300 ms stall was in neither this sample nor the next (measured).
+      // The wait also lets the interval's last GC entries, reported from an immediate, arrive.
+      await new Promise((resolve) => setTimeout(resolve, EVENT_LOOP_RESOLUTION_MS + 1));
       const values = valuesByName(await registry.getMetricsAsJSON());
       const timeMs = now();
       const read = (name: string) => values.get(name) ?? 0;
@@ -103,9 +112,9 @@ export function createRuntimeSampler(options: RuntimeSamplerOptions): RuntimeSam
         ...identity,
         timeMs,
         intervalMs: timeMs - lastTimeMs,
-        // An interval without a single reading (one the loop was held through) reads as no
-        // delay, not prom-client's NaN mean and unset minimum: the histogram's timer records
-        // the stall when it next fires, so the next sample carries it, counted once.
+        // An interval without a single reading reads as no delay, not prom-client's NaN mean
+        // and unset minimum. (The histogram's reset restarts its baseline: a stall that starts
+        // within one resolution period after a read is not seen, in any sample.)
         eventLoopLag: Number.isFinite(read('nodejs_eventloop_lag_mean_seconds'))
           ? {
               minMs: ms('nodejs_eventloop_lag_min_seconds'),
