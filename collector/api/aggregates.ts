@@ -37,10 +37,32 @@ const MIB = 1024 * 1024;
 /** The aggregator's bucket width: what a stored bucket without its own `bucketMs` spans. */
 const MINUTE_MS = 60_000;
 
+/** A stored bucket with its data deserialized once, for every reader of one request. */
+export interface StatsRecord<T> {
+  service: string;
+  key: string;
+  bucketStartMs: number;
+  stats: T;
+}
+
+/**
+ * @example
+ * const decoded = decodeRecords(queryFamily, store.readBuckets({ family: queryFamily.name, fromMs }));
+ * queryRows(decoded, nowMs);
+ */
+export function decodeRecords<T>(family: Family<T>, records: BucketRecord[]): StatsRecord<T>[] {
+  return records.map((record) => ({
+    service: record.service,
+    key: record.key,
+    bucketStartMs: record.bucketStartMs,
+    stats: family.deserialize(record.data),
+  }));
+}
+
 /** Merged statistics per (service, key) over the records of one family, with the minutes they cover. */
 export function mergeRecords<T>(
   family: Family<T>,
-  records: BucketRecord[],
+  records: StatsRecord<T>[],
   nowMs: number,
 ): { rows: T[]; minutes: number } {
   const merged = new Map<string, T>();
@@ -48,16 +70,15 @@ export function mergeRecords<T>(
   for (const record of records) {
     firstMs = Math.min(firstMs, record.bucketStartMs);
     const id = `${record.service}\u0000${record.key}`;
-    const stats = family.deserialize(record.data);
     const existing = merged.get(id);
-    if (existing) family.merge(existing, stats);
-    // A copy: merging into the record's own data would change what other readers of it see.
-    else merged.set(id, family.clone(stats));
+    if (existing) family.merge(existing, record.stats);
+    // A copy: merging into the record's own stats would change what other readers of it see.
+    else merged.set(id, family.clone(record.stats));
   }
   return { rows: [...merged.values()], minutes: Math.max((nowMs - firstMs) / 60_000, 1) };
 }
 
-export function queryRows(records: BucketRecord[], nowMs: number) {
+export function queryRows(records: StatsRecord<QueryStats>[], nowMs: number) {
   const { rows, minutes } = mergeRecords(queryFamily, records, nowMs);
   return rows
     .sort((a, b) => b.totalMs - a.totalMs)
@@ -79,7 +100,7 @@ export function queryRows(records: BucketRecord[], nowMs: number) {
     }));
 }
 
-export function endpointRows(records: BucketRecord[], nowMs: number) {
+export function endpointRows(records: StatsRecord<EndpointStats>[], nowMs: number) {
   const { rows, minutes } = mergeRecords(endpointFamily, records, nowMs);
   return rows
     .sort((a, b) => b.totalMs - a.totalMs)
@@ -97,7 +118,7 @@ export function endpointRows(records: BucketRecord[], nowMs: number) {
     }));
 }
 
-export function cacheRows(records: BucketRecord[], nowMs: number) {
+export function cacheRows(records: StatsRecord<CacheStats>[], nowMs: number) {
   const { rows, minutes } = mergeRecords(cacheFamily, records, nowMs);
   return rows
     .sort((a, b) => b.misses - a.misses || b.lookups - a.lookups)
@@ -118,7 +139,7 @@ export function cacheRows(records: BucketRecord[], nowMs: number) {
     }));
 }
 
-export function queueRows(records: BucketRecord[], nowMs: number) {
+export function queueRows(records: StatsRecord<QueueStats>[], nowMs: number) {
   const { rows, minutes } = mergeRecords(queueFamily, records, nowMs);
   return rows
     .map((q: QueueStats) => ({
@@ -142,7 +163,7 @@ export function queueRows(records: BucketRecord[], nowMs: number) {
     );
 }
 
-export function runtimeRows(records: BucketRecord[], nowMs: number) {
+export function runtimeRows(records: StatsRecord<RuntimeStats>[], nowMs: number) {
   const { rows, minutes } = mergeRecords(runtimeFamily, records, nowMs);
   return rows
     .sort((a, b) => b.blockedMs - a.blockedMs || b.maxDelayMs - a.maxDelayMs)

@@ -3,26 +3,28 @@
  * and the dashboard. Routes read from the store only.
  */
 import { type Context, Hono } from 'hono';
-import { accepts } from 'hono/accepts';
 import { compress } from 'hono/compress';
 import { FINDING_KINDS, type FindingKind, type FindingStatus } from '../../model/index.js';
 import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
-import type { BucketRecord } from '../aggregate/window.js';
 import { detectors } from '../detect/registry.js';
 import { SEVERITY_IMPACT_MS_PER_MIN } from '../detect/severity.js';
 import { type DetectionConfig, defaultDetectionConfig } from '../detect/types.js';
 import type { Store } from '../store/types.js';
 import {
   cacheRows,
+  decodeRecords,
   endpointRows,
   findingSeries,
   queryRows,
   queueRows,
   runtimeRows,
   SINCE,
+  type StatsRecord,
   seriesSource,
 } from './aggregates.js';
-import { findingsBodies, ifNoneMatch } from './findings-body.js';
+import { sendBody } from './cached-body.js';
+import { FINDING_VIEWS, type FindingView, findingsBodies } from './findings-body.js';
+import { listBodies, listFreshMs } from './list-cache.js';
 import type { CollectorMetrics } from './metrics.js';
 import { LIST_SPARKLINES, listSparklines, SPARKLINE_SLOT_MS, type SparklineSpec } from './sparklines.js';
 import { serveDashboard } from './static-assets.js';
@@ -36,6 +38,11 @@ export interface ApiOptions {
   clock: () => number;
   /** The thresholds detection runs with, for `/api/meta` (default: the defaults). */
   detection?: DetectionConfig;
+  /**
+   * How long a list route's answer is served again before it is merged anew, in ms (default:
+   * `listFreshMs` of its range, 15–60 s; 0: every request reads the store).
+   */
+  listFreshMs?: number;
 }
 
 /** How impact and severity are counted, the same for every kind. */
@@ -49,7 +56,7 @@ const LIST_ROUTES: Record<
   string,
   {
     family: string;
-    rows: (records: BucketRecord[], nowMs: number) => unknown[];
+    rows: (records: StatsRecord<never>[], nowMs: number) => unknown[];
     sparklines: SparklineSpec<unknown>;
   }
 > = {
@@ -89,6 +96,7 @@ export function createApiApp(options: ApiOptions): Hono {
 
   const { store } = options;
   const findingsBody = findingsBodies(store);
+  const listBody = listBodies();
   const app = new Hono();
 
   // gzip for JSON and Prometheus text when the client asks (the findings list brings its own, made once).
@@ -102,28 +110,22 @@ export function createApiApp(options: ApiOptions): Hono {
   app.get('/api/findings', async (c) => {
     const kind = c.req.query('kind');
     const status = c.req.query('status');
+    const view = c.req.query('view') ?? 'full';
     if (kind !== undefined && !(FINDING_KINDS as readonly string[]).includes(kind)) {
       return c.json({ error: `unknown kind "${kind}": expected one of ${FINDING_KINDS.join(', ')}` }, 400);
     }
     if (status !== undefined && !(STATUSES as readonly string[]).includes(status)) {
       return c.json({ error: `unknown status "${status}": expected one of ${STATUSES.join(', ')}` }, 400);
     }
-    const body = findingsBody({
+    if (!(FINDING_VIEWS as readonly string[]).includes(view)) {
+      return c.json({ error: `unknown view "${view}": expected one of ${FINDING_VIEWS.join(', ')}` }, 400);
+    }
+    const filter = {
       service: c.req.query('service') || undefined,
       kind: kind as FindingKind | undefined,
       status: status as FindingStatus | undefined,
-    });
-    // no-cache: a browser keeps the body but asks each time, with the tag, whether it is still current.
-    c.header('cache-control', 'no-cache');
-    c.header('etag', body.etag);
-    c.header('vary', 'accept-encoding');
-    if (ifNoneMatch(c.req.header('if-none-match'), body.etag)) return c.body(null, 304);
-    c.header('content-type', 'application/json');
-    if (accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip') {
-      c.header('content-encoding', 'gzip');
-      return c.body(await body.gzipped());
-    }
-    return c.body(body.json);
+    };
+    return sendBody(c, findingsBody(filter, view as FindingView));
   });
 
   app.get('/api/findings/:id', (c) => {
@@ -149,24 +151,30 @@ export function createApiApp(options: ApiOptions): Hono {
   });
 
   for (const [name, route] of Object.entries(LIST_ROUTES)) {
-    app.get(`/api/${name}`, (c) => {
+    app.get(`/api/${name}`, async (c) => {
       const range = listRange(c);
       if ('error' in range) return c.json({ error: range.error }, 400);
-      const records = store.readBuckets({
-        family: route.family,
-        service: range.service,
-        fromMs: range.fromMs,
-      });
-      const sparklines = listSparklines(route.sparklines, records, {
-        ...range,
-        slotMs: SPARKLINE_SLOT_MS[range.since] as number,
-      });
-      const rows = route.rows(records, range.nowMs).slice(0, range.limit);
-      return c.json({
-        since: range.since,
-        sparkline: sparklines.slots,
-        [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
-      });
+      const key = `${name}\u0000${range.since}\u0000${range.service ?? ''}\u0000${range.limit}`;
+      const freshMs = options.listFreshMs ?? listFreshMs(range.since);
+      return sendBody(
+        c,
+        listBody(key, range.nowMs, freshMs, () => {
+          const records = decodeRecords(
+            route.sparklines.family,
+            store.readBuckets({ family: route.family, service: range.service, fromMs: range.fromMs }),
+          );
+          const rows = route.rows(records as StatsRecord<never>[], range.nowMs).slice(0, range.limit);
+          const sparklines = listSparklines(route.sparklines, records, {
+            ...range,
+            slotMs: SPARKLINE_SLOT_MS[range.since] as number,
+          });
+          return {
+            since: range.since,
+            sparkline: sparklines.slots,
+            [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
+          };
+        }),
+      );
     });
   }
 

@@ -17,8 +17,8 @@ import {
   type RuntimeStats,
   runtimeFamily,
 } from '../aggregate/stats.js';
-import type { BucketRecord } from '../aggregate/window.js';
 import { round2 } from '../detect/format.js';
+import type { StatsRecord } from './aggregates.js';
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
@@ -109,12 +109,12 @@ export const LIST_SPARKLINES = {
  * they are (each slot starts from a copy).
  *
  * @example
- * const sparklines = listSparklines(LIST_SPARKLINES.queries, records, { fromMs, nowMs, slotMs: 120_000 });
+ * const sparklines = listSparklines(LIST_SPARKLINES.queries, decodeRecords(queryFamily, records), { fromMs, nowMs, slotMs: 120_000 });
  * rows.map((row) => ({ ...row, series: sparklines.of(row) }));
  */
 export function listSparklines(
   definition: SparklineSpec<unknown>,
-  records: BucketRecord[],
+  records: StatsRecord<unknown>[],
   range: { fromMs: number; nowMs: number; slotMs: number },
 ): Sparklines {
   const { family, keyOf, measures } = definition;
@@ -131,10 +131,9 @@ export function listSparklines(
       slots = new Array(count).fill(undefined);
       slotted.set(id, slots);
     }
-    const stats = family.deserialize(record.data);
     const existing = slots[index];
-    if (existing === undefined) slots[index] = family.clone(stats);
-    else family.merge(existing, stats);
+    if (existing === undefined) slots[index] = family.clone(record.stats);
+    else family.merge(existing, record.stats);
   }
   // The first slot may begin before the range and the last one ends now: rates use the time covered.
   const minutes = Array.from({ length: count }, (_, index) => {
