@@ -45,6 +45,41 @@ describe('TraceAssembler', () => {
     expect(released[0]?.operations).toHaveLength(3);
     expect(assembler.size).toBe(1);
   });
+
+  it('completes traces as spans keep coming, without waiting for a drain', () => {
+    const assembler = new TraceAssembler({ graceMs: 1_000 });
+    const first = request('first', { route: '/a' });
+    const second = request('second', { route: '/b' });
+    assembler.add([first], 0);
+    assembler.add([second], 500);
+    expect(assembler.add([request('third', { route: '/c' })], 999)).toEqual([]);
+    expect(assembler.add([request('fourth', { route: '/d' })], 1_000).map((t) => t.traceId)).toEqual([
+      'first',
+    ]);
+    expect(assembler.add([request('fifth', { route: '/e' })], 1_600).map((t) => t.traceId)).toEqual([
+      'second',
+    ]);
+    expect(assembler.size).toBe(3);
+  });
+
+  it('counts the grace period from the last span of a trace, and keeps waiting for a late root', () => {
+    const assembler = new TraceAssembler({ graceMs: 1_000, maxAgeMs: 30_000 });
+    const root = request('t1', { route: '/orders' });
+    const child = query(root, { fingerprint: 'select ?', durationMs: 1 });
+    const rootless = query(request('t2', { route: '/x' }), { fingerprint: 'select ?', durationMs: 1 });
+    assembler.add([rootless], 0);
+    assembler.add([root], 0);
+    assembler.add([child], 900);
+    // t1 got a span at 900: not quiet before 1900. t2 is quiet but rootless: it waits, out of the way.
+    expect(assembler.add([], 1_500)).toEqual([]);
+    expect(assembler.add([], 1_900).map((t) => t.traceId)).toEqual(['t1']);
+    // Its root arrives late: it is released a grace period later, whole.
+    const lateRoot = request('t2', { route: '/x' });
+    assembler.add([lateRoot], 5_000);
+    const [late] = assembler.add([], 6_000);
+    expect(late?.operations).toEqual([rootless, lateRoot]);
+    expect(assembler.size).toBe(0);
+  });
 });
 
 describe('AssembledTrace.entryOf', () => {
