@@ -3,7 +3,7 @@
  * sparklines.ts write it). Text fields come from users' spans: they are only ever bound
  * as text.
  */
-import type { Finding } from '../../model/finding.js';
+import type { Evidence, Finding } from '../../model/finding.js';
 import type { Operation } from '../../model/operation.js';
 
 /** A row's trend: one value per sparkline slot for each measure (`null`: nothing measured). */
@@ -131,6 +131,17 @@ export interface SeriesPoint {
   bucketMs: number;
   [field: string]: unknown;
 }
+
+/**
+ * A finding as the list serves it (`api/findings?view=summary`, collector/api/finding-summary.ts):
+ * every field that ranks and names it, the evidence fields list rows match on (`routes`,
+ * `fingerprintId`, `instances` by id, `dominant`, `exampleTraceId`) and the fix's first line. A
+ * whole finding is one too: its other fields sit at the same paths.
+ */
+export type FindingSummary = Omit<Finding, 'evidence' | 'recommendation'> & {
+  evidence: Evidence;
+  recommendation: { summary: string };
+};
 
 export interface FindingDetail {
   finding: Finding;

@@ -4,8 +4,7 @@
  * A collector started with `--token` answers 401 until the token the user entered (kept
  * in sessionStorage: this tab only, gone when it closes) is sent as a bearer token.
  */
-import type { Finding } from '../../model/finding.js';
-import type { ExampleTrace, FindingDetail, ListName, ListResponse } from './api-types.js';
+import type { ExampleTrace, FindingDetail, FindingSummary, ListName, ListResponse } from './api-types.js';
 import type { Range } from './router.js';
 
 /** The collector answered, but not with what the dashboard asked for. */
@@ -20,8 +19,11 @@ export class ApiError extends Error {
 }
 
 export interface FindingsAnswer {
-  /** Every current finding, ranked by impact (the collector sorts them, highest first). */
-  findings: Finding[];
+  /**
+   * Every current finding as a list shows it, ranked by impact (the collector sorts them, highest
+   * first); an open finding's whole record comes with its detail.
+   */
+  findings: FindingSummary[];
   /** The collector's clock when it answered (its `Date` header), so "5 min ago" survives clock skew. */
   serverTimeMs: number;
 }
@@ -31,12 +33,13 @@ export interface FindingsAnswer {
  * const { findings } = await fetchFindings(controller.signal);
  */
 export async function fetchFindings(signal?: AbortSignal): Promise<FindingsAnswer> {
-  const { body, response } = await getJson('api/findings', signal);
+  // Polled every few seconds: the summary, under half the JSON of the whole findings.
+  const { body, response } = await getJson('api/findings?view=summary', signal);
   const findings = (body as { findings?: unknown } | null)?.findings;
   if (!Array.isArray(findings)) throw new ApiError(200, 'api/findings answered without a findings list');
   const serverTimeMs = Date.parse(response.headers.get('date') ?? '');
   return {
-    findings: findings as Finding[],
+    findings: findings as FindingSummary[],
     serverTimeMs: Number.isNaN(serverTimeMs) ? Date.now() : serverTimeMs,
   };
 }
@@ -72,7 +75,7 @@ export async function fetchList<N extends ListName>(
   } as ListResponse<N>;
 }
 
-/** A finding with its time series (`api/findings/:id`). */
+/** A whole finding, evidence and fix included, with its time series (`api/findings/:id`). */
 export async function fetchFindingDetail(id: string, signal?: AbortSignal): Promise<FindingDetail> {
   const { body } = await getJson(`api/findings/${encodeURIComponent(id)}`, signal);
   const detail = body as Partial<FindingDetail> | null;

@@ -3,10 +3,10 @@
  * ones carry a sparkline) and which findings a row leads to. Pure data and functions, so
  * the table component stays generic and the choices here are tested without a browser.
  */
-import type { Finding } from '../../model/finding.js';
 import type {
   CacheRow,
   EndpointRow,
+  FindingSummary,
   ListName,
   ListRows,
   QueryRow,
@@ -44,11 +44,11 @@ export interface Column<Row> {
     label: string;
   };
   /** The findings the row leads to, shown as links. */
-  findings?: (row: Row) => Finding[];
+  findings?: (row: Row) => FindingSummary[];
 }
 
 export interface ListContext {
-  findings: Finding[];
+  findings: FindingSummary[];
   /** No service is selected: rows of several services share the table, so it names theirs. */
   allServices: boolean;
 }
@@ -75,7 +75,7 @@ function serviceColumn<Row extends { service: string }>(context: ListContext): A
 
 function findingsColumn<Row extends { service: string }>(
   context: ListContext,
-  matches: (finding: Finding, row: Row) => boolean,
+  matches: (finding: FindingSummary, row: Row) => boolean,
 ): Column<Row> {
   return {
     key: 'findings',
@@ -90,8 +90,8 @@ function findingsColumn<Row extends { service: string }>(
 function findingsOf<Row extends { service: string }>(
   context: ListContext,
   row: Row,
-  matches: (finding: Finding, row: Row) => boolean,
-): Finding[] {
+  matches: (finding: FindingSummary, row: Row) => boolean,
+): FindingSummary[] {
   return context.findings.filter((finding) => finding.service === row.service && matches(finding, row));
 }
 

@@ -382,15 +382,13 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
     const finding = findingOfKind('dependency_resilience');
     const page = await browser.newPage();
     pages.push({ page, errors: [] });
-    // The collector's own answer, with one field a later detector might add.
+    // The collector's own detail, with one field a later detector might add.
     await page.route(
-      (url) => url.pathname.endsWith('/api/findings'),
+      (url) => url.pathname.endsWith(`/api/findings/${encodeURIComponent(finding.id)}`),
       async (route) => {
         const response = await route.fetch();
-        const body = (await response.json()) as { findings: Finding[] };
-        for (const each of body.findings) {
-          if (each.id === finding.id) each.evidence = { ...each.evidence, queueDepthP95: 7 };
-        }
+        const body = (await response.json()) as { finding: Finding };
+        body.finding.evidence = { ...body.finding.evidence, queueDepthP95: 7 };
         await route.fulfill({ response, json: body });
       },
     );

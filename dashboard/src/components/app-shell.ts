@@ -4,7 +4,6 @@
  * render what they are given. A poll fetches what the current view shows and nothing else.
  */
 import { css, html, LitElement, nothing, type PropertyValues, unsafeCSS } from 'lit';
-import type { Finding } from '../../../model/finding.js';
 import {
   ApiError,
   accessToken,
@@ -16,7 +15,15 @@ import {
   fetchTrace,
   setAccessToken,
 } from '../api.js';
-import type { CacheRow, EndpointRow, FindingDetail, ListName, ListResponse, QueueRow } from '../api-types.js';
+import type {
+  CacheRow,
+  EndpointRow,
+  FindingDetail,
+  FindingSummary,
+  ListName,
+  ListResponse,
+  QueueRow,
+} from '../api-types.js';
 import { formatImpact, kindLabel, rangeLabel } from '../format.js';
 import { LIST_TITLES } from '../list-columns.js';
 import {
@@ -220,12 +227,13 @@ export class AppShell extends LitElement {
 
   /** Seconds between polls of the collector. */
   declare refreshSeconds: number;
-  declare findings: Finding[];
+  /** Every finding, as the list shows it. */
+  declare findings: FindingSummary[];
   /** Every service the collector holds data for. */
   declare services: string[];
   /** The list routes' answers for the current service and range. */
   declare lists: Lists;
-  /** The open finding's series. */
+  /** The open finding, whole (evidence and fix), and its series. */
   declare detail: FindingDetail | undefined;
   /** The open finding's example request. */
   declare trace: TraceState | undefined;
@@ -323,14 +331,16 @@ export class AppShell extends LitElement {
     this.schedulePoll();
   }
 
-  /** Fetches the findings, services and the current view's lists together, then what the open finding needs. */
+  /** Fetches the findings, services, the current view's lists and the open finding together, then its example request. */
   private async load(route: Route, signal: AbortSignal): Promise<void> {
     const scope = { service: route.service, since: rangeOf(route) };
     const names: ListName[] = route.view === 'findings' ? [...TILE_LISTS] : [route.view];
-    const [answer, services, detection, ...lists] = await Promise.all([
+    const openId = openFinding(route);
+    const [answer, services, detection, detail, ...lists] = await Promise.all([
       fetchFindings(signal),
       fetchServices(signal),
       this.detection ?? fetchMeta(signal).then((meta) => meta.detection),
+      openId === undefined ? undefined : openDetail(openId, signal),
       ...names.map((name) => fetchList(name, scope, signal)),
     ]);
     signal.throwIfAborted();
@@ -350,26 +360,15 @@ export class AppShell extends LitElement {
     });
     if (names.some((name) => next[name] !== this.lists[name])) this.lists = next;
 
-    const open =
-      route.view === 'findings'
-        ? answer.findings.find((finding) => finding.id === route.findingId)
-        : undefined;
-    if (!open) return;
-    try {
-      const detail = await fetchFindingDetail(open.id, signal);
-      signal.throwIfAborted();
-      this.keep(`detail:${open.id}`, detail, (value) => {
-        this.detail = value;
-      });
-    } catch (error) {
-      // Gone since the list was read (a retention prune): the next poll's list says so.
-      if (!(error instanceof ApiError && error.status === 404)) throw error;
-    }
-    await this.loadTrace(open, signal);
+    // Gone (a retention prune): the list says so, and the detail keeps nothing of it.
+    if (!detail) return;
+    this.keep(`detail:${detail.finding.id}`, detail, (value) => {
+      this.detail = value;
+    });
+    await this.loadTrace(detail.finding.evidence.exampleTraceId, signal);
   }
 
-  private async loadTrace(finding: Finding, signal: AbortSignal): Promise<void> {
-    const traceId = finding.evidence.exampleTraceId;
+  private async loadTrace(traceId: unknown, signal: AbortSignal): Promise<void> {
     if (typeof traceId !== 'string') {
       this.trace = undefined;
       return;
@@ -590,7 +589,7 @@ export class AppShell extends LitElement {
   }
 
   /** The open finding, or — with none open — where the time of the findings shown goes. */
-  private renderDetail(findingId: string | undefined, shown: Finding[], fromMs: number) {
+  private renderDetail(findingId: string | undefined, shown: FindingSummary[], fromMs: number) {
     if (!findingId) {
       if (shown.length === 0) return nothing;
       return html`<div class="overview">
@@ -599,20 +598,23 @@ export class AppShell extends LitElement {
         <p class="muted">Open a finding to see what to change and why.</p>
       </div>`;
     }
-    const finding = this.findings.find((candidate) => candidate.id === findingId);
+    const listed = this.findings.find((candidate) => candidate.id === findingId);
     const route = this.route as FindingsRoute;
-    if (!finding) {
+    if (!listed) {
       return html`<p class="placeholder">
         This finding is no longer reported.
         <a href=${formatHash({ ...route, findingId: undefined })}>Back to the list</a>
       </p>`;
     }
-    const sameService = this.findings.filter((candidate) => candidate.service === finding.service);
+    // The list holds a summary: the evidence and the fix come with the detail.
+    const detail = this.detail?.finding.id === findingId ? this.detail : undefined;
+    if (!detail) return html`<p class="placeholder muted">Loading ${listed.title}…</p>`;
+    const sameService = this.findings.filter((candidate) => candidate.service === listed.service);
     return html`<cp-finding-detail
-      .finding=${finding}
+      .finding=${detail.finding}
       .findings=${sameService}
       .route=${route}
-      .series=${this.detail?.finding.id === finding.id ? this.detail.series : undefined}
+      .series=${detail.series}
       .trace=${this.trace}
       .detection=${this.detection}
       .now=${this.serverNow}
@@ -642,6 +644,16 @@ export class AppShell extends LitElement {
 
 function openFinding(route: Route): string | undefined {
   return route.view === 'findings' ? route.findingId : undefined;
+}
+
+/** The open finding's detail, or `undefined` once the collector no longer has it. */
+async function openDetail(id: string, signal: AbortSignal): Promise<FindingDetail | undefined> {
+  try {
+    return await fetchFindingDetail(id, signal);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return undefined;
+    throw error;
+  }
 }
 
 /** The distinct values, sorted, keeping `current` even when no data has it (a deep link's filter). */

@@ -6,7 +6,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { live } from 'lit/directives/live.js';
 import { repeat } from 'lit/directives/repeat.js';
-import type { Finding } from '../../../model/finding.js';
+import type { FindingSummary } from '../api-types.js';
 import { formatImpact, kindLabel } from '../format.js';
 import type { Column } from '../list-columns.js';
 import type { SortDirection } from '../router.js';
@@ -137,7 +137,7 @@ export class DataTable extends LitElement {
   declare columns: Array<Column<unknown>>;
   declare rowKey: (row: unknown) => string;
   /** The link that opens a finding, keeping the page's service and range. */
-  declare findingHref: (finding: Finding) => string;
+  declare findingHref: (finding: FindingSummary) => string;
   /** Sparkline slots before this one are left out: nothing in the table was measured there. */
   declare sparklineFrom: number;
   declare sort: string | undefined;

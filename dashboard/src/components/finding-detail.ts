@@ -5,7 +5,7 @@
  */
 import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
 import type { Finding } from '../../../model/finding.js';
-import type { ExampleTrace, SeriesPoint } from '../api-types.js';
+import type { ExampleTrace, FindingSummary, SeriesPoint } from '../api-types.js';
 import { chartAxis, chartKind, findingChart, type TimeChart, thresholdFor } from '../finding-charts.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
 import type { FindingsRoute } from '../router.js';
@@ -118,7 +118,7 @@ export class FindingDetail extends LitElement {
 
   declare finding: Finding | undefined;
   /** Every finding of the same service, for the comparison chart. */
-  declare findings: Finding[];
+  declare findings: FindingSummary[];
   declare route: FindingsRoute;
   /** The finding's series (`api/findings/:id`), once fetched. */
   declare series: SeriesPoint[] | undefined;

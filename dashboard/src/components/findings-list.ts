@@ -5,7 +5,7 @@
  */
 import { css, html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
-import type { Finding } from '../../../model/finding.js';
+import type { FindingSummary } from '../api-types.js';
 import { formatAgo, formatImpact, kindLabel } from '../format.js';
 import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
@@ -85,7 +85,7 @@ export class FindingsList extends LitElement {
     `,
   ];
 
-  declare findings: Finding[];
+  declare findings: FindingSummary[];
   declare route: FindingsRoute;
   /** Epoch ms the relative times are computed against; the shell advances it on each refresh. */
   declare now: number;
@@ -108,7 +108,7 @@ export class FindingsList extends LitElement {
     </ol>`;
   }
 
-  private renderRow(finding: Finding, rank: number) {
+  private renderRow(finding: FindingSummary, rank: number) {
     const selected = finding.id === this.route.findingId;
     return html`<li class=${finding.status === 'resolved' ? 'resolved' : ''}>
       <a href=${formatHash({ ...this.route, findingId: finding.id })} aria-current=${selected ? 'true' : nothing}>

@@ -13,7 +13,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { css, html, type PropertyValues } from 'lit';
-import type { Finding } from '../../../model/finding.js';
+import type { FindingSummary } from '../api-types.js';
 import { formatImpact, truncate } from '../format.js';
 import { sharedStyles } from '../styles.js';
 import { type ChartColours, ChartElement } from './chart-element.js';
@@ -32,7 +32,7 @@ interface Bar {
 }
 
 /** The bars to draw: the top findings by impact, plus the selected one when it ranks lower. */
-function impactBars(findings: Finding[], selectedId: string | undefined): Bar[] {
+function impactBars(findings: FindingSummary[], selectedId: string | undefined): Bar[] {
   const ranked = [...findings].sort((a, b) => b.impact - a.impact);
   const shown = ranked.slice(0, MAX_BARS);
   const selected = ranked.find((finding) => finding.id === selectedId);
@@ -63,7 +63,7 @@ export class ImpactChart extends ChartElement<'bar'> {
     `,
   ];
 
-  declare findings: Finding[];
+  declare findings: FindingSummary[];
   declare selectedId: string | undefined;
   private bars: Bar[] = [];
 

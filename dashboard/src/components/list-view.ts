@@ -4,8 +4,7 @@
  * where their time goes, and the sortable, filterable table with its sparklines.
  */
 import { css, html, LitElement, nothing } from 'lit';
-import type { Finding } from '../../../model/finding.js';
-import type { EndpointRow, ListName, ListResponse } from '../api-types.js';
+import type { EndpointRow, FindingSummary, ListName, ListResponse } from '../api-types.js';
 import { type Column, LIST_TITLES, listColumns, rowKey } from '../list-columns.js';
 import { formatHash, type ListRoute } from '../router.js';
 import { firstMeasuredSlot } from '../sparkline-paths.js';
@@ -52,7 +51,7 @@ export class ListView extends LitElement {
   /** The rows, once fetched. */
   declare list: ListResponse | undefined;
   declare route: ListRoute;
-  declare findings: Finding[];
+  declare findings: FindingSummary[];
 
   constructor() {
     super();
@@ -93,7 +92,7 @@ export class ListView extends LitElement {
         .rows=${rows}
         .columns=${columns}
         .rowKey=${(row: unknown) => rowKey(this.name, row as ListResponse['rows'][number])}
-        .findingHref=${(finding: Finding) =>
+        .findingHref=${(finding: FindingSummary) =>
           formatHash({
             view: 'findings',
             findingId: finding.id,
