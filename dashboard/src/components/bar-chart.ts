@@ -4,23 +4,11 @@
  * or one bar per value (connections, calls by outcome), what the finding is about in the
  * accent colour.
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartConfiguration,
-  Legend,
-  LinearScale,
-  Tooltip,
-} from 'chart.js';
-import { css, html, type PropertyValues } from 'lit';
+import type { ChartConfiguration } from 'chart.js';
+import { css, type PropertyValues } from 'lit';
 import type { BarChart, BarUnit } from '../evidence-charts.js';
 import { formatCount, formatDuration, formatShare, truncate } from '../format.js';
-import { sharedStyles } from '../styles.js';
-import { type ChartColours, ChartElement } from './chart-element.js';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+import { type ChartColours, ChartElement, chartStyles } from './chart-element.js';
 
 const FORMAT: Record<BarUnit, (value: number) => string> = {
   count: formatCount,
@@ -36,18 +24,7 @@ export class BarChartElement extends ChartElement<'bar'> {
     chart: { attribute: false },
   };
 
-  static override styles = [
-    sharedStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .frame {
-        position: relative;
-        height: calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 56px);
-      }
-    `,
-  ];
+  static override styles = chartStyles(css`calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 56px)`);
 
   declare chart: BarChart | undefined;
 
@@ -60,14 +37,7 @@ export class BarChartElement extends ChartElement<'bar'> {
     const chart = this.chart;
     // One split bar, with room for its legend above it.
     const rows = !chart || chart.layout === 'parts' ? 2 : chart.bars.length;
-    // Through CSSOM: the page's Content-Security-Policy refuses style attributes, not style properties.
-    this.style.setProperty('--bars', String(Math.max(rows, 1)));
-  }
-
-  override render() {
-    return html`<div class="frame">
-      <canvas role="img" aria-label=${this.describe()}></canvas>
-    </div>`;
+    this.setBars(Math.max(rows, 1));
   }
 
   protected override shouldRedraw(changed: PropertyValues<this>): boolean {
@@ -75,7 +45,7 @@ export class BarChartElement extends ChartElement<'bar'> {
   }
 
   /** The chart in words, every bar with its value and unit. */
-  private describe(): string {
+  protected override describe(): string {
     const chart = this.chart;
     if (!chart) return 'No data to chart';
     const format = FORMAT[chart.unit];
@@ -85,7 +55,7 @@ export class BarChartElement extends ChartElement<'bar'> {
   protected override chartConfig(colours: ChartColours): ChartConfiguration<'bar'> {
     const chart = this.chart ?? { title: '', unit: 'count' as const, layout: 'bars' as const, bars: [] };
     const format = FORMAT[chart.unit];
-    const ticks = { color: colours.text, font: { family: colours.font } };
+    const { ticks } = colours;
     const parts = chart.layout === 'parts';
     const fill = (emphasis: boolean | undefined, index: number) =>
       emphasis ? colours.selected : parts && index % 2 === 1 ? colours.parts.ownCode : colours.bar;
@@ -113,9 +83,6 @@ export class BarChartElement extends ChartElement<'bar'> {
       },
       options: {
         indexAxis: 'y',
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
         plugins: {
           legend: { display: parts, position: 'top', labels: { ...ticks, boxWidth: 12 } },
           tooltip: {

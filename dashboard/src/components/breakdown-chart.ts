@@ -3,23 +3,11 @@
  * route: SQL, cache, outbound HTTP, queue publishing, and the route's own code. Per request
  * on average, in ms, so a slow route and its cause read in one line.
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartConfiguration,
-  Legend,
-  LinearScale,
-  Tooltip,
-} from 'chart.js';
-import { css, html, type PropertyValues } from 'lit';
+import type { ChartConfiguration } from 'chart.js';
+import { css, type PropertyValues } from 'lit';
 import type { EndpointRow, TimePart } from '../api-types.js';
 import { formatDuration, truncate } from '../format.js';
-import { sharedStyles } from '../styles.js';
-import { type ChartColours, ChartElement } from './chart-element.js';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Legend, Tooltip);
+import { type ChartColours, ChartElement, chartStyles } from './chart-element.js';
 
 /** The parts of a request's time, in stacking order, with their legend names. */
 export const TIME_PARTS: ReadonlyArray<{ part: TimePart; label: string }> = [
@@ -39,18 +27,7 @@ export class BreakdownChart extends ChartElement<'bar'> {
     rows: { attribute: false },
   };
 
-  static override styles = [
-    sharedStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .frame {
-        position: relative;
-        height: calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 80px);
-      }
-    `,
-  ];
+  static override styles = chartStyles(css`calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 80px)`);
 
   /** Routes in the order to draw them; the first twelve are drawn. */
   declare rows: EndpointRow[];
@@ -63,20 +40,17 @@ export class BreakdownChart extends ChartElement<'bar'> {
 
   protected override willUpdate(): void {
     this.shown = this.rows.slice(0, MAX_BARS);
-    // Through CSSOM: the page's Content-Security-Policy refuses style attributes, not style properties.
-    this.style.setProperty('--bars', String(Math.max(this.shown.length, 1)));
+    this.setBars(Math.max(this.shown.length, 1));
   }
 
-  override render() {
+  protected override describe(): string {
     const summary = this.shown
       .map(
         (row) =>
           `${row.route}: ${TIME_PARTS.map(({ part, label }) => `${label} ${formatDuration(row.breakdownMs?.[part] ?? 0)}`).join(', ')}`,
       )
       .join('; ');
-    return html`<div class="frame">
-      <canvas role="img" aria-label="Time per request by kind of work, in ms. ${summary}"></canvas>
-    </div>`;
+    return `Time per request by kind of work, in ms. ${summary}`;
   }
 
   protected override shouldRedraw(changed: PropertyValues<this>): boolean {
@@ -84,7 +58,7 @@ export class BreakdownChart extends ChartElement<'bar'> {
   }
 
   protected override chartConfig(colours: ChartColours): ChartConfiguration<'bar'> {
-    const ticks = { color: colours.text, font: { family: colours.font } };
+    const { ticks } = colours;
     return {
       type: 'bar',
       data: {
@@ -98,9 +72,6 @@ export class BreakdownChart extends ChartElement<'bar'> {
       },
       options: {
         indexAxis: 'y',
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
         plugins: {
           legend: { position: 'top', labels: { ...ticks, boxWidth: 12 } },
           tooltip: {

@@ -1,24 +1,12 @@
 /**
  * `<cp-impact-chart>`: a horizontal bar of impact (ms/min) per finding, the selected one
- * highlighted, answering "how big is this one next to the rest?". Only the Chart.js parts
- * a bar chart needs are registered, which keeps the bundle small.
+ * highlighted, answering "how big is this one next to the rest?".
  */
-import {
-  BarController,
-  BarElement,
-  CategoryScale,
-  Chart,
-  type ChartConfiguration,
-  LinearScale,
-  Tooltip,
-} from 'chart.js';
-import { css, html, type PropertyValues } from 'lit';
+import type { ChartConfiguration } from 'chart.js';
+import { css, type PropertyValues } from 'lit';
 import type { FindingSummary } from '../api-types.js';
 import { formatImpact, truncate } from '../format.js';
-import { sharedStyles } from '../styles.js';
-import { type ChartColours, ChartElement } from './chart-element.js';
-
-Chart.register(BarController, BarElement, CategoryScale, LinearScale, Tooltip);
+import { type ChartColours, ChartElement, chartStyles } from './chart-element.js';
 
 /** More bars than this stop being readable; the selected finding is always drawn. */
 const MAX_BARS = 10;
@@ -50,18 +38,7 @@ export class ImpactChart extends ChartElement<'bar'> {
     selectedId: { attribute: false },
   };
 
-  static override styles = [
-    sharedStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .frame {
-        position: relative;
-        height: calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 48px);
-      }
-    `,
-  ];
+  static override styles = chartStyles(css`calc(var(--bars, 1) * ${BAR_HEIGHT_PX}px + 48px)`);
 
   declare findings: FindingSummary[];
   declare selectedId: string | undefined;
@@ -75,17 +52,14 @@ export class ImpactChart extends ChartElement<'bar'> {
 
   protected override willUpdate(): void {
     this.bars = impactBars(this.findings, this.selectedId);
-    // Through CSSOM: the page's Content-Security-Policy refuses style attributes, not style properties.
-    this.style.setProperty('--bars', String(this.bars.length));
+    this.setBars(this.bars.length);
   }
 
-  override render() {
+  protected override describe(): string {
     const summary = this.bars
       .map((bar) => `${bar.label}${bar.selected ? ' (this finding)' : ''}: ${formatImpact(bar.impact)}`)
       .join('; ');
-    return html`<div class="frame">
-      <canvas role="img" aria-label="Impact per finding, in ms per minute. ${summary}"></canvas>
-    </div>`;
+    return `Impact per finding, in ms per minute. ${summary}`;
   }
 
   protected override shouldRedraw(changed: PropertyValues<this>): boolean {
@@ -94,7 +68,7 @@ export class ImpactChart extends ChartElement<'bar'> {
 
   protected override chartConfig(colours: ChartColours): ChartConfiguration<'bar'> {
     const bars = this.bars;
-    const ticks = { color: colours.text, font: { family: colours.font } };
+    const { ticks } = colours;
     return {
       type: 'bar',
       data: {
@@ -110,9 +84,6 @@ export class ImpactChart extends ChartElement<'bar'> {
       },
       options: {
         indexAxis: 'y',
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: (item) => formatImpact(item.parsed.x ?? 0) } },

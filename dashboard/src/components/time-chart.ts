@@ -4,17 +4,8 @@
  * The time axis is linear epoch milliseconds labelled by the dashboard's own clock format,
  * so no date adapter is bundled.
  */
-import {
-  Chart,
-  type ChartConfiguration,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-} from 'chart.js';
-import { css, html, type PropertyValues } from 'lit';
+import type { ChartConfiguration } from 'chart.js';
+import { css, type PropertyValues } from 'lit';
 import { type ChartUnit, type TimeChart, timeTicks } from '../finding-charts.js';
 import {
   formatClock,
@@ -24,10 +15,7 @@ import {
   formatRepeats,
   formatShare,
 } from '../format.js';
-import { sharedStyles } from '../styles.js';
-import { type ChartColours, ChartElement } from './chart-element.js';
-
-Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);
+import { type ChartColours, ChartElement, chartStyles } from './chart-element.js';
 
 const FORMAT: Record<ChartUnit, (value: number) => string> = {
   ms: formatDuration,
@@ -45,18 +33,7 @@ export class TimeChartElement extends ChartElement<'line'> {
     toMs: { attribute: false },
   };
 
-  static override styles = [
-    sharedStyles,
-    css`
-      :host {
-        display: block;
-      }
-      .frame {
-        position: relative;
-        height: 220px;
-      }
-    `,
-  ];
+  static override styles = chartStyles(css`220px`);
 
   declare chart: TimeChart | undefined;
   /** The time axis spans the range shown, even where there is no data. */
@@ -70,18 +47,12 @@ export class TimeChartElement extends ChartElement<'line'> {
     this.toMs = Date.now();
   }
 
-  override render() {
-    return html`<div class="frame">
-      <canvas role="img" aria-label=${this.describe()}></canvas>
-    </div>`;
-  }
-
   protected override shouldRedraw(changed: PropertyValues<this>): boolean {
     return changed.has('chart') || changed.has('fromMs') || changed.has('toMs');
   }
 
   /** The chart in words: each line's latest value and its highest, for screen readers. */
-  private describe(): string {
+  protected override describe(): string {
     const chart = this.chart;
     if (!chart) return 'No data to chart';
     const format = FORMAT[chart.unit];
@@ -96,7 +67,7 @@ export class TimeChartElement extends ChartElement<'line'> {
   protected override chartConfig(colours: ChartColours): ChartConfiguration<'line'> {
     const chart = this.chart ?? { title: '', unit: 'ms' as const, lines: [] };
     const format = FORMAT[chart.unit];
-    const ticks = { color: colours.text, font: { family: colours.font } };
+    const { ticks } = colours;
     const datasets: ChartConfiguration<'line'>['data']['datasets'] = chart.lines.map((line, index) => {
       const colour = line.main ? colours.series[0] : colours.series[index === 0 ? 1 : 2];
       return {
@@ -128,9 +99,6 @@ export class TimeChartElement extends ChartElement<'line'> {
       type: 'line',
       data: { datasets },
       options: {
-        responsive: true,
-        maintainAspectRatio: false,
-        animation: false,
         parsing: false,
         interaction: { mode: 'nearest', axis: 'x', intersect: false },
         plugins: {
