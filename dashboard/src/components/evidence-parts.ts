@@ -1,8 +1,8 @@
 /**
  * The pieces every evidence view is built from: what the finding is about, a grid of
- * labelled measurements, the routes affected, the example trace id, and the fields a
- * view does not know (yet). They render inside `<cp-finding-evidence>`, whose styles
- * they rely on. Every value is bound as text.
+ * labelled measurements, tables (the routes affected among them), the example trace id,
+ * and the fields a view does not know (yet). They render inside `<cp-finding-evidence>`,
+ * whose styles they rely on. Every value is bound as text.
  */
 import { html, nothing, type TemplateResult } from 'lit';
 import type { Evidence } from '../../../model/finding.js';
@@ -12,6 +12,16 @@ import './copy-button.js';
 
 export type Measurement = [label: string, value: string];
 export type Format = (value: number) => string;
+
+/** A column of an evidence table: its heading, each row's cell, and a class for both. */
+export interface TableColumn<Row> {
+  heading: string;
+  cell: (row: Row) => unknown;
+  /** `number` keeps a figure on one line; `headers` lists a file's headers one a line. */
+  class?: string;
+}
+
+type EvidenceRow = Record<string, unknown>;
 
 /** What the finding is about (a statement, a key pattern, a queue), as code. */
 export function subject(
@@ -56,19 +66,60 @@ export function otherFields(evidence: Evidence, shown: readonly string[]): Templ
   </section>`;
 }
 
-export function routesTable(routes: RouteCount[], countHeading: string): TemplateResult | typeof nothing {
-  if (routes.length === 0) return nothing;
+/**
+ * A table headed `heading` (with what it shows, muted), a row per item and a `note` below
+ * it; nothing when there are no rows.
+ *
+ * @example
+ * table('Failing calls', readObjects(evidence.failing), [
+ *   codeColumn('Call', 'call'),
+ *   numberColumn('Failures', 'failures', formatCount),
+ * ]);
+ */
+export function table<Row>(
+  heading: string,
+  rows: readonly Row[],
+  columns: ReadonlyArray<TableColumn<Row>>,
+  { about, note }: { about?: string; note?: TemplateResult } = {},
+): TemplateResult | typeof nothing {
+  if (rows.length === 0) return nothing;
   return html`<section>
-    <h4>Routes affected</h4>
+    <h4>${heading}${about ? html` <span class="muted">${about}</span>` : nothing}</h4>
     <table>
       <thead>
-        <tr><th scope="col">Route</th><th scope="col">${countHeading}</th></tr>
+        <tr>${columns.map((column) => html`<th scope="col" class=${column.class ?? nothing}>${column.heading}</th>`)}</tr>
       </thead>
       <tbody>
-        ${routes.map(({ route, count }) => html`<tr><td><code>${route}</code></td><td>${formatCount(count)}</td></tr>`)}
+        ${rows.map(
+          (row) =>
+            html`<tr>${columns.map((column) => html`<td class=${column.class ?? nothing}>${column.cell(row)}</td>`)}</tr>`,
+        )}
       </tbody>
     </table>
+    ${note ?? nothing}
   </section>`;
+}
+
+/** A column of a row's text field `key` as code (a statement, a call, an instance id), `—` where it has none. */
+export function codeColumn(heading: string, key: string): TableColumn<EvidenceRow> {
+  return { heading, cell: (row) => html`<code>${String(row[key] ?? '') || '—'}</code>` };
+}
+
+/** A column of a row's number field `key`, formatted, `—` where it has none. */
+export function numberColumn(
+  heading: string,
+  key: string,
+  format: Format,
+  className?: string,
+): TableColumn<EvidenceRow> {
+  return { heading, class: className, cell: (row) => optional(numberOrUndefined(row[key]), format) };
+}
+
+export function routesTable(routes: RouteCount[], countHeading: string): TemplateResult | typeof nothing {
+  return table('Routes affected', routes, [
+    { heading: 'Route', cell: ({ route }) => html`<code>${route}</code>` },
+    { heading: countHeading, cell: ({ count }) => formatCount(count) },
+  ]);
 }
 
 /** The findings `evidence.related` names (what lies behind a slow route, a stall and the code holding it), linked. */

@@ -26,9 +26,10 @@ import {
 import { type FindingsRoute, formatHash } from '../router.js';
 import { sharedStyles } from '../styles.js';
 import {
+  codeColumn,
   exampleTrace,
-  type Format,
   measurements,
+  numberColumn,
   numberMeasurements,
   numberOrUndefined,
   numbers,
@@ -36,6 +37,8 @@ import {
   relatedFindings,
   routesTable,
   subject,
+  type TableColumn,
+  table,
 } from './evidence-parts.js';
 import {
   connectionPoolView,
@@ -237,7 +240,6 @@ function cacheView(evidence: Evidence): TemplateResult {
     )
     .join(', ');
   const pattern = stringField(evidence, 'pattern');
-  const missQueries = readObjects(evidence.missQueries);
   return html`${subject('Key pattern', stringField(evidence, 'keyPattern'), stringField(evidence, 'system'))}
     ${measurements([
       ...numberMeasurements(evidence, [
@@ -254,28 +256,11 @@ function cacheView(evidence: Evidence): TemplateResult {
         pattern === 'cache_aside' ? 'cache-aside' : pattern === 'never_filled' ? 'never filled' : '—',
       ],
     ])}
-    ${
-      missQueries.length > 0
-        ? html`<section>
-            <h4>Run after a miss</h4>
-            <table>
-              <thead>
-                <tr><th scope="col">Statement</th><th scope="col">Runs</th><th scope="col">Time</th></tr>
-              </thead>
-              <tbody>
-                ${missQueries.map(
-                  (query) =>
-                    html`<tr>
-                      <td><code>${String(query.fingerprint ?? '—')}</code></td>
-                      <td>${optional(numberOrUndefined(query.count), formatCount)}</td>
-                      <td>${optional(numberOrUndefined(query.totalMs), formatDuration)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </section>`
-        : nothing
-    }
+    ${table('Run after a miss', readObjects(evidence.missQueries), [
+      codeColumn('Statement', 'fingerprint'),
+      numberColumn('Runs', 'count', formatCount),
+      numberColumn('Time', 'totalMs', formatDuration),
+    ])}
     ${routesTable(readRouteCounts(evidence, 'count'), 'Lookups')} ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
 }
 
@@ -299,13 +284,13 @@ function queueView(evidence: Evidence): TemplateResult {
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
 }
 
-const PART_NAMES: Record<string, string> = {
-  sql: 'SQL',
-  cache: 'Cache',
-  http: 'HTTP out',
-  queue: 'Queue publish',
-  ownCode: 'Own code',
-};
+const PART_NAMES: Array<[part: string, name: string]> = [
+  ['sql', 'SQL'],
+  ['cache', 'Cache'],
+  ['http', 'HTTP out'],
+  ['queue', 'Queue publish'],
+  ['ownCode', 'Own code'],
+];
 
 function slowEndpointView(evidence: Evidence, linkTo: (findingId: string) => string): TemplateResult {
   const breakdown = (evidence.breakdownMs ?? {}) as Record<string, unknown>;
@@ -321,24 +306,20 @@ function slowEndpointView(evidence: Evidence, linkTo: (findingId: string) => str
       ['p99', 'p99Ms', formatDuration],
       ['Slowest', 'maxMs', formatDuration],
     ])}
-    <section>
-      <h4>Where a request’s time goes <span class="muted">mean per request</span></h4>
-      <table>
-        <thead>
-          <tr><th scope="col">Work</th><th scope="col">Share</th><th scope="col">Time</th></tr>
-        </thead>
-        <tbody>
-          ${Object.entries(PART_NAMES).map(
-            ([part, name]) =>
-              html`<tr>
-                <td>${name}${evidence.dominant === part ? html` <span class="badge">most</span>` : nothing}</td>
-                <td>${optional(numberOrUndefined(shares[part]), formatShare)}</td>
-                <td>${optional(numberOrUndefined(breakdown[part]), formatDuration)}</td>
-              </tr>`,
-          )}
-        </tbody>
-      </table>
-    </section>
+    ${table(
+      'Where a request’s time goes',
+      PART_NAMES,
+      [
+        {
+          heading: 'Work',
+          cell: ([part, name]) =>
+            html`${name}${evidence.dominant === part ? html` <span class="badge">most</span>` : nothing}`,
+        },
+        { heading: 'Share', cell: ([part]) => optional(numberOrUndefined(shares[part]), formatShare) },
+        { heading: 'Time', cell: ([part]) => optional(numberOrUndefined(breakdown[part]), formatDuration) },
+      ],
+      { about: 'mean per request' },
+    )}
     ${relatedFindings(evidence, linkTo, 'Findings behind it')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}`;
 }
@@ -350,9 +331,9 @@ function eventLoopView(evidence: Evidence, linkTo: (findingId: string) => string
     ['Instances blocked', 'blockedInstances', formatCount],
   ])}
   ${instancesTable(evidence, [
-    ['Median delay', 'medianDelayMs', formatDuration],
-    ['Longest delay', 'maxDelayMs', formatDuration],
-    ['Blocked', 'blockedMsPerMin', formatImpact],
+    numberColumn('Median delay', 'medianDelayMs', formatDuration),
+    numberColumn('Longest delay', 'maxDelayMs', formatDuration),
+    numberColumn('Blocked', 'blockedMsPerMin', formatImpact),
   ])}
   ${relatedFindings(evidence, linkTo, 'The code holding it')}`;
 }
@@ -365,9 +346,9 @@ function gcView(evidence: Evidence): TemplateResult {
     ['Instances under pressure', 'pressedInstances', formatCount],
   ])}
   ${instancesTable(evidence, [
-    ['GC per second (worst)', 'worstMsPerSecond', (value) => `${formatDuration(value)}/s`],
-    ['Paused', 'gcPauseMsPerMin', formatImpact],
-    ['Heap, max', 'heapUsedMaxMb', formatMegabytes],
+    numberColumn('GC per second (worst)', 'worstMsPerSecond', (value) => `${formatDuration(value)}/s`),
+    numberColumn('Paused', 'gcPauseMsPerMin', formatImpact),
+    numberColumn('Heap, max', 'heapUsedMaxMb', formatMegabytes),
   ])}`;
 }
 
@@ -384,30 +365,12 @@ function statement(heading: string, evidence: QueryEvidence): TemplateResult {
 
 function instancesTable(
   evidence: Evidence,
-  fields: Array<[string, string, Format]>,
+  columns: Array<TableColumn<Record<string, unknown>>>,
 ): TemplateResult | typeof nothing {
-  const instances = readObjects(evidence.instances);
-  if (instances.length === 0) return nothing;
-  return html`<section>
-    <h4>Instances</h4>
-    <table>
-      <thead>
-        <tr>
-          <th scope="col">Instance</th>
-          ${fields.map(([label]) => html`<th scope="col">${label}</th>`)}
-        </tr>
-      </thead>
-      <tbody>
-        ${instances.map(
-          (instance) =>
-            html`<tr>
-              <td><code>${String(instance.instanceId ?? '—')}</code></td>
-              ${fields.map(([, key, format]) => html`<td>${optional(numberOrUndefined(instance[key]), format)}</td>`)}
-            </tr>`,
-        )}
-      </tbody>
-    </table>
-  </section>`;
+  return table('Instances', readObjects(evidence.instances), [
+    codeColumn('Instance', 'instanceId'),
+    ...columns,
+  ]);
 }
 
 customElements.define('cp-finding-evidence', FindingEvidence);

@@ -37,17 +37,19 @@ import {
 } from '../format.js';
 import './bar-chart.js';
 import {
+  codeColumn,
   exampleTrace,
   type Format,
   measurements,
+  numberColumn,
   numberMeasurements,
-  numberOrUndefined,
   numbers,
   optional,
   otherFields,
   relatedFindings,
   routesTable,
   subject,
+  table,
 } from './evidence-parts.js';
 
 type NumberField = [label: string, key: string, format: Format];
@@ -60,14 +62,19 @@ const fewDecimals = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 })
 const connections: Format = (value) => (value >= 10 ? formatCount(value) : fewDecimals.format(value));
 const perSecond: Format = (value) => formatRate(value * 60);
 
-const POOL_NUMBERS: NumberField[] = [
-  ['Requests', 'requests', formatCount],
-  ['Wait per request', 'waitMsPerRequest', formatDuration],
-  ['Share of their time waiting', 'waitShare', formatShare],
+/** What both rules of connection_pool measure of the requests and the connections they hold. */
+const LOAD_NUMBERS: NumberField[] = [
   ['Statements per request', 'dbMsPerRequest', formatDuration],
   ['Request, mean', 'requestMeanMs', formatDuration],
   ['Arriving', 'arrivalPerSecond', perSecond],
   ['Connections held (avg)', 'connectionsBusy', connections],
+];
+
+const POOL_NUMBERS: NumberField[] = [
+  ['Requests', 'requests', formatCount],
+  ['Wait per request', 'waitMsPerRequest', formatDuration],
+  ['Share of their time waiting', 'waitShare', formatShare],
+  ...LOAD_NUMBERS,
   ['Connections wanted (avg)', 'connectionsWanted', connections],
   ['Wanted at the worst moment', 'peakConnectionsWanted', connections],
 ];
@@ -78,10 +85,7 @@ const OPENING_NUMBERS: NumberField[] = [
   ['Share opening one', 'openShare', formatShare],
   ['Connections opened', 'connectionsOpened', formatCount],
   ['Opening, per request', 'openMsPerRequest', formatDuration],
-  ['Statements per request', 'dbMsPerRequest', formatDuration],
-  ['Request, mean', 'requestMeanMs', formatDuration],
-  ['Arriving', 'arrivalPerSecond', perSecond],
-  ['Connections held (avg)', 'connectionsBusy', connections],
+  ...LOAD_NUMBERS,
 ];
 
 /** Either rule of connection_pool: requests waiting for a pool connection, or opening their own. */
@@ -133,7 +137,6 @@ export function dependencyView(evidence: Evidence): TemplateResult {
   const type = DEPENDENCY_TYPES[String(evidence.dependency ?? 'http')];
   const system = stringField(evidence, 'system');
   const about = [type, system !== 'http' ? system : undefined].filter(Boolean).join(' · ');
-  const failing = readObjects(evidence.failing);
   return html`${subject('Dependency', stringField(evidence, 'host'), about)}
     ${measurements([
       ...numberMeasurements(evidence, DEPENDENCY_NUMBERS),
@@ -147,27 +150,10 @@ export function dependencyView(evidence: Evidence): TemplateResult {
       ['Timeout advised', optional(numberField(evidence, 'advisedTimeoutMs'), formatDuration)],
     ])}
     ${charts(dependencyCharts(evidence))}
-    ${
-      failing.length > 0
-        ? html`<section>
-            <h4>Failing calls</h4>
-            <table>
-              <thead>
-                <tr><th scope="col">Call</th><th scope="col">Failures</th></tr>
-              </thead>
-              <tbody>
-                ${failing.map(
-                  (call) =>
-                    html`<tr>
-                      <td><code>${String(call.call ?? '—')}</code></td>
-                      <td>${optional(numberOrUndefined(call.failures), formatCount)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </section>`
-        : nothing
-    }
+    ${table('Failing calls', readObjects(evidence.failing), [
+      codeColumn('Call', 'call'),
+      numberColumn('Failures', 'failures', formatCount),
+    ])}
     ${routesTable(readRouteCounts(evidence, 'requests'), 'Requests')}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
     ${otherFields(evidence, [
@@ -230,42 +216,32 @@ const STATIC_NUMBERS: NumberField[] = [
 ];
 
 export function staticAssetsView(evidence: Evidence): TemplateResult {
-  const assets = readObjects(evidence.assets);
   return html`${numbers(evidence, STATIC_NUMBERS)}
     ${charts(staticAssetsCharts(evidence))}
-    ${
-      assets.length > 0
-        ? html`<section>
-            <h4>Files served by Node <span class="muted">the most requested</span></h4>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">File</th>
-                  <th scope="col" class="number">Requests</th>
-                  <th scope="col" class="number">Mean</th>
-                  <th scope="col" class="headers">Headers to check</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${assets.map((asset) => {
-                  const route = String(asset.route ?? '');
-                  const headers = Array.isArray(asset.headers) ? asset.headers.map(String) : [];
-                  return html`<tr>
-                    <td><code>${route || '—'}</code></td>
-                    <td class="number">${optional(numberOrUndefined(asset.requests), formatCount)}</td>
-                    <td class="number">${optional(numberOrUndefined(asset.meanMs), formatDuration)}</td>
-                    <td class="headers">${headers.map((header) => html`<code>${header}</code>`)}</td>
-                  </tr>`;
-                })}
-              </tbody>
-            </table>
-            <p class="muted note">
-              Response headers are not captured: these are what each file should carry. Check with
-              <code>curl -sI -H 'Accept-Encoding: br, gzip' &lt;url&gt;</code>.
-            </p>
-          </section>`
-        : nothing
-    }
+    ${table(
+      'Files served by Node',
+      readObjects(evidence.assets),
+      [
+        codeColumn('File', 'route'),
+        numberColumn('Requests', 'requests', formatCount, 'number'),
+        numberColumn('Mean', 'meanMs', formatDuration, 'number'),
+        {
+          heading: 'Headers to check',
+          class: 'headers',
+          cell: (asset) =>
+            (Array.isArray(asset.headers) ? asset.headers : []).map(
+              (header) => html`<code>${String(header)}</code>`,
+            ),
+        },
+      ],
+      {
+        about: 'the most requested',
+        note: html`<p class="muted note">
+          Response headers are not captured: these are what each file should carry. Check with
+          <code>curl -sI -H 'Accept-Encoding: br, gzip' &lt;url&gt;</code>.
+        </p>`,
+      },
+    )}
     ${exampleTrace(stringField(evidence, 'exampleTraceId'))}
     ${otherFields(evidence, ['extensions', 'assets', ...keysOf(STATIC_NUMBERS), ...COMMON_FIELDS])}`;
 }
@@ -293,7 +269,6 @@ export function hotPathView(evidence: Evidence, linkTo: (findingId: string) => s
   const callers = Array.isArray(evidence.callers) ? evidence.callers.flatMap((c) => readPlace(c) ?? []) : [];
   const path = leaf ? [leaf, ...callers] : [];
   const instances = Array.isArray(evidence.instances) ? evidence.instances.length : undefined;
-  const spots = readObjects(evidence.hotSpots);
   return html`${
     site
       ? subject('Hot spot', placeText(site), 'the call to change')
@@ -315,32 +290,16 @@ export function hotPathView(evidence: Evidence, linkTo: (findingId: string) => s
           </section>`
         : nothing
     }
-    ${
-      spots.length > 0
-        ? html`<section>
-            <h4>Hot spots <span class="muted">CPU sampled while the loop stalled</span></h4>
-            <table>
-              <thead>
-                <tr><th scope="col">Function</th><th scope="col" class="number">CPU</th><th scope="col">Share</th></tr>
-              </thead>
-              <tbody>
-                ${spots.map((spot) => {
-                  const place = readPlace(spot);
-                  const from = readPlace(spot.origin);
-                  return html`<tr>
-                    <td>
-                      <code>${place ? placeText(place) : '—'}</code>
-                      ${from ? html`<span class="muted">← ${placeText(from)}</span>` : nothing}
-                    </td>
-                    <td class="number">${optional(numberOrUndefined(spot.selfMs), formatDuration)}</td>
-                    <td>${optional(numberOrUndefined(spot.share), formatShare)}</td>
-                  </tr>`;
-                })}
-              </tbody>
-            </table>
-          </section>`
-        : nothing
-    }
+    ${table(
+      'Hot spots',
+      readObjects(evidence.hotSpots),
+      [
+        { heading: 'Function', cell: spotCell },
+        numberColumn('CPU', 'selfMs', formatDuration, 'number'),
+        numberColumn('Share', 'share', formatShare),
+      ],
+      { about: 'CPU sampled while the loop stalled' },
+    )}
     ${relatedFindings(evidence, linkTo, 'The stall it causes')}
     ${otherFields(evidence, [
       ...HOT_PATH_PLACES,
@@ -351,6 +310,15 @@ export function hotPathView(evidence: Evidence, linkTo: (findingId: string) => s
       'packages',
       'related',
     ])}`;
+}
+
+/** A hot spot's function, and the app's own code it was called from. */
+function spotCell(spot: Record<string, unknown>): TemplateResult {
+  const place = readPlace(spot);
+  const from = readPlace(spot.origin);
+  return html`<code>${place ? placeText(place) : '—'}</code>${
+    from ? html` <span class="muted">← ${placeText(from)}</span>` : nothing
+  }`;
 }
 
 function charts(list: BarChart[]): TemplateResult | typeof nothing {
