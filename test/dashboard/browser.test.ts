@@ -8,9 +8,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningCollector, startCollector } from '../../collector/index.js';
+import type { RunningCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/finding.js';
 import {
   cacheAsideTrace,
@@ -25,14 +25,20 @@ import {
 } from '../support/otlp-fixtures.js';
 import {
   apiFindings,
-  CHROMIUM,
-  CHROMIUM_ARGS,
+  buildDashboardIn,
+  closePages,
+  collectorServing,
+  DOCS,
   deepText,
   drawnPixels,
+  findingOf,
   formatMs,
   hasChromium,
+  launchChromium,
   measurement,
+  type OpenPage,
   parseNumber,
+  recordErrors,
 } from './chromium.js';
 
 // Page-side callbacks run in Chromium with Node's types only here (see chromium.ts).
@@ -48,11 +54,6 @@ declare const window: { __xss?: number; scrollY: number; scrollTo(x: number, y: 
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 declare function getComputedStyle(element: PageElement): { outlineStyle: string; backgroundColor: string };
 
-// Screenshots refresh the README's pictures only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so a
-// plain test run leaves the work tree clean; otherwise they go to a temporary folder.
-const DOCS = process.env.UPDATE_SCREENSHOTS
-  ? join(__dirname, '..', '..', 'docs')
-  : join(tmpdir(), `chokepoint-screenshots-${process.pid}`);
 const XSS_IMG = '<img src=x onerror=window.__xss=1>';
 const XSS_SCRIPT = '<script>window.__xss=1</script>';
 const XSS_SERVICE = `evil${XSS_SCRIPT}`;
@@ -69,22 +70,13 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
   let collector: RunningCollector;
   let browser: BrowserContext;
   let findings: Finding[];
-  const pages: Array<{ page: Page; errors: string[] }> = [];
+  const pages: OpenPage[] = [];
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'chokepoint-dashboard-'));
     mkdirSync(DOCS, { recursive: true });
-    dashboardDir = join(workDir, 'dashboard');
-    const { buildDashboard } = await import('../../dashboard/build.mjs');
-    await buildDashboard(dashboardDir);
-
-    collector = await startCollector({
-      otlpPort: 0,
-      port: 0,
-      db: join(workDir, 'collector.db'),
-      dashboardDir,
-      quiet: true,
-    });
+    dashboardDir = await buildDashboardIn(workDir);
+    collector = await collectorServing(dashboardDir, join(workDir, 'collector.db'));
     const now = Date.now();
     await postTraces(collector.otlpUrl, exportRequest('shop', shopTraffic(now)));
     await postRuntime(collector.otlpUrl, busyShopLoop(now));
@@ -95,19 +87,14 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
     await collector.flush();
     findings = await apiFindings(collector);
 
-    browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
+    browser = await launchChromium(workDir, {
       viewport: { width: 1360, height: 860 },
-      colorScheme: 'light',
       permissions: ['clipboard-read', 'clipboard-write'],
     });
   });
 
   afterEach(async () => {
-    const opened = pages.splice(0);
-    await Promise.all(opened.map(({ page }) => page.close()));
-    expect(opened.flatMap(({ errors }) => errors)).toEqual([]);
+    expect(await closePages(pages)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -123,12 +110,7 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
     expectedErrors?: RegExp,
   ): Promise<Page> {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !expectedErrors?.test(message.text())) errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    pages.push({ page, errors });
+    pages.push({ page, errors: recordErrors(page, expectedErrors) });
     await page.goto(`${target.dashboardUrl}/${hash}`);
     return page;
   }
@@ -138,9 +120,7 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
   }
 
   function findingOfKind(kind: Finding['kind'], service = 'shop'): Finding {
-    const finding = findings.find((candidate) => candidate.service === service && candidate.kind === kind);
-    if (!finding) throw new Error(`the collector reported no ${kind} finding for ${service}`);
-    return finding;
+    return findingOf(findings, kind, service);
   }
 
   async function apiList(view: ListView, service = 'shop'): Promise<Row[]> {
@@ -529,13 +509,8 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
   });
 
   it('asks for the access token of a collector started with one, then shows its data', async () => {
-    const guarded = await startCollector({
-      otlpPort: 0,
-      port: 0,
-      db: join(workDir, 'guarded.db'),
-      dashboardDir,
+    const guarded = await collectorServing(dashboardDir, join(workDir, 'guarded.db'), {
       token: 'browser-test-token',
-      quiet: true,
     });
     try {
       const page = await open('', guarded, /status of 401/);
@@ -556,7 +531,7 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
 
   it('says when the collector is unreachable, keeps polling, and recovers once it is back', async () => {
     const db = join(workDir, 'restarted.db');
-    const first = await startCollector({ otlpPort: 0, port: 0, db, dashboardDir, quiet: true });
+    const first = await collectorServing(dashboardDir, db);
     const port = Number(new URL(first.dashboardUrl).port);
     const page = await open('', first, /ERR_CONNECTION_REFUSED/);
     await expect.poll(() => page.locator('cp-empty-state h2').textContent()).toBe('No findings yet');
@@ -570,7 +545,7 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
     await expect.poll(() => alert.textContent(), { timeout: 10_000 }).toContain('Cannot reach the collector');
     expect(await page.locator('cp-empty-state h2').textContent()).toBe('No findings yet');
 
-    const again = await startCollector({ otlpPort: 0, port, db, dashboardDir, quiet: true });
+    const again = await collectorServing(dashboardDir, db, { port });
     try {
       await expect.poll(() => alert.count(), { timeout: 10_000 }).toBe(0);
       await page.close();
@@ -580,13 +555,7 @@ describe.skipIf(!hasChromium('the dashboard browser tests'))('dashboard in Chrom
   });
 
   it('explains how to attach the agent when the collector has seen nothing yet', async () => {
-    const fresh = await startCollector({
-      otlpPort: 0,
-      port: 0,
-      db: join(workDir, 'fresh.db'),
-      dashboardDir,
-      quiet: true,
-    });
+    const fresh = await collectorServing(dashboardDir, join(workDir, 'fresh.db'));
     try {
       const page = await open('', fresh);
       const empty = page.locator('cp-empty-state');

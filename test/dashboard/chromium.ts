@@ -1,11 +1,14 @@
 /**
  * What the dashboard's browser suites share: Debian's Chromium (never a downloaded build)
- * and its flags, the skip-or-fail rule when it is missing, and readers of what a page shows
- * (a measurement by its label, a canvas's drawn pixels, text through shadow roots).
+ * and its flags, the skip-or-fail rule when it is missing, a collector serving a freshly
+ * built dashboard, pages that record what they log, and readers of what a page shows (a
+ * measurement by its label, a canvas's drawn pixels, text through shadow roots).
  */
 import { existsSync } from 'node:fs';
-import type { Locator } from 'playwright-core';
-import type { RunningCollector } from '../../collector/index.js';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { type CollectorOptions, type RunningCollector, startCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/finding.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -32,6 +35,80 @@ export function hasChromium(suite: string): boolean {
   return false;
 }
 
+// Screenshots refresh the README's pictures only when asked (`UPDATE_SCREENSHOTS=1 npm test`), so a
+// plain test run leaves the work tree clean; otherwise they go to a temporary folder.
+export const DOCS = process.env.UPDATE_SCREENSHOTS
+  ? join(__dirname, '..', '..', 'docs')
+  : join(tmpdir(), `chokepoint-screenshots-${process.pid}`);
+
+/** Builds the dashboard into `workDir/dashboard`: the folder a collector serves it from. */
+export async function buildDashboardIn(workDir: string): Promise<string> {
+  const dashboardDir = join(workDir, 'dashboard');
+  const { buildDashboard } = await import('../../dashboard/build.mjs');
+  await buildDashboard(dashboardDir);
+  return dashboardDir;
+}
+
+/**
+ * A quiet collector on free ports serving the dashboard built in `dashboardDir`.
+ *
+ * @example
+ * const guarded = await collectorServing(dashboardDir, join(workDir, 'guarded.db'), { token: 'secret' });
+ */
+export function collectorServing(
+  dashboardDir: string,
+  db: string,
+  options: Partial<CollectorOptions> = {},
+): Promise<RunningCollector> {
+  return startCollector({ otlpPort: 0, port: 0, db, dashboardDir, quiet: true, ...options });
+}
+
+/** Chromium with its profile in `workDir`, in the light colour scheme unless `options` say otherwise. */
+export function launchChromium(
+  workDir: string,
+  options: Parameters<typeof chromium.launchPersistentContext>[1] = {},
+): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(join(workDir, 'profile'), {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    colorScheme: 'light',
+    ...options,
+  });
+}
+
+/** A page a test opened and what it logged. */
+export interface OpenPage {
+  page: Page;
+  errors: string[];
+}
+
+/**
+ * Records a page's console errors (but those matching `expected`) and uncaught exceptions,
+ * into `errors`, which it returns.
+ *
+ * @example
+ * pages.push({ page, errors: recordErrors(page, /status of 401/) });
+ */
+export function recordErrors(page: Page, expected?: RegExp, errors: string[] = []): string[] {
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !expected?.test(message.text())) errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  return errors;
+}
+
+/**
+ * Closes the pages a test opened, emptying `pages`; what they logged.
+ *
+ * @example
+ * afterEach(async () => expect(await closePages(pages)).toEqual([]));
+ */
+export async function closePages(pages: OpenPage[]): Promise<string[]> {
+  const opened = pages.splice(0);
+  await Promise.all(opened.map(({ page }) => page.close()));
+  return opened.flatMap(({ errors }) => errors);
+}
+
 // Page-side callbacks run in Chromium, but this test project has Node's types only (no DOM lib, which
 // would clash with Node's globals elsewhere): the little of the browser they touch is declared here.
 export interface PageNode {
@@ -51,6 +128,13 @@ interface PageCanvas {
 export async function apiFindings(target: RunningCollector): Promise<Finding[]> {
   const response = await fetch(`${target.dashboardUrl}/api/findings`);
   return ((await response.json()) as { findings: Finding[] }).findings;
+}
+
+/** The finding of `kind` the collector reported for `service`; a test without it cannot run. */
+export function findingOf(findings: Finding[], kind: Finding['kind'], service: string): Finding {
+  const finding = findings.find((candidate) => candidate.service === service && candidate.kind === kind);
+  if (!finding) throw new Error(`the collector reported no ${kind} finding for ${service}`);
+  return finding;
 }
 
 /** The measurement labelled `label` in a finding's evidence. */

@@ -9,17 +9,17 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../model/finding.js';
 import { describeWithServices } from '../support/services.js';
+import { hasChromium, launchChromium, recordErrors } from './chromium.js';
 
 declare const navigator: { clipboard: { readText(): Promise<string> } };
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 const BUNDLE = join(ROOT, 'dist', 'dashboard', 'assets', 'app.js');
-const CHROMIUM = '/usr/bin/chromium';
 /** The shop's planted bottlenecks (examples/shop/handlers.js, PLANTED a–c), as the overview names their kinds. */
 const PLANTED = [
   { kind: 'slow_query', label: 'Slow query', title: /^Slow SELECT on orders, order_items, products/ },
@@ -40,9 +40,7 @@ function newestSource(dir: string): number {
   );
 }
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing (apt-get install chromium)`);
-  console.warn(`[chokepoint tests] skipping the demo browser test: ${CHROMIUM} is missing`);
+if (!hasChromium('the demo browser test')) {
   describe.skip('the demo in Chromium (skipped: no Chromium)', () => {});
 } else
   await describeWithServices(['postgres', 'redis'], 'the demo in Chromium', () => {
@@ -82,23 +80,12 @@ if (!existsSync(CHROMIUM)) {
           reject(new Error(`the demo exited (${code}) early:\n${output.join('\n')}`)),
         );
       });
-      browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--no-first-run',
-        ],
+      browser = await launchChromium(workDir, {
         viewport: { width: 1360, height: 900 },
         permissions: ['clipboard-read', 'clipboard-write'],
       });
       page = await browser.newPage();
-      page.on('console', (message) => {
-        if (message.type() === 'error') errors.push(message.text());
-      });
-      page.on('pageerror', (error) => errors.push(error.message));
+      recordErrors(page, undefined, errors);
     }, 60_000);
 
     afterAll(async () => {

@@ -9,9 +9,9 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningCollector, startCollector } from '../../collector/index.js';
+import type { RunningCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/finding.js';
 import type { CpuProfileSummary, ProfileFrame, RuntimeSample } from '../../model/runtime.js';
 import {
@@ -26,13 +26,19 @@ import {
 } from '../support/otlp-fixtures.js';
 import {
   apiFindings,
-  CHROMIUM,
-  CHROMIUM_ARGS,
+  buildDashboardIn,
+  closePages,
+  collectorServing,
+  DOCS,
   deepText,
   drawnPixels,
+  findingOf,
   formatMs,
   hasChromium,
+  launchChromium,
   measurement,
+  type OpenPage,
+  recordErrors,
 } from './chromium.js';
 
 declare const window: { __xss?: number };
@@ -55,48 +61,29 @@ const STATIC_FILES = [
   '/assets/logo.svg',
   `/assets/${XSS_IMG}.js`,
 ];
-const DOCS = process.env.UPDATE_SCREENSHOTS
-  ? join(__dirname, '..', '..', 'docs')
-  : join(tmpdir(), `chokepoint-screenshots-${process.pid}`);
 
 describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings in Chromium', () => {
   let workDir: string;
   let collector: RunningCollector;
   let browser: BrowserContext;
   let findings: Finding[];
-  const pages: Array<{ page: Page; errors: string[] }> = [];
+  const pages: OpenPage[] = [];
 
   beforeAll(async () => {
     workDir = mkdtempSync(join(tmpdir(), 'chokepoint-playbook-'));
     mkdirSync(DOCS, { recursive: true });
-    const dashboardDir = join(workDir, 'dashboard');
-    const { buildDashboard } = await import('../../dashboard/build.mjs');
-    await buildDashboard(dashboardDir);
-    collector = await startCollector({
-      otlpPort: 0,
-      port: 0,
-      db: join(workDir, 'collector.db'),
-      dashboardDir,
-      quiet: true,
-    });
+    collector = await collectorServing(await buildDashboardIn(workDir), join(workDir, 'collector.db'));
     const now = Date.now();
     await postTraces(collector.otlpUrl, exportRequest(SERVICE, storeTraffic(now)));
     await postTraces(collector.otlpUrl, exportRequest(REPORTS, reportsTraffic(now)));
     await postRuntime(collector.otlpUrl, stalledAuth(now));
     await collector.flush();
     findings = await apiFindings(collector);
-    browser = await chromium.launchPersistentContext(join(workDir, 'profile'), {
-      executablePath: CHROMIUM,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1360, height: 1400 },
-      colorScheme: 'light',
-    });
+    browser = await launchChromium(workDir, { viewport: { width: 1360, height: 1400 } });
   });
 
   afterEach(async () => {
-    const opened = pages.splice(0);
-    await Promise.all(opened.map(({ page }) => page.close()));
-    expect(opened.flatMap(({ errors }) => errors)).toEqual([]);
+    expect(await closePages(pages)).toEqual([]);
   });
 
   afterAll(async () => {
@@ -106,20 +93,13 @@ describe.skipIf(!hasChromium('the playbook browser tests'))('playbook findings i
   });
 
   function findingOfKind(kind: Finding['kind'], service = SERVICE): Finding {
-    const finding = findings.find((candidate) => candidate.service === service && candidate.kind === kind);
-    if (!finding) throw new Error(`the collector reported no ${kind} finding for ${service}`);
-    return finding;
+    return findingOf(findings, kind, service);
   }
 
   /** Opens a finding's view, recording console errors, once its evidence is on the page. */
   async function openFinding(finding: Finding): Promise<{ page: Page; detail: Locator; evidence: Locator }> {
     const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
-    page.on('pageerror', (error) => errors.push(error.message));
-    pages.push({ page, errors });
+    pages.push({ page, errors: recordErrors(page) });
     await page.goto(
       `${collector.dashboardUrl}/#/findings/${encodeURIComponent(finding.id)}?service=${finding.service}`,
     );

@@ -12,8 +12,15 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningCollector, startCollector } from '../../collector/index.js';
+import type { RunningCollector } from '../../collector/index.js';
 import type { Finding } from '../../model/index.js';
+import {
+  buildDashboardIn,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  collectorServing,
+  recordErrors,
+} from '../dashboard/chromium.js';
 import { killApps, ROOT, runWithAgent } from '../support/agent-process.js';
 import { exportRequest, slowQueryTrace } from '../support/otlp-fixtures.js';
 import { type CollectorProcess, killCollectorProcesses, startCollectorProcess } from './collector-process.js';
@@ -22,7 +29,6 @@ import { type CollectorProcess, killCollectorProcesses, startCollectorProcess } 
 declare const localStorage: object;
 
 const TOKEN = 'k3y-For_This.Test~42';
-const CHROMIUM = '/usr/bin/chromium';
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 
 const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-access-'));
@@ -189,16 +195,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard of a collector with a toke
   const sentTokens: Array<string | undefined> = [];
 
   beforeAll(async () => {
-    const dashboardDir = join(workDir, 'dashboard');
-    const { buildDashboard } = await import('../../dashboard/build.mjs');
-    await buildDashboard(dashboardDir);
-    collector = await startCollector({
-      otlpPort: 0,
-      port: 0,
-      db: join(workDir, 'browser.db'),
-      dashboardDir,
+    collector = await collectorServing(await buildDashboardIn(workDir), join(workDir, 'browser.db'), {
       token: TOKEN,
-      quiet: true,
     });
     const traffic = Array.from({ length: 5 }, () =>
       slowQueryTrace({ route: '/reports', statement: 'SELECT * FROM reports WHERE owner = 7', queryMs: 150 }),
@@ -209,10 +207,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard of a collector with a toke
     await collector.flush();
     const response = await fetch(`${collector.dashboardUrl}/api/findings`, { headers: bearer() });
     finding = ((await response.json()) as { findings: Finding[] }).findings[0] as Finding;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
 
   afterAll(async () => {
@@ -221,13 +216,8 @@ describe.skipIf(!existsSync(CHROMIUM))('the dashboard of a collector with a toke
   });
 
   async function open(page: Page): Promise<void> {
-    page.on('console', (message) => {
-      // Chromium logs every refused request; those 401s are the point here.
-      if (message.type() === 'error' && !/401 \(Unauthorized\)/.test(message.text())) {
-        consoleErrors.push(message.text());
-      }
-    });
-    page.on('pageerror', (error) => consoleErrors.push(error.message));
+    // Chromium logs every refused request; those 401s are the point here.
+    recordErrors(page, /401 \(Unauthorized\)/, consoleErrors);
     page.on('request', (request) => {
       if (new URL(request.url()).pathname.startsWith('/api/'))
         sentTokens.push(request.headers().authorization);
