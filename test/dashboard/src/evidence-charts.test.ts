@@ -6,6 +6,14 @@ import {
   offloadCharts,
   staticAssetsCharts,
 } from '../../../dashboard/src/evidence-charts.js';
+import type { Evidence } from '../../../model/finding.js';
+
+/** Charts drawn from `evidence`, as `summary` gives them. */
+interface Case {
+  does: string;
+  evidence: Evidence;
+  charts: string[];
+}
 
 /** Each chart as `title: label value …`, emphasised bars starred. */
 const summary = (charts: ReturnType<typeof connectionPoolCharts>) =>
@@ -17,35 +25,40 @@ const summary = (charts: ReturnType<typeof connectionPoolCharts>) =>
   );
 
 describe('connectionPoolCharts', () => {
-  it('splits a request’s time around the wait and sets the pool size advised beside the concurrency', () => {
-    const charts = connectionPoolCharts({
-      waitMsPerRequest: 60,
-      dbMsPerRequest: 20,
-      requestMeanMs: 100,
-      connectionsBusy: 1.2,
-      connectionsWanted: 4.8,
-      peakConnectionsWanted: 8,
-      advisedPoolSize: 9,
-    });
-    expect(summary(charts)).toEqual([
-      'parts ms A request’s time, on average: waiting for a connection 60*, running statements 20, everything else 20',
-      'bars count Connections at once: held (average) 1.2, wanted (average) 4.8, wanted (peak) 8, pool size advised 9*',
-    ]);
-  });
-
-  it('splits the time of requests that open their own connection around the opening', () => {
-    const charts = connectionPoolCharts({
-      rule: 'new_connections',
-      openMsPerRequest: 25,
-      dbMsPerRequest: 10,
-      requestMeanMs: 45,
-      connectionsBusy: 0.4,
-      advisedPoolSize: 2,
-    });
-    expect(summary(charts)).toEqual([
-      'parts ms A request’s time, on average: opening a connection 25*, running statements 10, everything else 10',
-      'bars count Connections at once: held (average) 0.4, pool size advised 2*',
-    ]);
+  it.each<Case>([
+    {
+      does: 'splits a request’s time around the wait and sets the pool size advised beside the concurrency',
+      evidence: {
+        waitMsPerRequest: 60,
+        dbMsPerRequest: 20,
+        requestMeanMs: 100,
+        connectionsBusy: 1.2,
+        connectionsWanted: 4.8,
+        peakConnectionsWanted: 8,
+        advisedPoolSize: 9,
+      },
+      charts: [
+        'parts ms A request’s time, on average: waiting for a connection 60*, running statements 20, everything else 20',
+        'bars count Connections at once: held (average) 1.2, wanted (average) 4.8, wanted (peak) 8, pool size advised 9*',
+      ],
+    },
+    {
+      does: 'splits the time of requests that open their own connection around the opening',
+      evidence: {
+        rule: 'new_connections',
+        openMsPerRequest: 25,
+        dbMsPerRequest: 10,
+        requestMeanMs: 45,
+        connectionsBusy: 0.4,
+        advisedPoolSize: 2,
+      },
+      charts: [
+        'parts ms A request’s time, on average: opening a connection 25*, running statements 10, everything else 10',
+        'bars count Connections at once: held (average) 0.4, pool size advised 2*',
+      ],
+    },
+  ])('$does', ({ evidence, charts }) => {
+    expect(summary(connectionPoolCharts(evidence))).toEqual(charts);
   });
 
   it('sets no pool size beside the connections of a client that needs no pool', () => {
@@ -75,22 +88,39 @@ function latencyBuckets(calls: Record<string, number>) {
 }
 
 describe('dependencyCharts', () => {
-  it('counts calls by outcome, and healthy calls by latency with the p99 and the timeout advised marked', () => {
-    const charts = dependencyCharts({
-      calls: 20,
-      failed: 5,
-      timeouts: 1,
-      retries: 5,
-      hung: 2,
-      successP99Ms: 250,
-      advisedTimeoutMs: 500,
-      latencyBuckets: latencyBuckets({ 50: 2, 100: 4, 250: 7 }),
-    });
-    expect(summary(charts)).toEqual([
-      'bars count Calls by outcome: succeeded 15, failed 5*, timed out 1*, retries 5, hung 2*',
-      // From the first bucket holding calls to the timeout's; the empty buckets between kept.
-      'bars count Healthy calls by latency: ≤ 50 ms 2, ≤ 100 ms 4, ≤ 250 ms (p99) 7*, ≤ 500 ms (timeout advised) 0*',
-    ]);
+  it.each<Case>([
+    {
+      does: 'counts calls by outcome, and healthy calls by latency with the p99 and the timeout advised marked',
+      evidence: {
+        calls: 20,
+        failed: 5,
+        timeouts: 1,
+        retries: 5,
+        hung: 2,
+        successP99Ms: 250,
+        advisedTimeoutMs: 500,
+        latencyBuckets: latencyBuckets({ 50: 2, 100: 4, 250: 7 }),
+      },
+      charts: [
+        'bars count Calls by outcome: succeeded 15, failed 5*, timed out 1*, retries 5, hung 2*',
+        // From the first bucket holding calls to the timeout's; the empty buckets between kept.
+        'bars count Healthy calls by latency: ≤ 50 ms 2, ≤ 100 ms 4, ≤ 250 ms (p99) 7*, ≤ 500 ms (timeout advised) 0*',
+      ],
+    },
+    {
+      does: 'counts the failures that could not reach the server and those it answered',
+      evidence: {
+        calls: 30,
+        failed: 12,
+        timeouts: 2,
+        errorKinds: { timeout: 2, connection: 4, rejected: 6 },
+      },
+      charts: [
+        'bars count Calls by outcome: succeeded 18, failed 12*, timed out 2*, could not reach it 4*, answered with an error 6*',
+      ],
+    },
+  ])('$does', ({ evidence, charts }) => {
+    expect(summary(dependencyCharts(evidence))).toEqual(charts);
   });
 
   it('charts every bucket up to the last holding calls, the open one named by the bound below it', () => {
@@ -103,18 +133,6 @@ describe('dependencyCharts', () => {
       'bars count Healthy calls by latency: ≤ 5.0 ms 90, ≤ 10 ms 0, ≤ 25 ms (p99) 9*, ≤ 50 ms 0, ≤ 100 ms (timeout advised) 0*, ' +
         '≤ 250 ms 0, ≤ 500 ms 0, ≤ 1.00 s 0, ≤ 2.50 s 0, ≤ 5.00 s 0, ≤ 10.0 s 0, ≤ 30.0 s 0, > 30.0 s 1',
     );
-  });
-
-  it('counts the failures that could not reach the server and those it answered', () => {
-    const charts = dependencyCharts({
-      calls: 30,
-      failed: 12,
-      timeouts: 2,
-      errorKinds: { timeout: 2, connection: 4, rejected: 6 },
-    });
-    expect(summary(charts)).toEqual([
-      'bars count Calls by outcome: succeeded 18, failed 12*, timed out 2*, could not reach it 4*, answered with an error 6*',
-    ]);
   });
 
   it('has no latency chart when no call succeeded, nor without the buckets', () => {

@@ -133,34 +133,26 @@ describe('highlighterFor', () => {
       durationMs: 30,
     });
     const all = [...operations, connect, audit, mail];
-    const marks = (subject: Finding) => all.filter(highlighterFor(subject) ?? (() => false));
-    expect(
-      marks(finding({ kind: 'connection_pool', key: 'postgresql', evidence: { system: 'postgresql' } })),
-    ).toEqual([connect]);
-    expect(
-      marks(
-        finding({ kind: 'dependency_resilience', key: 'mail.internal', evidence: { host: 'mail.internal' } }),
-      ),
-    ).toEqual([mail]);
-    expect(
-      marks(
-        finding({
-          kind: 'offload_candidate',
-          key: 'k',
-          evidence: { work: 'POST mail.internal/send', type: 'http' },
-        }),
-      ),
-    ).toEqual([mail]);
-    expect(
-      marks(
-        finding({
+    // Each finding, and the operations it should mark.
+    const cases: Array<[Pick<Finding, 'kind' | 'key' | 'evidence'>, Operation[]]> = [
+      [{ kind: 'connection_pool', key: 'postgresql', evidence: { system: 'postgresql' } }, [connect]],
+      [{ kind: 'dependency_resilience', key: 'mail.internal', evidence: { host: 'mail.internal' } }, [mail]],
+      [
+        { kind: 'offload_candidate', key: 'k', evidence: { work: 'POST mail.internal/send', type: 'http' } },
+        [mail],
+      ],
+      [
+        {
           kind: 'offload_candidate',
           key: 'k',
           evidence: { type: 'write', fingerprint: 'insert into audit_log values (?)' },
-        }),
-      ),
-    ).toEqual([audit]);
-    expect(marks(finding({ kind: 'static_assets', key: 'static' }))).toEqual([root]);
+        },
+        [audit],
+      ],
+      [{ kind: 'static_assets', key: 'static', evidence: {} }, [root]],
+    ];
+    const marks = cases.map(([fields]) => all.filter(highlighterFor(finding(fields)) ?? (() => false)));
+    expect(marks).toEqual(cases.map(([, marked]) => marked));
   });
 
   it('marks nothing where a finding names no operation', () => {
