@@ -1,7 +1,8 @@
 /**
- * `GET /api/findings` served from what the API kept: read once per store revision and filter,
- * read again after any write (through the collector's store or another connection), gzip'd
- * for clients that ask, and answered 304 to a poll whose copy is current.
+ * `GET /api/findings` served from what the API kept: read once per store revision, filter and
+ * view, read again after any write (through the collector's store or another connection), gzip'd
+ * for clients that ask, and answered 304 to a poll whose copy is current; `?view=summary` is the
+ * list's subset of each finding.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { findingsBodies } from '../../../collector/api/findings-body.js';
 import { createCollectorMetrics } from '../../../collector/api/metrics.js';
 import { SqliteStore } from '../../../collector/store/sqlite-store.js';
 import type { FindingFilter, FindingUpdate } from '../../../collector/store/types.js';
+import type { Finding } from '../../../model/index.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
@@ -159,6 +161,78 @@ describe('GET /api/findings for polling clients', () => {
     const refused = await api.request('/api/findings', { headers: { 'accept-encoding': 'gzip;q=0, br' } });
     expect(refused.headers.get('content-encoding')).toBeNull();
     expect(await refused.text()).toBe(plainText);
+  });
+});
+
+describe('GET /api/findings?view=summary', () => {
+  const summaryEvidence = {
+    routes: [{ route: 'GET /orders', count: 40 }],
+    fingerprintId: 'fp-orders',
+    instances: [{ instanceId: 'web-1', maxDelayMs: 300, blockedMs: 1_200 }, 'web-2'],
+    dominant: 'sql',
+    exampleTraceId: 'trace-1',
+  };
+
+  beforeEach(() => {
+    store.upsertFindings(
+      [
+        {
+          ...finding('fp5', 2_000),
+          p95Ms: 450,
+          evidence: { ...summaryEvidence, fingerprint: 'select * from orders', p99Ms: 900, plan: 'Seq Scan' },
+          recommendation: {
+            summary: 'Add an index',
+            detail: 'Long reasons',
+            code: 'CREATE INDEX …',
+            language: 'sql',
+          },
+        },
+      ],
+      NOW,
+    );
+  });
+
+  it('serves each finding with what a list shows, at the paths of the whole finding', async () => {
+    const api = app();
+    const whole = (await (await api.request('/api/findings')).json()) as { findings: Finding[] };
+    const { findings } = (await (await api.request('/api/findings?view=summary')).json()) as {
+      findings: Finding[];
+    };
+    expect(findings.map((f) => f.key)).toEqual(whole.findings.map((f) => f.key));
+    const summary = findings.find((f) => f.key === 'fp5');
+    const full = whole.findings.find((f) => f.key === 'fp5');
+    const { evidence: _evidence, recommendation: _recommendation, ...rest } = full as Finding;
+    expect(summary).toEqual({
+      ...rest,
+      // Instances by id alone; the statement, percentiles and plan stay with the detail.
+      evidence: { ...summaryEvidence, instances: [{ instanceId: 'web-1' }, 'web-2'] },
+      recommendation: { summary: 'Add an index' },
+    });
+    expect(summary?.p95Ms).toBe(450);
+  });
+
+  it('is a body of its own: tagged apart from the whole list, read again after a write', async () => {
+    const api = app();
+    const full = await api.request('/api/findings');
+    const summary = await api.request('/api/findings?view=summary');
+    expect(summary.headers.get('etag')).not.toBe(full.headers.get('etag'));
+    const stale = await api.request('/api/findings?view=summary', {
+      headers: { 'if-none-match': full.headers.get('etag') ?? '' },
+    });
+    expect(stale.status).toBe(200);
+
+    store.upsertFindings([finding('fp6', 9_000)], NOW + 2_000);
+    expect((await keys(await api.request('/api/findings?view=summary')))[0]).toBe('fp6');
+  });
+
+  it('answers ?view=full as no view, and refuses an unknown view naming the valid ones', async () => {
+    const api = app();
+    expect(await (await api.request('/api/findings?view=full')).text()).toBe(
+      await (await api.request('/api/findings')).text(),
+    );
+    const refused = await api.request('/api/findings?view=slim');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({ error: 'unknown view "slim": expected one of full, summary' });
   });
 });
 

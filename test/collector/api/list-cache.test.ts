@@ -1,0 +1,157 @@
+/**
+ * The list routes' answers kept for a few seconds: a poll inside that time reads no bucket,
+ * gets the same bytes (304 to its tag), and a later one, or another range, limit or service,
+ * is merged from the store again.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Aggregator } from '../../../collector/aggregate/window.js';
+import { createApiApp } from '../../../collector/api/app.js';
+import { listBodies, listFreshMs } from '../../../collector/api/list-cache.js';
+import { createCollectorMetrics } from '../../../collector/api/metrics.js';
+import { TraceAssembler } from '../../../collector/assemble/trace-assembler.js';
+import { SqliteStore } from '../../../collector/store/sqlite-store.js';
+import type { Operation } from '../../../model/index.js';
+import { FIXTURE_NOW } from '../../support/detect-harness.js';
+import { unindexedLookup } from '../detect/fixtures/queries.js';
+
+/** The real store, counting bucket reads. */
+class CountingStore extends SqliteStore {
+  reads = 0;
+
+  override readBuckets(query: Parameters<SqliteStore['readBuckets']>[0]) {
+    this.reads += 1;
+    return super.readBuckets(query);
+  }
+}
+
+let store: CountingStore;
+let aggregator: Aggregator;
+let nowMs: number;
+
+/** What the pipeline does with traffic: aggregate it, then write the buckets it changed. */
+function ingest(operations: Operation[], atMs: number) {
+  const assembler = new TraceAssembler();
+  assembler.add(operations, atMs);
+  for (const trace of assembler.drainAll()) aggregator.record(trace, [], atMs);
+  store.writeBuckets(aggregator.takeDirty());
+}
+
+function app(listFresh?: number) {
+  return createApiApp({
+    store,
+    metrics: createCollectorMetrics(store, () => 0),
+    dashboardDir: join(tmpdir(), 'no-dashboard'),
+    seriesMs: 60 * 60_000,
+    clock: () => nowMs,
+    ...(listFresh === undefined ? {} : { listFreshMs: listFresh }),
+  });
+}
+
+async function callsOfFirstQuery(response: Response): Promise<number> {
+  const body = (await response.json()) as { queries: Array<{ count: number }> };
+  return body.queries[0]?.count ?? 0;
+}
+
+beforeEach(() => {
+  store = new CountingStore(join(mkdtempSync(join(tmpdir(), 'chokepoint-list-cache-')), 'lists.db'));
+  aggregator = new Aggregator();
+  nowMs = FIXTURE_NOW;
+  ingest(unindexedLookup(), FIXTURE_NOW);
+});
+
+afterEach(() => store.close());
+
+describe('list routes between merges', () => {
+  it('answers a poll inside the fresh time from what it kept, and merges anew after it', async () => {
+    const api = app();
+    const first = await callsOfFirstQuery(await api.request('/api/queries?since=1h'));
+    expect(first).toBeGreaterThan(0);
+    expect(store.reads).toBe(1);
+
+    // Traffic since: the kept answer stands for 30 s (a quarter of the 2-minute sparkline slot).
+    ingest(
+      unindexedLookup().map((o) => ({ ...o, traceId: `again-${o.traceId}` })),
+      FIXTURE_NOW,
+    );
+    nowMs += 29_000;
+    expect(await callsOfFirstQuery(await api.request('/api/queries?since=1h'))).toBe(first);
+    expect(store.reads).toBe(1);
+
+    nowMs += 1_000;
+    expect(await callsOfFirstQuery(await api.request('/api/queries?since=1h'))).toBe(2 * first);
+    expect(store.reads).toBe(2);
+  });
+
+  it('keeps one answer per route, range, service and limit', async () => {
+    const api = app();
+    for (const path of [
+      '/api/queries?since=1h',
+      '/api/queries?since=1h&limit=100',
+      '/api/queries?since=15m',
+      '/api/queries?since=1h&limit=5',
+      '/api/queries?since=1h&service=shop',
+      '/api/endpoints?since=1h',
+    ]) {
+      expect((await api.request(path)).status).toBe(200);
+    }
+    // The default limit is 100: the second is the first one's answer.
+    expect(store.reads).toBe(5);
+  });
+
+  it('answers 304 to the kept answer’s tag, and a new tag once merged anew', async () => {
+    const api = app();
+    const first = await api.request('/api/queries?since=15m', { headers: { 'accept-encoding': 'gzip' } });
+    expect(first.headers.get('content-encoding')).toBe('gzip');
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toMatch(/^W\/".+"$/);
+    const again = await api.request('/api/queries?since=15m', { headers: { 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+
+    nowMs += listFreshMs('15m');
+    const merged = await api.request('/api/queries?since=15m', { headers: { 'if-none-match': etag } });
+    expect(merged.status).toBe(200);
+    expect(merged.headers.get('etag')).not.toBe(etag);
+  });
+
+  it('reads the store on every request with listFreshMs 0, and after the clock went back', async () => {
+    const api = app(0);
+    await api.request('/api/queries');
+    await api.request('/api/queries');
+    expect(store.reads).toBe(2);
+
+    const kept = app();
+    await kept.request('/api/queries');
+    nowMs -= 1_000;
+    await kept.request('/api/queries');
+    expect(store.reads).toBe(4);
+  });
+});
+
+describe('listFreshMs', () => {
+  it('is a quarter of the sparkline slot, from 15 s to 60 s', () => {
+    expect(['15m', '1h', '24h', '7d'].map(listFreshMs)).toEqual([15_000, 30_000, 60_000, 60_000]);
+  });
+});
+
+describe('listBodies', () => {
+  it('keeps at most maxEntries answers, the least recently used going first', () => {
+    const bodyOf = listBodies({ maxEntries: 2 });
+    let builds = 0;
+    const build = () => {
+      builds += 1;
+      return { builds };
+    };
+    bodyOf('a', 0, 10_000, build);
+    bodyOf('b', 0, 10_000, build);
+    bodyOf('a', 1, 10_000, build); // a used again: b is now the oldest
+    bodyOf('c', 1, 10_000, build);
+    expect(builds).toBe(3);
+    bodyOf('a', 2, 10_000, build);
+    expect(builds).toBe(3);
+    bodyOf('b', 2, 10_000, build);
+    expect(builds).toBe(4);
+  });
+});
