@@ -40,7 +40,7 @@ export interface ApiOptions {
   detection?: DetectionConfig;
   /**
    * How long a list route's answer is served again before it is merged anew, in ms (default:
-   * `listFreshMs` of its range, 15–60 s; 0: every request reads the store).
+   * `listFreshMs`: 20× its cost, up to 15–60 s by range; 0: every request reads the store).
    */
   listFreshMs?: number;
 }
@@ -155,10 +155,9 @@ export function createApiApp(options: ApiOptions): Hono {
       const range = listRange(c);
       if ('error' in range) return c.json({ error: range.error }, 400);
       const key = `${name}\u0000${range.since}\u0000${range.service ?? ''}\u0000${range.limit}`;
-      const freshMs = options.listFreshMs ?? listFreshMs(range.since);
       return sendBody(
         c,
-        listBody(key, range.nowMs, freshMs, () => {
+        listBody(key, range.nowMs, () => {
           const records = decodeRecords(
             route.sparklines.family,
             store.readBuckets({ family: route.family, service: range.service, fromMs: range.fromMs }),
@@ -169,9 +168,12 @@ export function createApiApp(options: ApiOptions): Hono {
             slotMs: SPARKLINE_SLOT_MS[range.since] as number,
           });
           return {
-            since: range.since,
-            sparkline: sparklines.slots,
-            [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
+            body: {
+              since: range.since,
+              sparkline: sparklines.slots,
+              [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
+            },
+            freshMs: options.listFreshMs ?? listFreshMs(range.since, records.length),
           };
         }),
       );

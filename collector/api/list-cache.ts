@@ -1,16 +1,19 @@
 /**
- * The list routes' answers (`/api/queries`, …), kept for a few seconds. Each is a merge of
- * every stored bucket of its family over the range — an hour of a thousand statements is
- * 60 000 rows to read, parse and merge, hundreds of milliseconds on the event loop that
- * ingest shares — while the dashboard asks for the same one every 5 s, from every open tab.
- * The data is per minute and the sparklines' slots are one to six hours wide for the long
- * ranges: an answer a few seconds old says the same.
+ * The list routes' answers (`/api/queries`, …), kept for as long as they were costly. Each
+ * is a merge of every stored bucket of its family over the range — an hour of a thousand
+ * statements is 60 000 rows to read, parse and merge, hundreds of milliseconds on the event
+ * loop that ingest shares — while the dashboard asks for the same one every 5 s, from every
+ * open tab. An answer is kept for 20× what it cost to build, so rebuilding takes at most
+ * ~5% of the loop; the data is per minute, so a costly answer a few seconds old says the
+ * same, while a small store (a demo's first minute) is answered fresh on every poll.
  */
 import { randomBytes } from 'node:crypto';
 import { type CachedBody, cachedBody, FAST_GZIP } from './cached-body.js';
 import { SPARKLINE_SLOT_MS } from './sparklines.js';
 
 const SECOND_MS = 1_000;
+/** Reading, parsing and merging one stored bucket took ~12 µs (bench/api-latency.mjs); kept 20× that. */
+const KEPT_MS_PER_BUCKET = 0.25;
 
 export interface ListCacheOptions {
   /** Answers kept at once (route, range, service and limit each make one); the least recently used goes first (default 64). */
@@ -22,43 +25,53 @@ export interface ListCacheOptions {
 export const defaultListCacheOptions: ListCacheOptions = { maxEntries: 64, gzipLevel: FAST_GZIP };
 
 /**
- * How long an answer over `since` is served again: a quarter of its sparkline slot, 15 s to
- * 60 s (15 s for `15m`, 30 s for `1h`, 60 s for `24h` and `7d`).
+ * How long an answer over `since`, merged from `bucketsRead` stored buckets, is served again:
+ * 20× its cost, at most a quarter of its sparkline slot (15 s to 60 s: 15 s for `15m`, 30 s
+ * for `1h`, 60 s for `24h` and `7d`).
  *
  * @example
- * listFreshMs('1h'); // 30_000
+ * listFreshMs('1h', 61_000); // 15_250
+ * listFreshMs('1h', 400); // 100: a small store is read on every poll
  */
-export function listFreshMs(since: string): number {
+export function listFreshMs(since: string, bucketsRead: number): number {
   const slotMs = SPARKLINE_SLOT_MS[since] ?? 0;
-  return Math.min(Math.max(slotMs / 4, 15 * SECOND_MS), 60 * SECOND_MS);
+  const mostMs = Math.min(Math.max(slotMs / 4, 15 * SECOND_MS), 60 * SECOND_MS);
+  return Math.min(bucketsRead * KEPT_MS_PER_BUCKET, mostMs);
+}
+
+/** A list answer and how long it may be served again. */
+export interface ListAnswer {
+  body: unknown;
+  freshMs: number;
 }
 
 /**
  * @example
  * const bodyOf = listBodies();
- * const body = bodyOf('queries?since=1h', clock(), listFreshMs('1h'), () => ({ queries: rows }));
+ * const body = bodyOf('queries?since=1h', clock(), () => ({ body: { queries: rows }, freshMs: 30_000 }));
  * return sendBody(c, body);
  */
 export function listBodies(
   options: Partial<ListCacheOptions> = {},
-): (key: string, nowMs: number, freshMs: number, build: () => unknown) => CachedBody {
+): (key: string, nowMs: number, build: () => ListAnswer) => CachedBody {
   const { maxEntries, gzipLevel } = { ...defaultListCacheOptions, ...options };
   // A tag from before a restart must not match a new body.
   const instance = randomBytes(6).toString('base64url');
-  const kept = new Map<string, { body: CachedBody; madeAtMs: number }>();
+  const kept = new Map<string, { body: CachedBody; madeAtMs: number; freshMs: number }>();
   let made = 0;
 
-  return (key, nowMs, freshMs, build) => {
+  return (key, nowMs, build) => {
     const entry = kept.get(key);
     kept.delete(key);
     // A clock that went back (a corrected system clock) ages nothing: build again.
-    if (entry && nowMs >= entry.madeAtMs && nowMs - entry.madeAtMs < freshMs) {
+    if (entry && nowMs >= entry.madeAtMs && nowMs - entry.madeAtMs < entry.freshMs) {
       kept.set(key, entry);
       return entry.body;
     }
     made += 1;
-    const body = cachedBody(build(), `W/"${instance}.${made}"`, gzipLevel);
-    kept.set(key, { body, madeAtMs: nowMs });
+    const answer = build();
+    const body = cachedBody(answer.body, `W/"${instance}.${made}"`, gzipLevel);
+    kept.set(key, { body, madeAtMs: nowMs, freshMs: answer.freshMs });
     const oldest = kept.keys().next();
     if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
     return body;

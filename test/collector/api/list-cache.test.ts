@@ -1,7 +1,7 @@
 /**
- * The list routes' answers kept for a few seconds: a poll inside that time reads no bucket,
- * gets the same bytes (304 to its tag), and a later one, or another range, limit or service,
- * is merged from the store again.
+ * The list routes' answers kept for as long as they were costly: a poll inside that time
+ * reads no bucket, gets the same bytes (304 to its tag), and a later one, or another range,
+ * limit or service, is merged from the store again. A small store is read on every poll.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,12 +66,12 @@ afterEach(() => store.close());
 
 describe('list routes between merges', () => {
   it('answers a poll inside the fresh time from what it kept, and merges anew after it', async () => {
-    const api = app();
+    const api = app(30_000);
     const first = await callsOfFirstQuery(await api.request('/api/queries?since=1h'));
     expect(first).toBeGreaterThan(0);
     expect(store.reads).toBe(1);
 
-    // Traffic since: the kept answer stands for 30 s (a quarter of the 2-minute sparkline slot).
+    // Traffic since: the kept answer stands for the 30 s it is kept.
     ingest(
       unindexedLookup().map((o) => ({ ...o, traceId: `again-${o.traceId}` })),
       FIXTURE_NOW,
@@ -85,8 +85,20 @@ describe('list routes between merges', () => {
     expect(store.reads).toBe(2);
   });
 
-  it('keeps one answer per route, range, service and limit', async () => {
+  it('reads a small store again on the next poll: an answer is kept 20× what it cost', async () => {
     const api = app();
+    const first = await callsOfFirstQuery(await api.request('/api/queries?since=1h'));
+    ingest(
+      unindexedLookup().map((o) => ({ ...o, traceId: `again-${o.traceId}` })),
+      FIXTURE_NOW,
+    );
+    nowMs += 1_000;
+    expect(await callsOfFirstQuery(await api.request('/api/queries?since=1h'))).toBe(2 * first);
+    expect(store.reads).toBe(2);
+  });
+
+  it('keeps one answer per route, range, service and limit', async () => {
+    const api = app(30_000);
     for (const path of [
       '/api/queries?since=1h',
       '/api/queries?since=1h&limit=100',
@@ -102,7 +114,7 @@ describe('list routes between merges', () => {
   });
 
   it('answers 304 to the kept answer’s tag, and a new tag once merged anew', async () => {
-    const api = app();
+    const api = app(15_000);
     const first = await api.request('/api/queries?since=15m', { headers: { 'accept-encoding': 'gzip' } });
     expect(first.headers.get('content-encoding')).toBe('gzip');
     const etag = first.headers.get('etag') ?? '';
@@ -110,7 +122,7 @@ describe('list routes between merges', () => {
     const again = await api.request('/api/queries?since=15m', { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
 
-    nowMs += listFreshMs('15m');
+    nowMs += 15_000;
     const merged = await api.request('/api/queries?since=15m', { headers: { 'if-none-match': etag } });
     expect(merged.status).toBe(200);
     expect(merged.headers.get('etag')).not.toBe(etag);
@@ -122,7 +134,7 @@ describe('list routes between merges', () => {
     await api.request('/api/queries');
     expect(store.reads).toBe(2);
 
-    const kept = app();
+    const kept = app(30_000);
     await kept.request('/api/queries');
     nowMs -= 1_000;
     await kept.request('/api/queries');
@@ -131,8 +143,13 @@ describe('list routes between merges', () => {
 });
 
 describe('listFreshMs', () => {
-  it('is a quarter of the sparkline slot, from 15 s to 60 s', () => {
-    expect(['15m', '1h', '24h', '7d'].map(listFreshMs)).toEqual([15_000, 30_000, 60_000, 60_000]);
+  it('is 0.25 ms per bucket read (20× its cost), at most a quarter of the sparkline slot, 15 s to 60 s', () => {
+    expect(['15m', '1h', '24h', '7d'].map((since) => listFreshMs(since, 1_000_000))).toEqual([
+      15_000, 30_000, 60_000, 60_000,
+    ]);
+    expect(listFreshMs('1h', 61_000)).toBe(15_250);
+    expect(listFreshMs('1h', 400)).toBe(100);
+    expect(listFreshMs('1h', 0)).toBe(0);
   });
 });
 
@@ -142,16 +159,16 @@ describe('listBodies', () => {
     let builds = 0;
     const build = () => {
       builds += 1;
-      return { builds };
+      return { body: { builds }, freshMs: 10_000 };
     };
-    bodyOf('a', 0, 10_000, build);
-    bodyOf('b', 0, 10_000, build);
-    bodyOf('a', 1, 10_000, build); // a used again: b is now the oldest
-    bodyOf('c', 1, 10_000, build);
+    bodyOf('a', 0, build);
+    bodyOf('b', 0, build);
+    bodyOf('a', 1, build); // a used again: b is now the oldest
+    bodyOf('c', 1, build);
     expect(builds).toBe(3);
-    bodyOf('a', 2, 10_000, build);
+    bodyOf('a', 2, build);
     expect(builds).toBe(3);
-    bodyOf('b', 2, 10_000, build);
+    bodyOf('b', 2, build);
     expect(builds).toBe(4);
   });
 });
