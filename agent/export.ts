@@ -58,11 +58,21 @@ const emptyBatch = (): EncodedBatch => ({ byResource: new Map(), spans: 0 });
 const MAX_SPARE_WRITERS = 32;
 
 /**
+ * Exports in flight at once. With one, a collector that answers slowly (sharing the cores,
+ * between two of its own ticks) leaves the app's spans queueing for each round trip; with
+ * two, the next batch is on its way while the collector works on the last one.
+ */
+const MAX_EXPORTS_IN_FLIGHT = 2;
+
+/**
  * The span processor that exports: encodes every sampled span as it ends, and sends the
- * encoded spans in batches of `maxExportBatchSize`, or every `scheduledDelayMillis`. One
- * export is in flight at a time; while it is, spans wait, at most `maxQueueSize` of them:
- * beyond that they are dropped and counted. An export that has not settled within
- * `exportTimeoutMillis` counts as failed, and the next one may start.
+ * encoded spans in batches of `maxExportBatchSize` as soon as one is full, else every
+ * `scheduledDelayMillis`. Up to two exports are in flight at a time; while they are, spans
+ * wait, at most `maxQueueSize` of them, and the spans held, waiting or in flight, never
+ * exceed `maxQueueSize + maxExportBatchSize` (the bound of one export at a time: a second
+ * export in flight takes its room from the queue). Beyond that spans are dropped and
+ * counted. An export that has not settled within `exportTimeoutMillis` counts as failed,
+ * and frees its place for the next.
  *
  * @example
  * new BasicTracerProvider({ spanProcessors: [new OtlpExportSpanProcessor({ url, onDrop, ...batchSettings })] });
@@ -70,7 +80,7 @@ const MAX_SPARE_WRITERS = 32;
 export class OtlpExportSpanProcessor implements SpanProcessor {
   /** The batch spans are encoded into. */
   private filling = emptyBatch();
-  /** Full batches, oldest first, waiting for the export in flight. */
+  /** Full batches, oldest first, waiting for a free export. */
   private readonly full: EncodedBatch[] = [];
   /** Writers of batches already assembled into a request, kept for the next: their buffers have grown to a batch's size. */
   private readonly spareWriters: ProtobufWriter[] = [];
@@ -78,7 +88,8 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
   private waiting = 0;
   /** Spans handed to the transport, their export not yet settled. */
   private inFlight = 0;
-  private exporting: Promise<void> | undefined;
+  /** Exports not yet settled, at most {@link MAX_EXPORTS_IN_FLIGHT}. */
+  private readonly exports = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private sendScheduled = false;
   private shutDown = false;
@@ -101,8 +112,8 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     if (this.shutDown || (span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
     const { maxQueueSize, maxExportBatchSize } = this.settings;
-    if (this.waiting >= maxQueueSize) {
-      this.onDrop(1, `span queue full (${maxQueueSize} spans waiting for export)`);
+    if (this.waiting >= maxQueueSize || this.waiting + this.inFlight >= maxQueueSize + maxExportBatchSize) {
+      this.onDrop(1, `span queue full (${this.waiting} spans waiting for export)`);
       return;
     }
     const writer = this.writerFor(span);
@@ -125,14 +136,16 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
     this.scheduleSend();
   }
 
-  /** Exports everything waiting, batch by batch, after the export in flight. Rejects if one failed. */
+  /** Exports everything waiting and waits for every export in flight. Rejects if one failed. */
   async forceFlush(): Promise<void> {
     let failure: unknown;
     const note = (error: unknown) => {
       failure ??= error;
     };
-    if (this.exporting) await this.exporting.catch(note);
-    while (this.waiting > 0) await this.sendNext().catch(note);
+    while (this.waiting > 0 || this.exports.size > 0) {
+      while (this.waiting > 0 && this.exports.size < MAX_EXPORTS_IN_FLIGHT) this.sendNext().catch(note);
+      await Promise.race(this.exports).catch(note);
+    }
     if (failure !== undefined) throw failure;
   }
 
@@ -174,10 +187,10 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
   }
 
   private startTimer(): void {
-    if (this.timer !== undefined || this.exporting) return;
+    if (this.timer !== undefined) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sendInBackground();
+      this.sendInBackground(true);
     }, this.settings.scheduledDelayMillis);
     this.timer.unref();
   }
@@ -189,18 +202,23 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
 
   /** A full batch leaves after the current call: the request that filled it does not pay for the send. */
   private scheduleSend(): void {
-    if (this.sendScheduled || this.exporting) return;
+    if (this.sendScheduled || this.exports.size >= MAX_EXPORTS_IN_FLIGHT) return;
     this.sendScheduled = true;
     setImmediate(() => {
       this.sendScheduled = false;
-      this.sendInBackground();
+      this.sendInBackground(false);
     }).unref();
   }
 
-  private sendInBackground(): void {
-    if (this.exporting || this.waiting === 0) return;
-    // Failures are counted and reported where they happen.
-    this.sendNext().catch(() => {});
+  /** Sends full batches while an export is free, and `withFilling`, the batch not yet full too (the timer's turn). */
+  private sendInBackground(withFilling: boolean): void {
+    while (
+      this.exports.size < MAX_EXPORTS_IN_FLIGHT &&
+      (this.full.length > 0 || (withFilling && this.filling.spans > 0))
+    ) {
+      // Failures are counted and reported where they happen.
+      this.sendNext().catch(() => {});
+    }
   }
 
   /** Sends the oldest full batch, else the one filling; when it settles, the next full one goes. */
@@ -221,11 +239,11 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
       })
       .finally(() => {
         this.inFlight -= spans;
-        this.exporting = undefined;
+        this.exports.delete(exporting);
         if (this.full.length > 0) this.scheduleSend();
         else if (this.waiting > 0) this.startTimer();
       });
-    this.exporting = exporting;
+    this.exports.add(exporting);
     return exporting;
   }
 

@@ -1,9 +1,11 @@
+import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createServer } from 'node:net';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type BatchSettings, createDropWarning, OtlpExportSpanProcessor } from '../../agent/export.js';
+import { decodeProtobufTraceRequest } from '../../collector/receive/otlp-protobuf.js';
 import { killApps, runWithAgent } from '../support/agent-process.js';
 import { type OtlpCapture, startOtlpCapture } from '../support/otlp-capture.js';
 
@@ -71,6 +73,44 @@ function tracedThrough(
   return (...names: string[]) => {
     for (const name of names) tracer.startSpan(name).end();
   };
+}
+
+/** A collector that keeps every export waiting for its answer until the test gives it. */
+interface HoldingSink {
+  url: string;
+  /** The span names of each request received, in arrival order. */
+  batches: string[][];
+  /** The most requests that were waiting for an answer at once. */
+  mostHeld: number;
+  /** Answers the oldest request still waiting. */
+  answerOldest(): void;
+  close(): Promise<void>;
+}
+
+async function startHoldingSink(): Promise<HoldingSink> {
+  const held: ServerResponse[] = [];
+  const server = createHttpServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      sink.batches.push(decodeProtobufTraceRequest(Buffer.concat(chunks)).map((span) => span.name));
+      held.push(response);
+      sink.mostHeld = Math.max(sink.mostHeld, held.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const sink: HoldingSink = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`,
+    batches: [],
+    mostHeld: 0,
+    answerOldest: () => held.shift()?.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+  return sink;
 }
 
 /** A port nothing listens on: bound once, then released. */
@@ -254,6 +294,77 @@ describe('OtlpExportSpanProcessor', () => {
     processor.abandon(2000);
     processor.abandon(2000);
     expect(drops.slice(3)).toEqual([{ count: 10, reason: 'no answer from the collector within 2000 ms' }]);
+  });
+});
+
+describe('OtlpExportSpanProcessor with a collector slow to answer', () => {
+  let sink: HoldingSink | undefined;
+  afterEach(async () => {
+    await sink?.close();
+    sink = undefined;
+  });
+
+  it('sends a second batch while the first awaits its answer, never a third, and holds no more spans than one export at a time would', async () => {
+    sink = await startHoldingSink();
+    const drops: Drop[] = [];
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      maxQueueSize: 10,
+      maxExportBatchSize: 5,
+      url: sink.url,
+      timeoutMillis: 60_000,
+      onDrop: (count, reason) => drops.push({ count, reason }),
+    });
+    const trace = tracedThrough(processor);
+    const received = (requests: number) =>
+      vi.waitFor(() => expect(sink?.batches).toHaveLength(requests), { timeout: 10_000 });
+
+    trace('a1', 'a2', 'a3', 'a4', 'a5');
+    await received(1);
+    trace('b1', 'b2', 'b3', 'b4', 'b5');
+    await received(2);
+    // Both exports are out: this batch waits. 15 spans held is one export's bound (queue 10 + batch 5).
+    trace('c1', 'c2', 'c3', 'c4', 'c5', 'd1');
+    expect(drops).toEqual([{ count: 1, reason: 'span queue full (5 spans waiting for export)' }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sink.batches).toHaveLength(2);
+
+    // An answer frees a place: the waiting batch goes.
+    sink.answerOldest();
+    await received(3);
+    const flushed = processor.forceFlush();
+    sink.answerOldest();
+    sink.answerOldest();
+    await flushed;
+
+    expect(sink.batches).toEqual([
+      ['a1', 'a2', 'a3', 'a4', 'a5'],
+      ['b1', 'b2', 'b3', 'b4', 'b5'],
+      ['c1', 'c2', 'c3', 'c4', 'c5'],
+    ]);
+    expect(sink.mostHeld).toBe(2);
+    expect(drops).toHaveLength(1);
+  });
+
+  it('reports the spans of both exports in flight and the queue as lost when abandoned', async () => {
+    sink = await startHoldingSink();
+    const drops: Drop[] = [];
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      maxQueueSize: 10,
+      maxExportBatchSize: 5,
+      url: sink.url,
+      timeoutMillis: 60_000,
+      onDrop: (count, reason) => drops.push({ count, reason }),
+    });
+    const trace = tracedThrough(processor);
+
+    trace('a1', 'a2', 'a3', 'a4', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5');
+    await vi.waitFor(() => expect(sink?.batches).toHaveLength(2), { timeout: 10_000 });
+    trace('c1', 'c2');
+    processor.abandon(2000);
+
+    expect(drops).toEqual([{ count: 12, reason: 'no answer from the collector within 2000 ms' }]);
   });
 });
 
