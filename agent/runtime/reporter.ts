@@ -22,7 +22,7 @@ export interface RuntimeReporterOptions {
   headers?: Record<string, string>;
   intervalMs: number;
   onDrop: DropListener;
-  /** Longest wait for the collector's answer. Default the interval, at most 10 s. */
+  /** Longest wait for the collector's answer. Default {@link reportTimeoutMs}. */
   timeoutMs?: number;
   /** Most samples waiting while a request is in flight. Default 6. */
   maxPending?: number;
@@ -30,6 +30,25 @@ export interface RuntimeReporterOptions {
 
 export interface RuntimeReporter {
   stop(): void;
+}
+
+/** A collector busy with a batch of spans can take this long to answer: shorter, its samples would be lost for nothing. */
+const MIN_TIMEOUT_MS = 2_000;
+const MAX_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a report waits for the collector's answer: the interval, within 2–10 s, but
+ * never longer than `maxPending` intervals, the time samples can queue behind it before
+ * the oldest are dropped (a hung request then gives way when the queue fills).
+ *
+ * @example
+ * reportTimeoutMs(250, 6); // 1500: six samples' worth, under the 2 s floor
+ * reportTimeoutMs(1_000, 6); // 2000
+ * reportTimeoutMs(60_000, 6); // 10000
+ */
+export function reportTimeoutMs(intervalMs: number, maxPending: number): number {
+  const timeout = Math.min(Math.max(intervalMs, MIN_TIMEOUT_MS), MAX_TIMEOUT_MS);
+  return Math.min(timeout, maxPending * intervalMs);
 }
 
 /**
@@ -78,8 +97,8 @@ export function postReport(
  */
 export function startRuntimeReporter(options: RuntimeReporterOptions): RuntimeReporter {
   const { sample, endpoint, intervalMs, onDrop, headers } = options;
-  const timeoutMs = options.timeoutMs ?? Math.min(intervalMs, 10_000);
   const maxPending = options.maxPending ?? 6;
+  const timeoutMs = options.timeoutMs ?? reportTimeoutMs(intervalMs, maxPending);
   const agent = new (endpoint.startsWith('https:') ? HttpsAgent : HttpAgent)({
     keepAlive: true,
     maxSockets: 1,

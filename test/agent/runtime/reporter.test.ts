@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { postReport, type RuntimeReporter, startRuntimeReporter } from '../../../agent/runtime/reporter.js';
+import {
+  postReport,
+  type RuntimeReporter,
+  reportTimeoutMs,
+  startRuntimeReporter,
+} from '../../../agent/runtime/reporter.js';
 import type { RuntimeSample } from '../../../model/index.js';
 import { type OtlpCapture, startOtlpCapture } from '../../support/otlp-capture.js';
 
@@ -119,6 +124,36 @@ describe('startRuntimeReporter', () => {
     });
   });
 
+  it('waits for a collector slower to answer than the interval, losing nothing', async () => {
+    // 600 ms per answer: the old timeout, the interval (250 ms), gave up on every report.
+    const bodies: RuntimeSample[][] = [];
+    other = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () =>
+        setTimeout(() => {
+          bodies.push(JSON.parse(Buffer.concat(chunks).toString()).samples);
+          response.writeHead(200).end('{}');
+        }, 600),
+      );
+    });
+    const url = await listening(other);
+    const drops: Drop[] = [];
+    reporter = startRuntimeReporter({
+      sample: sampleSource(),
+      endpoint: `${url}/v1/runtime`,
+      intervalMs: 250,
+      onDrop: (count, reason) => drops.push({ count, reason }),
+    });
+
+    await until(() => bodies.length >= 3);
+    expect(drops).toEqual([]);
+    // Samples taken while a report was out went together in the next one, in order.
+    const times = bodies.flat().map((sample) => sample.timeMs);
+    expect(times).toEqual(times.map((_, i) => i + 1));
+    expect(bodies.some((samples) => samples.length > 1)).toBe(true);
+  });
+
   it('counts samples a collector refuses (an older collector without /v1/runtime answers 404)', async () => {
     other = createServer((_request, response) => response.writeHead(404).end());
     const url = await listening(other);
@@ -148,6 +183,19 @@ describe('startRuntimeReporter', () => {
 
     await capture.waitForRuntime((received) => received.length >= 1);
     expect(drops).toEqual([{ count: 1, reason: 'cannot sample the runtime: prom-client broke' }]);
+  });
+});
+
+describe('reportTimeoutMs', () => {
+  it('waits the interval, at least 2 s and at most 10 s', () => {
+    expect(reportTimeoutMs(1_000, 6)).toBe(2_000);
+    expect(reportTimeoutMs(5_000, 6)).toBe(5_000);
+    expect(reportTimeoutMs(60_000, 6)).toBe(10_000);
+  });
+
+  it('never longer than the queued samples can wait before the oldest is dropped', () => {
+    expect(reportTimeoutMs(250, 6)).toBe(1_500);
+    expect(reportTimeoutMs(100, 2)).toBe(200);
   });
 });
 
