@@ -26,7 +26,7 @@ import { FastifyInstrumentation } from './fastify/instrumentation.js';
 import { HonoInstrumentation } from './hono/instrumentation.js';
 import { amqplibConfig } from './hooks/amqplib.js';
 import { kafkajsConfig } from './hooks/kafkajs.js';
-import { mysql2Config } from './hooks/mysql2.js';
+import { Mysql2ConnectionInstrumentation, mysql2Config } from './hooks/mysql2.js';
 import { pgConfig } from './hooks/pg.js';
 import { ioredisConfig, redisConfig } from './hooks/redis.js';
 import type { UpstreamConfig } from './hooks/types.js';
@@ -162,6 +162,8 @@ export function createInstrumentations(names: readonly string[]): Instrumentatio
     if (!names.includes(name)) continue;
     const Upstream = loadUpstream(name);
     instrumentations.push(new Upstream(OVERRIDES[name] ?? {}));
+    // Upstream traces mysql2's statements, not its connections: the agent adds those.
+    if (name === 'mysql2') instrumentations.push(new Mysql2ConnectionInstrumentation());
   }
   for (const [name, create] of Object.entries(OWN_INSTRUMENTATIONS)) {
     if (names.includes(name)) instrumentations.push(create());

@@ -50,10 +50,10 @@ const CONNECT_SPAN_NAMES = new Map([
   ['pg-pool.connect', 'postgresql'],
   ['redis-connect', 'redis'],
 ]);
-/** Pool checkouts: they open a connection only through a connect span nested in them. */
-const CHECKOUT_SPAN_NAMES = new Set(['pg-pool.connect']);
-/** Spans that open a connection: a client's own connect (pg, node-redis, ioredis's plain `connect`). */
-const OPENING_SPAN_NAMES = new Set(['pg.connect', 'redis-connect', 'connect']);
+/** Pool checkouts: they open a connection only through a connect span nested in them (the agent's for mysql2). */
+const CHECKOUT_SPAN_NAMES = new Set(['pg-pool.connect', 'mysql2-pool.getConnection']);
+/** Spans that open a connection: a client's own connect (pg, node-redis, ioredis's plain `connect`, the agent's mysql2 handshake). */
+const OPENING_SPAN_NAMES = new Set(['pg.connect', 'redis-connect', 'connect', 'mysql2.connect']);
 
 /** Operations that call another server: their failures are classified (errorKind). */
 const OUTBOUND_TYPES = new Set<Operation['type']>([
@@ -76,7 +76,7 @@ const RABBITMQ_GENERATED_QUEUE = 'amq.gen-';
  * - SERVER spans, and spans carrying an HTTP method with a route or path → `http_server`
  *   (`http.route`, else the templated path);
  * - connection spans (`pg.connect`, `pg-pool.connect`, `redis-connect`, ioredis `connect`,
- *   or `chokepoint.db.connect`) → `db_connect`, a pool checkout or a new connection (`opensConnection`);
+ *   or `chokepoint.db.connect`: the agent's `mysql2.connect`, `mysql2-pool.getConnection`) → `db_connect`, a pool checkout or a new connection (`opensConnection`);
  * - PRODUCER/CONSUMER spans and spans with `messaging.system` → `queue_message`;
  * - Redis/Memcached spans → `cache_command`; other database spans with a statement → `db_query`;
  * - CLIENT spans with HTTP attributes → `http_client`;

@@ -4,11 +4,18 @@
  * of them.
  */
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { trace } from '@opentelemetry/api';
+import type * as Mysql2Callbacks from 'mysql2';
 import type * as Mysql2 from 'mysql2/promise';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { mysql2Config, returnedRows } from '../../../../agent/instrumentations/hooks/mysql2.js';
-import { StatusCode } from '../../../../model/index.js';
+import {
+  connectionAttributes,
+  mysql2Config,
+  returnedRows,
+} from '../../../../agent/instrumentations/hooks/mysql2.js';
+import { type SpanRecord, StatusCode } from '../../../../model/index.js';
 import { describeWithServices } from '../../../support/services.js';
 import { traceInProcess } from '../../support/in-process.js';
 
@@ -19,7 +26,10 @@ createRequire(__filename)('mysql2');
 const tracing = traceInProcess(['mysql2']);
 tracing.require('mysql2');
 tracing.require(join(dirname(tracing.require.resolve('mysql2')), 'lib', 'connection.js'));
+tracing.require(join(dirname(tracing.require.resolve('mysql2')), 'lib', 'pool.js'));
 const mysql: typeof Mysql2 = tracing.require('mysql2/promise');
+const mysqlCallbacks: typeof Mysql2Callbacks = tracing.require('mysql2');
+const settings = { host: '127.0.0.1', port: 3306, user: 'root', database: 'test' };
 const [instrumentation] = tracing.instrumentations;
 
 afterAll(() => tracing.shutdown());
@@ -29,6 +39,140 @@ describe('returnedRows', () => {
     expect(returnedRows([{ id: 1 }, { id: 2 }])).toBe(2);
     expect(returnedRows({ affectedRows: 3, insertId: 0 })).toBe(0);
     expect(returnedRows(undefined)).toBeUndefined();
+  });
+});
+
+describe('connectionAttributes', () => {
+  it('names the server as upstream’s query spans do, and marks connection acquisition', () => {
+    expect(connectionAttributes({ host: '127.0.0.1', port: '3306', database: 'shop' })).toEqual({
+      'db.system.name': 'mysql',
+      'chokepoint.db.connect': true,
+      'server.address': '127.0.0.1',
+      'server.port': 3306,
+      'db.namespace': 'shop',
+    });
+    expect(connectionAttributes(undefined)).toEqual({
+      'db.system.name': 'mysql',
+      'chokepoint.db.connect': true,
+    });
+  });
+});
+
+/** Runs `work` under a request span, as a request handler would; resolves with that span's id. */
+async function inRequest(work: () => Promise<unknown>): Promise<string> {
+  return trace.getTracer('test').startActiveSpan('GET /orders', async (span) => {
+    try {
+      await work();
+    } finally {
+      span.end();
+    }
+    return span.spanContext().spanId;
+  });
+}
+
+const named = (records: SpanRecord[], name: string) => records.filter((span) => span.name === name);
+
+await describeWithServices(['mariadb'], 'mysql2 connections through the agent', () => {
+  afterEach(() => tracing.reset());
+
+  it('traces a connection opened in a request as a new connection, under the request', async () => {
+    const requestId = await inRequest(async () => {
+      const connection = await mysql.createConnection(settings);
+      await connection.query('SELECT 1');
+      await connection.end();
+    });
+
+    const records = await tracing.waitFor((spans) => spans.some((span) => span.name === 'GET /orders'));
+    const [connect] = named(records, 'mysql2.connect');
+    expect(named(records, 'mysql2.connect')).toHaveLength(1);
+    expect(connect).toMatchObject({
+      parentSpanId: requestId,
+      statusCode: StatusCode.UNSET,
+      attributes: {
+        'db.system.name': 'mysql',
+        'chokepoint.db.connect': true,
+        'server.address': '127.0.0.1',
+        'server.port': 3306,
+        'db.namespace': 'test',
+      },
+    });
+    // The statement still gets upstream's span, beside the connection's.
+    expect(named(records, 'SELECT')).toHaveLength(1);
+    expect(tracing.operations().find((operation) => operation.spanId === connect?.spanId)).toMatchObject({
+      type: 'db_connect',
+      system: 'mysql',
+      host: '127.0.0.1:3306',
+      opensConnection: true,
+    });
+  });
+
+  it('traces pool checkouts, a connection opened only when the pool has none free, and statements beside them', async () => {
+    const pool = mysql.createPool({ ...settings, connectionLimit: 1 });
+    try {
+      const requestId = await inRequest(async () => {
+        await pool.query('SELECT 1');
+        await pool.query('SELECT 2');
+      });
+
+      const records = await tracing.waitFor((spans) => spans.some((span) => span.name === 'GET /orders'));
+      const checkouts = named(records, 'mysql2-pool.getConnection');
+      const [connect] = named(records, 'mysql2.connect');
+      expect(checkouts.map((span) => span.parentSpanId)).toEqual([requestId, requestId]);
+      expect(named(records, 'mysql2.connect')).toHaveLength(1);
+      expect(connect?.parentSpanId).toBe(checkouts[0]?.spanId);
+      expect(named(records, 'SELECT').map((span) => span.parentSpanId)).toEqual([requestId, requestId]);
+      const operations = tracing.operations();
+      expect(operations.filter((operation) => operation.type === 'db_connect')).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ spanId: checkouts[0]?.spanId, opensConnection: false }),
+          expect.objectContaining({ spanId: checkouts[1]?.spanId, opensConnection: false }),
+          expect.objectContaining({ spanId: connect?.spanId, opensConnection: true }),
+        ]),
+      );
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it('a checkout that waits for a busy pool lasts until a connection is released', async () => {
+    const pool = mysqlCallbacks.createPool({ ...settings, connectionLimit: 1 });
+    const acquire = () =>
+      new Promise<Mysql2Callbacks.PoolConnection>((resolve, reject) =>
+        pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))),
+      );
+    try {
+      const held = await acquire();
+      tracing.reset();
+      const waiting = acquire();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // Queued behind the held connection: its checkout has not ended.
+      expect(tracing.records()).toEqual([]);
+      held.release();
+      (await waiting).release();
+
+      await tracing.waitFor((spans) => named(spans, 'mysql2-pool.getConnection').length === 1);
+      expect(named(tracing.records(), 'mysql2.connect')).toEqual([]);
+    } finally {
+      await new Promise((resolve) => pool.end(resolve));
+    }
+  });
+
+  it('a connection that cannot be opened ends its span with the error, and the app still gets it', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as { port: number };
+    await new Promise((resolve) => closed.close(resolve));
+
+    await expect(mysql.createConnection({ ...settings, port })).rejects.toThrow(/ECONNREFUSED/);
+
+    const [connect] = await tracing.waitFor((spans) => named(spans, 'mysql2.connect').length === 1);
+    expect(connect?.statusCode).toBe(StatusCode.ERROR);
+    expect(connect?.attributes['error.type']).toBe('ECONNREFUSED');
+    expect(tracing.operations()[0]).toMatchObject({
+      type: 'db_connect',
+      error: true,
+      errorKind: 'connection',
+    });
   });
 });
 
