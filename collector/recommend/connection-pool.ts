@@ -57,8 +57,7 @@ function reuseConnections(candidate: FindingCandidate): Recommendation {
   const cause = evidence.pooled
     ? 'The pool opens a connection on most checkouts: it is created per request (create it once, at start-up, and never ' +
       '`end()` it in a handler), or it closes idle connections before the next request comes (raise its idle timeout). '
-    : `Each request connects on its own (\`${driver.perRequest}\`): open one pool when the app starts and run every ` +
-      'statement through it. ';
+    : `Each request connects on its own (\`${driver.perRequest}\`): ${driver.reuse} `;
   return {
     summary:
       size !== undefined
@@ -74,6 +73,8 @@ interface Driver {
   knob: string;
   /** What opening a connection per request looks like with this driver. */
   perRequest: string;
+  /** What to open once instead. */
+  reuse: string;
   limit: string;
   /** The code creating the pool; `size` is undefined for a client that needs none, whose code ignores it. */
   pool: (size: number | undefined) => string;
@@ -82,6 +83,7 @@ interface Driver {
 const POSTGRES: Driver = {
   knob: 'new Pool({ max })',
   perRequest: 'new Client() + connect() + end()',
+  reuse: 'open one pool when the app starts and run every statement through it.',
   limit:
     'Check that the server allows it (`SHOW max_connections;`, 100 by default, a few kept for superusers).',
   pool: (size) =>
@@ -100,6 +102,7 @@ const POSTGRES: Driver = {
 const MYSQL: Driver = {
   knob: 'createPool({ connectionLimit })',
   perRequest: 'createConnection() + end()',
+  reuse: 'open one pool when the app starts and run every statement through it.',
   limit: "Check that the server allows it (`SHOW VARIABLES LIKE 'max_connections';`, 151 by default).",
   pool: (size) =>
     [
@@ -119,7 +122,11 @@ const MYSQL: Driver = {
 const REDIS: Driver = {
   knob: 'one client per process, created at start-up',
   perRequest: 'new Redis() + quit()',
-  limit: 'One ioredis client pipelines every command over one connection: no pool is needed.',
+  reuse:
+    'create one client when the app starts (ioredis `new Redis()`, node-redis `createClient()` + `connect()`) ' +
+    'and send every command through it.',
+  limit:
+    'A Redis client multiplexes every command over its one connection, concurrent requests included: no pool is needed.',
   pool: () =>
     [
       "const Redis = require('ioredis');",

@@ -158,6 +158,8 @@ describe('connection_pool detector: a new connection per request', () => {
     const fix = recommend(redis as NonNullable<typeof redis>);
     expect(fix.summary).toBe('Reuse redis connections: one client per process, created at start-up');
     expect(fix.detail).not.toContain('covers that with headroom');
+    expect(fix.detail).toContain('create one client when the app starts');
+    expect(fix.detail).not.toContain('open one pool');
     expect(fix.code).toContain('new Redis(');
   });
 
