@@ -1,8 +1,10 @@
 /**
  * connection_pool on real traffic: examples/playbook/pool-app.js under the built agent,
- * real pg connections to the local PostgreSQL, 8 requests at a time. A pool of 1 makes
- * requests queue for the connection; a `new Client()` per request opens a connection every
- * time; a pool of 8 does neither (it opens its 8 connections once).
+ * real pg connections to the local PostgreSQL, then real mysql2 connections to the local
+ * MariaDB (the agent's own connection spans: upstream traces none), 8 requests at a time.
+ * A pool of 1 makes requests queue for the connection; a connection per request (pg
+ * `new Client()`, mysql2 `createConnection()`) opens one every time; a pool of 8 does
+ * neither (it opens its 8 connections once).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Finding } from '../../../../model/index.js';
@@ -16,10 +18,11 @@ const ROUNDS = 5;
 async function poolFindings(
   poolMax: number,
   connect = 'pool',
+  driver = 'pg',
 ): Promise<{ run: CollectorRun; findings: Finding[] }> {
   const run = await startCollectorRun('examples/playbook/pool-app.js', {
-    service: `${connect}-${poolMax}`,
-    env: { POOL_MAX: String(poolMax), CONNECT: connect },
+    service: `${driver}-${connect}-${poolMax}`,
+    env: { POOL_MAX: String(poolMax), CONNECT: connect, DRIVER: driver },
   });
   for (let round = 0; round < ROUNDS; round++) {
     const statuses = await Promise.all(
@@ -94,6 +97,64 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
     expect(Number(finding?.evidence.dbMsPerRequest)).toBeGreaterThanOrEqual(50);
     expect(finding?.recommendation.summary).toMatch(/^Reuse postgresql connections: one pool of \d+/);
     expect(finding?.recommendation.code).toContain('new Pool({');
+  });
+
+  it('stays silent when the pool has a connection for every concurrent request', () => {
+    expect(healthy).toEqual([]);
+  });
+});
+
+await describeWithServices(['mariadb'], 'connection_pool from real mysql2 connections', () => {
+  const runs: CollectorRun[] = [];
+  let starved: Finding[];
+  let perRequest: Finding[];
+  let healthy: Finding[];
+
+  beforeAll(async () => {
+    const small = await poolFindings(1, 'pool', 'mysql2');
+    const connections = await poolFindings(CONCURRENCY, 'client', 'mysql2');
+    const large = await poolFindings(CONCURRENCY, 'pool', 'mysql2');
+    runs.push(small.run, connections.run, large.run);
+    starved = small.findings;
+    perRequest = connections.findings;
+    healthy = large.findings;
+  });
+
+  afterAll(async () => {
+    killApps();
+    await Promise.all(runs.map((run) => run.close()));
+  });
+
+  it('finds requests queueing for the one connection of a createPool, with connectionLimit in the advice', () => {
+    expect(starved).toHaveLength(1);
+    const [finding] = starved;
+    expect(finding?.key).toBe('mysql');
+    expect(finding?.evidence).toMatchObject({
+      rule: 'pool_wait',
+      system: 'mysql',
+      requests: CONCURRENCY * ROUNDS,
+    });
+    expect(Number(finding?.evidence.waitShare)).toBeGreaterThan(0.5);
+    expect(Number(finding?.evidence.dbMsPerRequest)).toBeGreaterThanOrEqual(50);
+    const size = Number(/connectionLimit: (\d+),/.exec(finding?.recommendation.code ?? '')?.[1]);
+    expect(size).toBeGreaterThanOrEqual(CONCURRENCY / 2);
+  });
+
+  it('finds a createConnection per request, and advises one pool', () => {
+    expect(perRequest).toHaveLength(1);
+    const [finding] = perRequest;
+    expect(finding?.key).toBe('mysql @opened');
+    expect(finding?.evidence).toMatchObject({
+      rule: 'new_connections',
+      pooled: false,
+      requests: CONCURRENCY * ROUNDS,
+      requestsOpening: CONCURRENCY * ROUNDS,
+      connectionsOpened: CONCURRENCY * ROUNDS,
+      openShare: 1,
+    });
+    expect(Number(finding?.evidence.openMsPerRequest)).toBeGreaterThan(0);
+    expect(finding?.recommendation.summary).toMatch(/^Reuse mysql connections: one pool of \d+/);
+    expect(finding?.recommendation.code).toContain('mysql.createPool({');
   });
 
   it('stays silent when the pool has a connection for every concurrent request', () => {
