@@ -6,8 +6,13 @@
  * hour, the rows and the file size, and how long the minute's write and roll-up held the
  * thread. With a retention shorter than the run, the size must stop growing.
  *
+ * With --threaded the store is the collector's own (`ThreadedStore`: SQLite work on a writer
+ * thread): the pause columns are then what the calling (ingest) thread spends handing the work
+ * over, and "writer ms/min" how long the writer thread took to commit each minute's work.
+ *
  *   node bench/store-size.mjs                               6 h, 10k fingerprints, 4 h retention
  *   node bench/store-size.mjs --hours 4 --fingerprints 2000
+ *   node bench/store-size.mjs --threaded
  *
  * Needs the built collector (npm run build).
  */
@@ -18,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { QuantileSketch } from '../dist/collector/aggregate/sketch.js';
 import { mergeBucketData, queryFamily } from '../dist/collector/aggregate/stats.js';
 import { HOUR_MS, SqliteStore } from '../dist/collector/store/sqlite-store.js';
+import { ThreadedStore } from '../dist/collector/store/threaded-store.js';
 import { describeMachine } from './lib/machine.mjs';
 import { formatNumber, renderTable } from './lib/table.mjs';
 
@@ -28,8 +34,10 @@ const { values } = parseArgs({
     'executions-per-minute': { type: 'string', default: '20' },
     'rollup-after-hours': { type: 'string', default: '2' },
     'retention-hours': { type: 'string', default: '4' },
+    threaded: { type: 'boolean', default: false },
   },
 });
+const threaded = values.threaded;
 const hours = Number(values.hours);
 const fingerprints = Number(values.fingerprints);
 const executions = Number(values['executions-per-minute']);
@@ -40,7 +48,15 @@ const START = Date.parse('2026-01-05T00:00:00Z');
 
 const dir = mkdtempSync(join(tmpdir(), 'chokepoint-store-size-'));
 const path = join(dir, 'size.db');
-const store = new SqliteStore(path);
+const store = threaded ? new ThreadedStore(path) : new SqliteStore(path);
+
+/** Milliseconds the calling thread spends in `work`, including the hand-over a threaded store does right after it. */
+async function pause(work) {
+  const start = performance.now();
+  work();
+  await null; // ThreadedStore posts its batch in a microtask
+  return performance.now() - start;
+}
 
 /** Deterministic pseudo-random durations, log-normal-ish around a fingerprint's own scale. */
 let seed = 42;
@@ -111,25 +127,25 @@ let writeMs = [];
 let rollupMs = [];
 let longestRollupCallMs = 0;
 let pruneMs = [];
+let writerMs = [];
 for (let minute = 0; minute < hours * 60; minute++) {
   const now = START + minute * MINUTE;
   const records = shapes.map((shape) => minuteBucket(shape, now));
-  const writeStart = performance.now();
-  store.writeBuckets(records);
-  writeMs.push(performance.now() - writeStart);
+  const minuteStart = performance.now();
+  writeMs.push(await pause(() => store.writeBuckets(records, mergeBucketData)));
   // What Pipeline does: prune once a minute, roll up a little on every run (every 2 s).
-  const pruneStart = performance.now();
-  store.pruneBuckets(now - retentionMs);
-  pruneMs.push(performance.now() - pruneStart);
+  pruneMs.push(await pause(() => store.pruneBuckets(now - retentionMs)));
   let minuteRollupMs = 0;
   for (let run = 0; run < 30; run++) {
-    const rollupStart = performance.now();
-    store.rollUpBuckets(now + run * 2_000 - rollupAfterMs, mergeBucketData);
-    const callMs = performance.now() - rollupStart;
+    const callMs = await pause(() => store.rollUpBuckets(now + run * 2_000 - rollupAfterMs, mergeBucketData));
     longestRollupCallMs = Math.max(longestRollupCallMs, callMs);
     minuteRollupMs += callMs;
   }
   rollupMs.push(minuteRollupMs);
+  if (threaded) {
+    await store.flushed();
+    writerMs.push(performance.now() - minuteStart);
+  }
   if ((minute + 1) % 60 === 0) {
     const all = store.readBuckets({ fromMs: 0 });
     const hourly = all.filter((record) => record.bucketMs === HOUR_MS).length;
@@ -143,23 +159,26 @@ for (let minute = 0; minute < hours * 60; minute++) {
       formatNumber(mean(rollupMs)),
       formatNumber(longestRollupCallMs),
       formatNumber(Math.max(...pruneMs)),
+      threaded ? `${formatNumber(mean(writerMs))} / ${formatNumber(Math.max(...writerMs))}` : '–',
     ]);
     console.log(rows.at(-1).join('  '));
     writeMs = [];
     rollupMs = [];
     longestRollupCallMs = 0;
     pruneMs = [];
+    writerMs = [];
   }
 }
 const seconds = (performance.now() - started) / 1000;
-store.close();
+await store.close();
 const finalBytes = statSync(path).size;
 rmSync(dir, { recursive: true, force: true });
 
 console.log();
 console.log(
   `store size under constant load: ${formatNumber(fingerprints)} fingerprints active every minute, ` +
-    `${executions} executions each; roll-up after ${values['rollup-after-hours']} h, retention ${values['retention-hours']} h`,
+    `${executions} executions each; roll-up after ${values['rollup-after-hours']} h, retention ${values['retention-hours']} h; ` +
+    (threaded ? 'threaded store (pauses: the calling thread)' : 'store on the calling thread'),
 );
 console.log(
   renderTable(
@@ -173,6 +192,7 @@ console.log(
       'roll-up ms/min',
       'longest roll-up call (ms)',
       'longest prune (ms)',
+      'writer ms/min (mean / max)',
     ],
     rows,
   ),

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createApiApp } from './api/app.js';
@@ -27,6 +28,14 @@ import { ThreadedStore } from './store/threaded-store.js';
 
 export type { CollectorOptions } from './config.js';
 
+/**
+ * How far V8 lets the old generation grow past what survived its last full collection, in
+ * percent. Ingest allocates fast and most of it dies old (a trace is held for its grace period),
+ * so by default V8 grows the heap up to 4× the live data: 1M spans left a 70 MB live heap in a
+ * 520 MB process. 50% keeps RSS near 320 MB for a few percent more GC time.
+ */
+const HEAP_GROWING_PERCENT = 50;
+
 export interface RunningCollector {
   /** Base URL of the OTLP/HTTP receiver (`POST /v1/traces`). */
   otlpUrl: string;
@@ -40,6 +49,7 @@ export interface RunningCollector {
 
 export async function startCollector(overrides: Partial<CollectorOptions> = {}): Promise<RunningCollector> {
   const options = { ...defaultCollectorOptions(), ...overrides };
+  limitHeapGrowth();
   const dashboardDir = options.dashboardDir || resolveDashboardDir();
   // Writes on a worker thread: bucket writes, roll-ups and pruning never pause ingest.
   const store = new ThreadedStore(options.db, {
@@ -127,6 +137,13 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     await store.close();
     throw error;
   }
+}
+
+/** Applies HEAP_GROWING_PERCENT to this process, unless its Node options already set one. */
+function limitHeapGrowth(): void {
+  const nodeOptions = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
+  if (/heap[-_]growing[-_]percent/.test(nodeOptions)) return;
+  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
 
 /** `app` behind the bearer token on `paths` (`/api/health` always open); `app` itself without a token. */

@@ -31,22 +31,30 @@ export class AssembledTrace {
    * consumed message above it in the same service, else its topmost ancestor there.
    */
   entryOf(operation: Operation): Operation | undefined {
-    if (this.entries.has(operation.spanId)) return this.entries.get(operation.spanId);
+    const known = this.entries.get(operation.spanId);
+    if (known !== undefined || this.entries.has(operation.spanId)) return known;
+    // Every operation walked through (same service, below the entry) has the same entry: remember it
+    // for all of them. A parent cycle ends the walk after as many steps as the trace has operations.
+    const path: Operation[] = [];
     let current: Operation | undefined = operation;
-    let topmost: Operation = operation;
-    const seen = new Set<string>();
-    while (current && !seen.has(current.spanId)) {
-      seen.add(current.spanId);
-      if (current.service !== operation.service) break;
-      if (isEntry(current)) {
-        this.entries.set(operation.spanId, current);
-        return current;
+    let entry: Operation = operation;
+    while (current && current.service === operation.service && path.length < this.operations.length) {
+      const cached = path.length > 0 ? this.entries.get(current.spanId) : undefined;
+      if (cached !== undefined) {
+        entry = cached;
+        break;
       }
-      topmost = current;
+      if (isEntry(current)) {
+        entry = current;
+        break;
+      }
+      path.push(current);
+      entry = current;
       current = current.parentSpanId ? this.get(current.parentSpanId) : undefined;
     }
-    this.entries.set(operation.spanId, topmost);
-    return topmost;
+    for (const walked of path) this.entries.set(walked.spanId, entry);
+    this.entries.set(operation.spanId, entry);
+    return entry;
   }
 
   /** `entryLabel(entryOf(operation))`, built once per unit of work however many operations it holds. */
