@@ -118,15 +118,19 @@ interface Entry<T> {
 /** One time bucket of one family: service → key → entry, so lookups build no composite key. */
 interface Bucket<T> {
   readonly services: Map<string, Map<string, Entry<T>>>;
-  /** Bumped on every change, so merges of unchanged buckets can be reused. */
-  version: number;
 }
 
-/** The merge of a run of buckets, reused while none of them changes. */
-interface MergedRun<T> {
+/** service → key → value. */
+type ByKey<V> = Map<string, Map<string, V>>;
+
+/**
+ * The last view of a window, kept to answer the next one over the same buckets: each key's
+ * merge over all but the newest bucket, and each key's answer (that merged with the newest).
+ */
+interface ViewCache<T> {
   starts: number[];
-  versions: number[];
-  merged: Map<string, Map<string, T>>;
+  older: ByKey<T>;
+  combined: ByKey<T>;
 }
 
 class FamilyBuckets<T> {
@@ -137,7 +141,9 @@ class FamilyBuckets<T> {
    */
   completeFromMs = Number.NEGATIVE_INFINITY;
   private readonly late = new Map<string, Entry<T>>();
-  private olderRun: MergedRun<T> | undefined;
+  private view: ViewCache<T> | undefined;
+  /** Entries changed since the last view: the keys whose answer it must merge again. */
+  private readonly changedSinceView = new Set<Entry<T>>();
 
   constructor(
     readonly family: Family<T>,
@@ -153,6 +159,7 @@ class FamilyBuckets<T> {
       keys.set(key, entry);
     }
     this.markDirty(entry);
+    if (this.view) this.changedSinceView.add(entry);
     return entry.stats;
   }
 
@@ -160,41 +167,35 @@ class FamilyBuckets<T> {
     if (record.bucketStartMs < this.completeFromMs) return;
     const keys = this.keysOf(record.bucketStartMs, record.service);
     const stats = this.family.deserialize(record.data);
-    const existing = keys.get(record.key);
-    if (existing) this.family.merge(existing.stats, stats);
-    else keys.set(record.key, this.entry(record.bucketStartMs, record.service, record.key, stats, false));
+    let entry = keys.get(record.key);
+    if (entry) this.family.merge(entry.stats, stats);
+    else {
+      entry = this.entry(record.bucketStartMs, record.service, record.key, stats, false);
+      keys.set(record.key, entry);
+    }
+    if (this.view) this.changedSinceView.add(entry);
   }
 
   /**
    * Each key's statistics merged over the buckets starting in [fromMs, toMs). Read-only, and
-   * valid until the next change: a key found in one bucket only is handed out as it is kept, and
-   * the merge of all but the newest bucket is cached while none of them changes, so a detection
-   * run costs about one clone and merge per key active in the newest bucket.
+   * valid until the next change: a key found in one bucket only is handed out as it is kept.
+   * Asked again over the same buckets (detection every few seconds), only the keys changed
+   * since are merged again; the others' answers are reused.
    */
   merged(fromMs: number, toMs: number): T[] {
     const starts = this.startsIn(fromMs, toMs);
-    const newest = starts.pop();
-    if (newest === undefined) return [];
-    const older = this.mergedRun(starts).merged;
-    const newestServices = (this.buckets.get(newest) as Bucket<T>).services;
-    const result: T[] = [];
-    for (const [service, keys] of older) {
-      const newestKeys = newestServices.get(service);
-      for (const [key, stats] of keys) if (!newestKeys?.has(key)) result.push(stats);
-    }
-    for (const [service, keys] of newestServices) {
-      const olderKeys = older.get(service);
-      for (const [key, entry] of keys) {
-        const before = olderKeys?.get(key);
-        if (before === undefined) {
-          result.push(entry.stats);
-        } else {
-          const stats = this.family.clone(before);
-          this.family.merge(stats, entry.stats);
-          result.push(stats);
-        }
+    const cached = this.view;
+    if (cached && sameNumbers(cached.starts, starts)) {
+      for (const entry of this.changedSinceView) {
+        if (!entry.late && starts.includes(entry.bucketStartMs)) this.remerge(cached, entry);
       }
+    } else {
+      this.view = this.fullView(starts);
     }
+    this.changedSinceView.clear();
+    const result: T[] = [];
+    for (const keys of (this.view as ViewCache<T>).combined.values())
+      for (const stats of keys.values()) result.push(stats);
     return result;
   }
 
@@ -241,7 +242,13 @@ class FamilyBuckets<T> {
 
   /** Drops buckets before `beforeMs`; data for them from now on is late. Queued changes stay queued. */
   prune(beforeMs: number): void {
-    for (const start of this.buckets.keys()) if (start < beforeMs) this.buckets.delete(start);
+    for (const start of this.buckets.keys()) {
+      if (start >= beforeMs) continue;
+      this.buckets.delete(start);
+      // The next view covers other buckets: it starts afresh.
+      this.view = undefined;
+      this.changedSinceView.clear();
+    }
     this.completeFromMs = Math.max(this.completeFromMs, beforeMs);
   }
 
@@ -260,10 +267,9 @@ class FamilyBuckets<T> {
   private keysOf(startMs: number, service: string): Map<string, Entry<T>> {
     let bucket = this.buckets.get(startMs);
     if (!bucket) {
-      bucket = { services: new Map(), version: 0 };
+      bucket = { services: new Map() };
       this.buckets.set(startMs, bucket);
     }
-    bucket.version += 1;
     let keys = bucket.services.get(service);
     if (!keys) {
       keys = new Map();
@@ -288,29 +294,71 @@ class FamilyBuckets<T> {
     return starts.sort((a, b) => a - b);
   }
 
-  /** The merge of the buckets at `starts`, from the cache when they are the same, unchanged buckets. */
-  private mergedRun(starts: number[]): MergedRun<T> {
-    const versions = starts.map((start) => (this.buckets.get(start) as Bucket<T>).version);
-    const cached = this.olderRun;
-    if (cached && sameNumbers(cached.starts, starts) && sameNumbers(cached.versions, versions)) return cached;
-    const merged = new Map<string, Map<string, T>>();
+  /** Every key's merge over the buckets at `starts` (oldest first): over all but the newest, and over all. */
+  private fullView(starts: number[]): ViewCache<T> {
+    const view: ViewCache<T> = { starts, older: new Map(), combined: new Map() };
+    const newest = starts[starts.length - 1];
     for (const start of starts) {
+      const target = start === newest ? view.combined : view.older;
       for (const [service, keys] of (this.buckets.get(start) as Bucket<T>).services) {
-        let mergedKeys = merged.get(service);
-        if (!mergedKeys) {
-          mergedKeys = new Map();
-          merged.set(service, mergedKeys);
-        }
         for (const [key, entry] of keys) {
-          const existing = mergedKeys.get(key);
-          if (existing) this.family.merge(existing, entry.stats);
-          else mergedKeys.set(key, this.family.clone(entry.stats));
+          if (target === view.older) {
+            const merged = keysIn(view.older, service).get(key);
+            if (merged) this.family.merge(merged, entry.stats);
+            else keysIn(view.older, service).set(key, this.family.clone(entry.stats));
+          } else {
+            keysIn(view.combined, service).set(
+              key,
+              this.combine(view.older.get(service)?.get(key), entry.stats),
+            );
+          }
         }
       }
     }
-    this.olderRun = { starts, versions, merged };
-    return this.olderRun;
+    // Keys absent from the newest bucket answer with their older merge.
+    for (const [service, keys] of view.older) {
+      const combined = keysIn(view.combined, service);
+      for (const [key, merged] of keys) if (!combined.has(key)) combined.set(key, merged);
+    }
+    return view;
   }
+
+  /** Merges the key of `changed` again: over the older buckets if it is one of theirs, then with the newest. */
+  private remerge(view: ViewCache<T>, changed: Entry<T>): void {
+    const { service, key } = changed;
+    const newest = view.starts[view.starts.length - 1] as number;
+    let older = view.older.get(service)?.get(key);
+    if (changed.bucketStartMs !== newest) {
+      older = undefined;
+      for (const start of view.starts) {
+        const entry = start === newest ? undefined : this.buckets.get(start)?.services.get(service)?.get(key);
+        if (!entry) continue;
+        if (older) this.family.merge(older, entry.stats);
+        else older = this.family.clone(entry.stats);
+      }
+      if (older) keysIn(view.older, service).set(key, older);
+    }
+    const newestStats = this.buckets.get(newest)?.services.get(service)?.get(key)?.stats;
+    const answer = newestStats === undefined ? older : this.combine(older, newestStats);
+    if (answer !== undefined) keysIn(view.combined, service).set(key, answer);
+  }
+
+  /** A key's answer: its newest entry as kept when nothing older has it, else a merged copy. */
+  private combine(older: T | undefined, newest: T): T {
+    if (older === undefined) return newest;
+    const stats = this.family.clone(older);
+    this.family.merge(stats, newest);
+    return stats;
+  }
+}
+
+function keysIn<V>(byKey: ByKey<V>, service: string): Map<string, V> {
+  let keys = byKey.get(service);
+  if (!keys) {
+    keys = new Map();
+    byKey.set(service, keys);
+  }
+  return keys;
 }
 
 function lateId(bucketStartMs: number, service: string, key: string): string {

@@ -157,4 +157,26 @@ describe('Aggregator.view', () => {
     aggregator.view(T0, now + 1);
     expect(before?.count).toBe(3);
   });
+
+  it('answers a view over the same buckets with every key changed since, and only those merged again', () => {
+    const aggregator = new Aggregator();
+    const now = T0 + 2 * MINUTE + 30_000;
+    aggregator.record(trace(T0 + 10_000, ['select 1', 'select 2']), [], now);
+    aggregator.record(trace(now - 1_000, ['select 1']), [], now);
+    const first = new Map(aggregator.view(T0, now + 1).queries.map((q) => [q.fingerprintId, q]));
+    // New in the newest bucket, new in an older one, more of an older-only key, more of a merged key.
+    aggregator.record(trace(now - 900, ['select 3']), [], now);
+    aggregator.record(trace(T0 + 20_000, ['select 4', 'select 2']), [], now);
+    aggregator.record(trace(now - 800, ['select 1']), [], now);
+    const second = new Map(aggregator.view(T0, now + 1).queries.map((q) => [q.fingerprintId, q]));
+    expect(Object.fromEntries([...second].map(([id, q]) => [id, q.count]))).toEqual({
+      'select 1': 3,
+      'select 2': 2,
+      'select 3': 1,
+      'select 4': 1,
+    });
+    // The answer for select 1 was built anew; the one handed out before still says what it said.
+    expect(first.get('select 1')?.count).toBe(2);
+    expect(first.get('select 2')?.count).toBe(1);
+  });
 });
