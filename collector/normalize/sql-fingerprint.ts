@@ -147,6 +147,12 @@ const TABLE_MODIFIERS = new Set([
 ]);
 
 const cache = new LruCache<string, { lexicon: Lexicon; result: SqlFingerprint }>(CACHE_ENTRIES);
+/**
+ * Results by fingerprint: statements with inline literals miss the cache above every time, but
+ * their fingerprint repeats, and its type and tables are the fingerprint's. One frozen result
+ * per fingerprint, rather than a new one (and tables array) per statement text held.
+ */
+const byFingerprint = new LruCache<string, { lexicon: Lexicon; result: SqlFingerprint }>(CACHE_ENTRIES);
 
 /**
  * Fingerprints a statement: the same query with other literals, IN-list lengths,
@@ -167,11 +173,17 @@ export function fingerprintSql(sql: string, dialect?: SqlDialect): SqlFingerprin
   const tokens = tokenize(sql, lexicon);
   trimTrailingSemicolons(tokens);
   const matches = matchParentheses(tokens);
-  const result: SqlFingerprint = Object.freeze({
-    fingerprint: render(tokens, matches),
-    statementType: statementTypeOf(tokens, matches),
-    tables: Object.freeze(tablesOf(tokens, matches)) as string[],
-  });
+  const fingerprint = render(tokens, matches);
+  const known = byFingerprint.get(fingerprint);
+  const result: SqlFingerprint =
+    known?.lexicon === lexicon
+      ? known.result
+      : Object.freeze({
+          fingerprint,
+          statementType: statementTypeOf(tokens, matches),
+          tables: Object.freeze(tablesOf(tokens, matches)) as string[],
+        });
+  if (result !== known?.result) byFingerprint.set(fingerprint, { lexicon, result });
   if (cacheable) cache.set(sql, { lexicon, result });
   return result;
 }
