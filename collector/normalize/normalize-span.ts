@@ -26,7 +26,7 @@ import { readPlan } from '../recommend/plan.js';
 import { errorKindOf } from './error-kind.js';
 import { keyPattern, parseRedisStatement } from './redis-key.js';
 import { scrubSpanName } from './span-name.js';
-import { fingerprintId, fingerprintSql } from './sql-fingerprint.js';
+import { identifySql } from './sql-fingerprint.js';
 import { hostOf, hostWithPort, templatePath } from './url-template.js';
 
 type OperationBase = Pick<
@@ -223,7 +223,8 @@ function clientHost(attributes: Attributes, url: string | undefined): string {
 }
 
 function dbQuery(attributes: Attributes, base: OperationBase, system: string, statement: string): Operation {
-  const { fingerprint, statementType, tables } = fingerprintSql(statement, system);
+  const { result, id } = identifySql(statement, system);
+  const { fingerprint, statementType, tables } = result;
   // Document stores name their collection in an attribute, not in the statement.
   const collection = stringAttribute(attributes, 'db.collection.name', 'db.mongodb.collection');
   const operation = withBase<DbQueryOperation>(base, {
@@ -232,7 +233,7 @@ function dbQuery(attributes: Attributes, base: OperationBase, system: string, st
     namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
     host: serverOf(attributes),
     fingerprint,
-    fingerprintId: fingerprintId(system, fingerprint),
+    fingerprintId: id,
     statementType,
     tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
     rows: numberAttribute(attributes, 'db.response.returned_rows'),

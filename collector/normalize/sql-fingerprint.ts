@@ -146,13 +146,27 @@ const TABLE_MODIFIERS = new Set([
   'dumpfile',
 ]);
 
-const cache = new LruCache<string, { lexicon: Lexicon; result: SqlFingerprint }>(CACHE_ENTRIES);
+/** A cached fingerprint, and its id for the system last asked (`identifySql`): `''` until asked. */
+interface CachedFingerprint {
+  readonly lexicon: Lexicon;
+  readonly result: SqlFingerprint;
+  system: string;
+  id: string;
+}
+
+/** An identified statement: its fingerprint and `fingerprintId(system, fingerprint)`. Shared: read only. */
+export interface IdentifiedSql {
+  readonly result: SqlFingerprint;
+  readonly id: string;
+}
+
+const cache = new LruCache<string, CachedFingerprint>(CACHE_ENTRIES);
 /**
- * Results by fingerprint: statements with inline literals miss the cache above every time, but
- * their fingerprint repeats, and its type and tables are the fingerprint's. One frozen result
+ * Entries by fingerprint: statements with inline literals miss the cache above every time, but
+ * their fingerprint repeats, and its type, tables and id are the fingerprint's. One frozen result
  * per fingerprint, rather than a new one (and tables array) per statement text held.
  */
-const byFingerprint = new LruCache<string, { lexicon: Lexicon; result: SqlFingerprint }>(CACHE_ENTRIES);
+const byFingerprint = new LruCache<string, CachedFingerprint>(CACHE_ENTRIES);
 
 /**
  * Fingerprints a statement: the same query with other literals, IN-list lengths,
@@ -164,28 +178,49 @@ const byFingerprint = new LruCache<string, { lexicon: Lexicon; result: SqlFinger
  * // { fingerprint: 'select * from users where id in (...) and name = ?', statementType: 'select', tables: ['users'] }
  */
 export function fingerprintSql(sql: string, dialect?: SqlDialect): SqlFingerprint {
+  return cachedFingerprint(sql, dialect).result;
+}
+
+/**
+ * `fingerprintSql` and `fingerprintId` in one cache lookup: the id is kept with the cached
+ * fingerprint, since normalising a statement asks for both every time.
+ *
+ * @example
+ * identifySql('SELECT * FROM users WHERE id = 7', 'postgresql');
+ * // { result: { fingerprint: 'select * from users where id = ?', … }, id: '3f1c…' }
+ */
+export function identifySql(sql: string, system: string): IdentifiedSql {
+  const entry = cachedFingerprint(sql, system);
+  if (entry.system !== system || entry.id === '') {
+    entry.id = fingerprintId(system, entry.result.fingerprint);
+    entry.system = system;
+  }
+  return entry;
+}
+
+function cachedFingerprint(sql: string, dialect: SqlDialect | undefined): CachedFingerprint {
   const lexicon = (dialect && LEXICONS[dialect.toLowerCase()]) || GENERIC;
   const cacheable = sql.length <= MAX_CACHED_SQL_LENGTH;
   if (cacheable) {
     const cached = cache.get(sql);
-    if (cached?.lexicon === lexicon) return cached.result;
+    if (cached?.lexicon === lexicon) return cached;
   }
   const tokens = tokenize(sql, lexicon);
   trimTrailingSemicolons(tokens);
   const matches = matchParentheses(tokens);
   const fingerprint = render(tokens, matches);
-  const known = byFingerprint.get(fingerprint);
-  const result: SqlFingerprint =
-    known?.lexicon === lexicon
-      ? known.result
-      : Object.freeze({
-          fingerprint,
-          statementType: statementTypeOf(tokens, matches),
-          tables: Object.freeze(tablesOf(tokens, matches)) as string[],
-        });
-  if (result !== known?.result) byFingerprint.set(fingerprint, { lexicon, result });
-  if (cacheable) cache.set(sql, { lexicon, result });
-  return result;
+  let entry = byFingerprint.get(fingerprint);
+  if (entry?.lexicon !== lexicon) {
+    const result: SqlFingerprint = Object.freeze({
+      fingerprint,
+      statementType: statementTypeOf(tokens, matches),
+      tables: Object.freeze(tablesOf(tokens, matches)) as string[],
+    });
+    entry = { lexicon, result, system: '', id: '' };
+    byFingerprint.set(fingerprint, entry);
+  }
+  if (cacheable) cache.set(sql, entry);
+  return entry;
 }
 
 const idCache = new LruCache<string, { system: string; id: string }>(CACHE_ENTRIES);

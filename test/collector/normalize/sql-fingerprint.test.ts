@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { fingerprintId, fingerprintSql } from '../../../collector/normalize/sql-fingerprint.js';
+import { fingerprintId, fingerprintSql, identifySql } from '../../../collector/normalize/sql-fingerprint.js';
 
 const fp = (sql: string, dialect?: string): string => fingerprintSql(sql, dialect).fingerprint;
 
@@ -325,5 +325,29 @@ describe('fingerprintId', () => {
     expect(fingerprintId('postgresql', 'select ?')).toBe(
       createHash('sha256').update('postgresql\0select ?').digest('hex').slice(0, 16),
     );
+  });
+});
+
+describe('identifySql', () => {
+  it('answers what fingerprintSql and fingerprintId answer, for each system that asks', () => {
+    // Both systems read SQL with the generic lexicon, so they share one cached entry.
+    const sql = 'SELECT name FROM accounts WHERE id = 41';
+    for (const system of ['cockroachdb', 'h2', 'cockroachdb']) {
+      const { result, id } = identifySql(sql, system);
+      expect(result).toEqual(fingerprintSql(sql, system));
+      expect(id).toBe(fingerprintId(system, 'select name from accounts where id = ?'));
+    }
+  });
+
+  it('gives statements that differ only in literals the same result, tables included', () => {
+    const first = identifySql("INSERT INTO ledger (amount, note) VALUES (12.50, 'a')", 'postgresql');
+    const second = identifySql("INSERT INTO ledger (amount, note) VALUES (99, 'b')", 'postgresql');
+    expect(second.result).toBe(first.result);
+    expect(second.id).toBe(first.id);
+    expect(first.result).toEqual({
+      fingerprint: 'insert into ledger(amount, note) values (?, ?)',
+      statementType: 'insert',
+      tables: ['ledger'],
+    });
   });
 });
