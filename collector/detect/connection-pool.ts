@@ -53,6 +53,8 @@ export const connectionPoolDetector: Detector = {
   }),
 
   inspectTrace(trace) {
+    // Only requests that acquire a connection yield occurrences: most traces have none to group.
+    if (!trace.operations.some(isConnect)) return [];
     const byRequest = new Map<
       string,
       { entry: Operation; system: string; connects: DbConnectOperation[]; queries: DbQueryOperation[] }
@@ -249,4 +251,8 @@ function connectionTime(trace: AssembledTrace, connects: DbConnectOperation[]) {
   const checkouts = connects.filter((connect) => !opened.includes(connect));
   const waitMs = Math.max(0, wallTime(checkouts) - wallTime(poolOpened));
   return { waitMs, opened, poolOpened };
+}
+
+function isConnect(operation: Operation): boolean {
+  return operation.type === 'db_connect';
 }

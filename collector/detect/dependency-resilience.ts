@@ -48,16 +48,14 @@ type Part = 'calls' | 'failed' | 'timeouts' | ErrorKind | 'retries' | 'hung' | '
 
 /** A call to a dependency: an outbound HTTP call, a statement, a connection opened, a command, a publish. */
 type Call = Operation;
+type OutboundCall = Exclude<Operation, { type: 'http_server' | 'internal' }>;
 
-interface Target {
+interface Dependency {
   key: string;
   type: DependencyType;
   system: string;
   /** Host and port when the spans name them. */
   host: string;
-}
-
-interface Dependency extends Target {
   calls: Call[];
   entry: Operation;
 }
@@ -75,16 +73,14 @@ export const dependencyResilienceDetector: Detector = {
   inspectTrace(trace, config) {
     const byDependency = new Map<string, Dependency>();
     for (const operation of trace.operations) {
-      const target = targetOf(operation);
-      if (!target) continue;
+      const key = dependencyKeyOf(operation);
+      if (key === undefined) continue;
       const entry = trace.entryOf(operation);
       if (!entry || !isEntry(entry)) continue;
-      const dependency = byDependency.get(target.key);
+      const dependency = byDependency.get(key);
       if (dependency) dependency.calls.push(operation);
-      else {
-        const { key, type, system, host } = target;
-        byDependency.set(key, { key, type, system, host, calls: [operation], entry });
-      }
+      // Keyed, so a call: one of the types dependencyKeyOf keys.
+      else byDependency.set(key, dependencyOf(key, operation as OutboundCall, entry));
     }
     const occurrences: Occurrence[] = [];
     for (const dependency of byDependency.values())
@@ -114,36 +110,58 @@ export const dependencyResilienceDetector: Detector = {
 };
 
 /**
- * The dependency an operation calls; undefined for anything but a call. (Object literals rather
- * than spreads: this runs for most operations of every trace.)
+ * The key of the dependency an operation calls; undefined for anything but a call. Only the key:
+ * this runs for most operations of every trace, and the rest is read once per dependency.
  */
-function targetOf(operation: Operation): Target | undefined {
+function dependencyKeyOf(operation: Operation): string | undefined {
   switch (operation.type) {
     case 'http_client':
-      return { key: operation.host, type: 'http', system: 'http', host: operation.host };
+      return operation.host;
     case 'db_query':
-      return serverOf(operation.system, operation.host ?? operation.namespace, 'database');
+      return serverKey(operation.system, operation.host ?? operation.namespace);
     case 'db_connect':
       // A pool checkout is the app's own queue (connection_pool); opening a connection reaches the server.
-      return operation.opensConnection === true
-        ? serverOf(operation.system, operation.host, 'database')
-        : undefined;
+      return operation.opensConnection === true ? serverKey(operation.system, operation.host) : undefined;
     case 'cache_command':
-      return serverOf(operation.system, operation.host, 'cache');
+      return serverKey(operation.system, operation.host);
     case 'queue_message':
-      return operation.role === 'publish' ? serverOf(operation.system, operation.host, 'queue') : undefined;
+      return operation.role === 'publish' ? serverKey(operation.system, operation.host) : undefined;
     default:
       return undefined;
   }
 }
 
-function serverOf(system: string, server: string | undefined, type: DependencyType): Target {
-  return {
-    key: server ? `${system} ${server}` : system,
-    type: type === 'database' && CACHE_SYSTEMS.has(system) ? 'cache' : type,
+function serverKey(system: string, server: string | undefined): string {
+  return server ? `${system} ${server}` : system;
+}
+
+/** A dependency of the trace, from the first call `dependencyKeyOf` keyed `key`. */
+function dependencyOf(key: string, call: OutboundCall, entry: Operation): Dependency {
+  const dependency = (type: DependencyType, system: string, server: string | undefined): Dependency => ({
+    key,
+    type,
     system,
-    host: server ?? '',
-  };
+    host: server || '',
+    calls: [call],
+    entry,
+  });
+  switch (call.type) {
+    case 'http_client':
+      return dependency('http', 'http', call.host);
+    case 'cache_command':
+      return dependency('cache', call.system, call.host);
+    case 'queue_message':
+      return dependency('queue', call.system, call.host);
+    case 'db_query':
+      return dependency(databaseType(call.system), call.system, call.host ?? call.namespace);
+    case 'db_connect':
+      return dependency(databaseType(call.system), call.system, call.host);
+  }
+}
+
+/** A cache server reached through database spans (Redis, when not read as cache commands) is a cache. */
+function databaseType(system: string): DependencyType {
+  return CACHE_SYSTEMS.has(system) ? 'cache' : 'database';
 }
 
 /** What makes two calls the same call (for retries): `GET /users/{id}`, a fingerprint id, `GET user:{id}`, `publish orders`. */
@@ -312,8 +330,9 @@ function retriesOf(calls: Call[]): Call[] {
 
 /** The latency bucket a duration falls in: the first bound it stays within, or past the last. */
 function bucketOf(durationMs: number): number {
-  const index = LATENCY_BOUNDS_MS.findIndex((bound) => durationMs <= bound);
-  return index < 0 ? LATENCY_BOUNDS_MS.length : index;
+  let index = 0;
+  while (index < LATENCY_BOUNDS_MS.length && durationMs > (LATENCY_BOUNDS_MS[index] as number)) index++;
+  return index;
 }
 
 function boundName(bucket: number): string {

@@ -34,30 +34,46 @@ export function repeatsUnderParent<T extends Operation>(
   rule: RepeatRule<T>,
   min: number,
 ): Occurrence[] {
-  const groups = new Map<string, T[]>();
+  // Parent, then identity: a map per parent rather than a joined key string per operation.
+  const byParent = new Map<string, Map<string, T[]>>();
   for (const operation of trace.operations) {
     if (!operation.parentSpanId || !rule.select(operation)) continue;
-    const id = `${operation.parentSpanId}\u0000${rule.identity(operation)}`;
-    const group = groups.get(id);
+    let groups = byParent.get(operation.parentSpanId);
+    if (!groups) {
+      groups = new Map();
+      byParent.set(operation.parentSpanId, groups);
+    }
+    const identity = rule.identity(operation);
+    const group = groups.get(identity);
     if (group) group.push(operation);
-    else groups.set(id, [operation]);
+    else groups.set(identity, [operation]);
   }
   const occurrences: Occurrence[] = [];
-  for (const repeats of groups.values()) {
-    const first = repeats[0];
-    if (!first || repeats.length < min) continue;
-    occurrences.push({
-      kind: rule.kind,
-      service: first.service,
-      key: rule.identity(first),
-      traceId: trace.traceId,
-      entry: entryLabel(trace.entryOf(first)),
-      repeats: repeats.length,
-      durationMs: wallTime(repeats),
-      evidence: rule.evidence(first),
-    });
+  for (const groups of byParent.values()) {
+    for (const repeats of groups.values()) {
+      const first = repeats[0];
+      if (first && repeats.length >= min) occurrences.push(occurrenceOf(trace, rule, first, repeats));
+    }
   }
   return occurrences;
+}
+
+function occurrenceOf<T extends Operation>(
+  trace: AssembledTrace,
+  rule: RepeatRule<T>,
+  first: T,
+  repeats: T[],
+): Occurrence {
+  return {
+    kind: rule.kind,
+    service: first.service,
+    key: rule.identity(first),
+    traceId: trace.traceId,
+    entry: entryLabel(trace.entryOf(first)),
+    repeats: repeats.length,
+    durationMs: wallTime(repeats),
+    evidence: rule.evidence(first),
+  };
 }
 
 /** A repeated pattern's routes, averages and where it happens most, for its title. */
