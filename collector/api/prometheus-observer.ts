@@ -23,6 +23,7 @@ import type { AssembledTrace } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
 import type { PipelineObserver } from '../pipeline.js';
 import { LabelCap, OTHER, TopKeys } from './label-limits.js';
+import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
 
 export interface PrometheusObserverOptions {
   /** Query fingerprints with their own series: the top N by recent total time; the rest read `other`. */
@@ -128,21 +129,21 @@ class PrometheusObserver implements PipelineObserver {
   private readonly tracesAssembled: Counter;
   private readonly runtimeSamplesReceived: Counter;
   private readonly patternOccurrences: Counter<'service' | 'kind'>;
-  private readonly requestDuration: Histogram<'service' | 'method' | 'route'>;
-  private readonly requestErrors: Counter<'service' | 'method' | 'route'>;
-  private readonly queryDuration: Histogram<'service' | 'fingerprint_id'>;
-  private readonly queryCalls: Counter<'service' | 'fingerprint_id'>;
-  private readonly queryErrors: Counter<'service' | 'fingerprint_id'>;
+  private readonly requestDuration: SeriesHistogram<'service' | 'method' | 'route'>;
+  private readonly requestErrors: SeriesCounter<'service' | 'method' | 'route'>;
+  private readonly queryDuration: SeriesHistogram<'service' | 'fingerprint_id'>;
+  private readonly queryCalls: SeriesCounter<'service' | 'fingerprint_id'>;
+  private readonly queryErrors: SeriesCounter<'service' | 'fingerprint_id'>;
   private readonly queryInfo: Gauge<'service' | 'fingerprint_id' | 'system' | 'fingerprint'>;
-  private readonly cacheLookups: Counter<'service' | 'key_pattern' | 'outcome'>;
-  private readonly cacheCommandDuration: Histogram<'service' | 'command'>;
+  private readonly cacheLookups: SeriesCounter<'service' | 'key_pattern' | 'outcome'>;
+  private readonly cacheCommandDuration: SeriesHistogram<'service' | 'command'>;
   private readonly queueMessages: Counter<'service' | 'system' | 'destination' | 'role'>;
   private readonly queueLag: Histogram<'service' | 'system' | 'destination'>;
   private readonly connectionWait: Counter<'service' | 'db_system'>;
   private readonly connectionsOpened: Counter<'service' | 'db_system'>;
-  private readonly dependencyCalls: Counter<'service' | 'system' | 'host'>;
-  private readonly dependencyErrors: Counter<'service' | 'system' | 'host'>;
-  private readonly dependencyDuration: Histogram<'service' | 'system' | 'host'>;
+  private readonly dependencyCalls: SeriesCounter<'service' | 'system' | 'host'>;
+  private readonly dependencyErrors: SeriesCounter<'service' | 'system' | 'host'>;
+  private readonly dependencyDuration: SeriesHistogram<'service' | 'system' | 'host'>;
 
   private readonly routes: LabelCap;
   private readonly keyPatterns: LabelCap;
@@ -176,6 +177,15 @@ class PrometheusObserver implements PipelineObserver {
       labelNames: readonly L[],
       buckets: number[],
     ) => new Histogram<L>({ name, help, labelNames, buckets, registers });
+    // Written per operation: series looked up by the key the caller holds (see series-metrics.ts).
+    const seriesCounter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new SeriesCounter<L>({ name, help, labelNames, registers });
+    const seriesHistogram = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      buckets: number[],
+    ) => new SeriesHistogram<L>({ name, help, labelNames, buckets, registers });
 
     this.tracesAssembled = counter(
       'chokepoint_collector_traces_assembled_total',
@@ -191,30 +201,30 @@ class PrometheusObserver implements PipelineObserver {
       ['service', 'kind'],
     );
     const request = ['service', 'method', 'route'] as const;
-    this.requestDuration = histogram(
+    this.requestDuration = seriesHistogram(
       'chokepoint_http_server_request_duration_seconds',
       'Duration of inbound HTTP requests, by templated route.',
       request,
       HTTP_BUCKETS,
     );
-    this.requestErrors = counter(
+    this.requestErrors = seriesCounter(
       'chokepoint_http_server_request_errors_total',
       'Inbound HTTP requests that failed (5xx or error status), by templated route.',
       request,
     );
     const fingerprint = ['service', 'fingerprint_id'] as const;
-    this.queryDuration = histogram(
+    this.queryDuration = seriesHistogram(
       'chokepoint_db_query_duration_seconds',
       'Duration of database statements, by fingerprint (top N by time; the rest are "other").',
       fingerprint,
       DB_BUCKETS,
     );
-    this.queryCalls = counter(
+    this.queryCalls = seriesCounter(
       'chokepoint_db_queries_total',
       'Database statements run, by fingerprint (top N by time; the rest are "other").',
       fingerprint,
     );
-    this.queryErrors = counter(
+    this.queryErrors = seriesCounter(
       'chokepoint_db_query_errors_total',
       'Database statements that failed, by fingerprint (top N by time; the rest are "other").',
       fingerprint,
@@ -236,12 +246,12 @@ class PrometheusObserver implements PipelineObserver {
       'New database connections opened (not checked out of a pool).',
       dbSystem,
     );
-    this.cacheLookups = counter(
+    this.cacheLookups = seriesCounter(
       'chokepoint_cache_lookups_total',
       'Cache key lookups by key pattern and outcome (hit or miss).',
       ['service', 'key_pattern', 'outcome'],
     );
-    this.cacheCommandDuration = histogram(
+    this.cacheCommandDuration = seriesHistogram(
       'chokepoint_cache_command_duration_seconds',
       'Duration of cache commands, by command.',
       ['service', 'command'],
@@ -259,17 +269,17 @@ class PrometheusObserver implements PipelineObserver {
       LAG_BUCKETS,
     );
     const dependency = ['service', 'system', 'host'] as const;
-    this.dependencyCalls = counter(
+    this.dependencyCalls = seriesCounter(
       'chokepoint_dependency_calls_total',
       'Outbound calls by dependency: HTTP calls (system "http"), statements, connections opened, cache commands, publishes.',
       dependency,
     );
-    this.dependencyErrors = counter(
+    this.dependencyErrors = seriesCounter(
       'chokepoint_dependency_errors_total',
       'Outbound calls that failed (error status or HTTP 5xx), by dependency.',
       dependency,
     );
-    this.dependencyDuration = histogram(
+    this.dependencyDuration = seriesHistogram(
       'chokepoint_dependency_call_duration_seconds',
       'Duration of outbound calls, by dependency.',
       dependency,
@@ -313,11 +323,14 @@ class PrometheusObserver implements PipelineObserver {
   }
 
   private recordRequest(operation: HttpServerOperation): void {
+    const { service } = operation;
     const method = HTTP_METHODS.has(operation.method) ? operation.method : '_OTHER';
-    const admitted = this.routes.admits(`${operation.service}\u0000${method}\u0000${operation.route}`);
-    const labels = { service: operation.service, method, route: admitted ? operation.route : OTHER };
-    this.requestDuration.observe(labels, operation.durationMs / 1000);
-    if (operation.error) this.requestErrors.inc(labels);
+    const key = `${service}\u0000${method}\u0000${operation.route}`;
+    const admitted = this.routes.admits(key);
+    const series = admitted ? key : `${service}\u0000${method}\u0000${OTHER}`;
+    const labels = { service, method, route: admitted ? operation.route : OTHER };
+    this.requestDuration.series(series, labels).observe(operation.durationMs / 1000);
+    if (operation.error) this.requestErrors.series(series, labels).inc();
   }
 
   private recordQuery(operation: DbQueryOperation): void {
@@ -327,24 +340,36 @@ class PrometheusObserver implements PipelineObserver {
     const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
     const member = this.topFingerprints.add(key, operation.durationMs, info);
     if (member && !wasMember) this.queryInfo.set(infoLabels(info), 1);
+    const series = member ? key : `${service}\u0000${OTHER}`;
     const labels = { service, fingerprint_id: member ? fingerprintId : OTHER };
-    this.queryDuration.observe(labels, operation.durationMs / 1000);
-    this.queryCalls.inc(labels);
-    if (operation.error) this.queryErrors.inc(labels);
+    this.queryDuration.series(series, labels).observe(operation.durationMs / 1000);
+    this.queryCalls.series(series, labels).inc();
+    if (operation.error) this.queryErrors.series(series, labels).inc();
   }
 
   private recordCacheCommand(operation: CacheCommandOperation): void {
     const { service } = operation;
-    const command = this.commands.admits(`${service}\u0000${operation.command}`) ? operation.command : OTHER;
-    this.cacheCommandDuration.observe({ service, command }, operation.durationMs / 1000);
+    const commandKey = `${service}\u0000${operation.command}`;
+    const commandAdmitted = this.commands.admits(commandKey);
+    const command = commandAdmitted ? operation.command : OTHER;
+    this.cacheCommandDuration
+      .series(commandAdmitted ? commandKey : `${service}\u0000${OTHER}`, { service, command })
+      .observe(operation.durationMs / 1000);
     if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
     // Multi-key reads count each key; single-key reads carry one outcome.
     const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
     const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
     const pattern = operation.keyPattern ?? 'unknown';
-    const keyPattern = this.keyPatterns.admits(`${service}\u0000${pattern}`) ? pattern : OTHER;
-    this.cacheLookups.inc({ service, key_pattern: keyPattern, outcome: 'hit' }, Math.max(0, hits));
-    this.cacheLookups.inc({ service, key_pattern: keyPattern, outcome: 'miss' }, Math.max(0, misses));
+    const patternKey = `${service}\u0000${pattern}`;
+    const admitted = this.keyPatterns.admits(patternKey);
+    const keyPattern = admitted ? pattern : OTHER;
+    const series = admitted ? patternKey : `${service}\u0000${OTHER}`;
+    this.cacheLookups
+      .series(`${series}\u0000hit`, { service, key_pattern: keyPattern, outcome: 'hit' })
+      .inc(Math.max(0, hits));
+    this.cacheLookups
+      .series(`${series}\u0000miss`, { service, key_pattern: keyPattern, outcome: 'miss' })
+      .inc(Math.max(0, misses));
   }
 
   private recordMessage(operation: QueueMessageOperation): void {
@@ -373,12 +398,14 @@ class PrometheusObserver implements PipelineObserver {
     const dependency = dependencyOf(operation);
     if (!dependency) return;
     const { service } = operation;
-    const admitted = this.dependencies.admits(`${service}\u0000${dependency.system}\u0000${dependency.host}`);
+    const key = `${service}\u0000${dependency.system}\u0000${dependency.host}`;
+    const admitted = this.dependencies.admits(key);
+    const series = admitted ? key : `${service}\u0000${dependency.system}\u0000${OTHER}`;
     const labels = { service, system: dependency.system, host: admitted ? dependency.host : OTHER };
-    this.dependencyCalls.inc(labels);
-    this.dependencyDuration.observe(labels, operation.durationMs / 1000);
+    this.dependencyCalls.series(series, labels).inc();
+    this.dependencyDuration.series(series, labels).observe(operation.durationMs / 1000);
     if (operation.error || (operation.type === 'http_client' && (operation.statusCode ?? 0) >= 500))
-      this.dependencyErrors.inc(labels);
+      this.dependencyErrors.series(series, labels).inc();
   }
 
   /** Re-ranks the fingerprints once per interval: the demoted lose their series, the promoted gain one. */
@@ -388,10 +415,10 @@ class PrometheusObserver implements PipelineObserver {
     this.lastRankMs = now;
     const { promoted, demoted } = this.topFingerprints.rerank(now);
     for (const info of demoted) {
-      const labels = { service: info.service, fingerprint_id: info.fingerprintId };
-      this.queryDuration.remove(labels);
-      this.queryCalls.remove(labels);
-      this.queryErrors.remove(labels);
+      const series = `${info.service}\u0000${info.fingerprintId}`;
+      this.queryDuration.remove(series);
+      this.queryCalls.remove(series);
+      this.queryErrors.remove(series);
       this.queryInfo.remove(infoLabels(info));
     }
     for (const info of promoted) this.queryInfo.set(infoLabels(info), 1);
