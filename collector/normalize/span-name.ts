@@ -5,12 +5,18 @@
  * operations pass through here first.
  */
 
+import { LruCache } from './lru-cache.js';
 import { keyPattern } from './redis-key.js';
 import { fingerprintSql } from './sql-fingerprint.js';
 import { hostOf, templatePath } from './url-template.js';
 
 /** Longer names are cut: a name is a label, and a statement-sized one would bloat storage. */
 const MAX_NAME_LENGTH = 200;
+
+/** Names scrubbed lately: most repeat (one per route or job), and scrubbing one reads every word. */
+const scrubbed = new LruCache<string, string>(10_000);
+/** Longer names are scrubbed every time rather than held. */
+const MAX_CACHED_NAME_LENGTH = 1_024;
 
 const SQL_VERBS = new Set([
   'select',
@@ -39,6 +45,16 @@ const SQL_VERBS = new Set([
  */
 export function scrubSpanName(name: string): string {
   if (!mayCarryValues(name)) return truncate(name);
+  if (name.length > MAX_CACHED_NAME_LENGTH) return scrub(name);
+  let result = scrubbed.get(name);
+  if (result === undefined) {
+    result = scrub(name);
+    scrubbed.set(name, result);
+  }
+  return result;
+}
+
+function scrub(name: string): string {
   const firstSpace = name.search(/\s/);
   if (firstSpace > 0 && SQL_VERBS.has(name.slice(0, firstSpace).toLowerCase())) {
     return truncate(fingerprintSql(name).fingerprint);

@@ -3,9 +3,14 @@
  * requests whose framework gave no `http.route`, and for every outbound URL, so that
  * one endpoint is one operation and no id, token, email or query string is stored.
  */
+import { LruCache } from './lru-cache.js';
 import { variablePlaceholder } from './variable-part.js';
 
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443', ws: '80', wss: '443' };
+/** Paths templated lately: routes and hot endpoints repeat, and templating one classifies every segment. */
+const templates = new LruCache<string, string>(10_000);
+/** Longer paths are templated every time rather than held (a cache of 10k of them could hold megabytes). */
+const MAX_CACHED_PATH_LENGTH = 1_024;
 /** File extensions kept when the name before them is folded: `{id}.json`. */
 const MAX_EXTENSION_LENGTH = 5;
 
@@ -21,6 +26,16 @@ const MAX_EXTENSION_LENGTH = 5;
  * // '/users/{id}/orders/{uuid}'
  */
 export function templatePath(path: string): string {
+  if (path.length > MAX_CACHED_PATH_LENGTH) return templateOf(path);
+  let template = templates.get(path);
+  if (template === undefined) {
+    template = templateOf(path);
+    templates.set(path, template);
+  }
+  return template;
+}
+
+function templateOf(path: string): string {
   let start = 0;
   const scheme = path.indexOf('://');
   if (scheme !== -1 && scheme < path.search(/[/?#]/)) {
