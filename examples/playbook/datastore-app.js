@@ -2,8 +2,9 @@
 // FAULTS=1 each fails the way production ones do: `/report` hits the pool's 100 ms
 // statement_timeout, `/legacy` queries a table that does not exist, `/product` reads
 // from a Redis that is not there (a closed port; ioredis gives up after one retry), and
-// `/order` publishes through a confirm channel to an exchange the broker does not know
-// (nacked). Without FAULTS the same routes run against healthy servers.
+// `/order` publishes through a confirm channel to a queue that holds no message and rejects
+// what it cannot take (`x-max-length: 0`, `x-overflow: reject-publish`): the broker nacks
+// every publish. Without FAULTS the same routes run against healthy servers.
 // Run: FAULTS=1 node --require chokepoint/agent examples/playbook/datastore-app.js
 const http = require('node:http');
 const net = require('node:net');
@@ -40,23 +41,20 @@ async function start() {
   });
   redis.on('error', () => {});
   const broker = await amqp.connect('amqp://guest:guest@127.0.0.1:5672');
-  const exchange = faults ? 'chokepoint-missing-exchange' : '';
+  const channel = await broker.createConfirmChannel();
+  const { queue } = await channel.assertQueue('', {
+    exclusive: true,
+    arguments: faults ? { 'x-max-length': 0, 'x-overflow': 'reject-publish' } : {},
+  });
 
   const routes = {
     '/report': () => pool.query(faults ? 'SELECT pg_sleep(0.3)' : 'SELECT pg_sleep(0.01)'),
     '/legacy': () => pool.query(faults ? 'SELECT * FROM chokepoint_orders_v1' : 'SELECT 1 AS one'),
     '/product': () => redis.get('product:42'),
-    '/order': async () => {
-      // A channel per publish: a nack from an unknown exchange closes the channel.
-      const channel = await broker.createConfirmChannel();
-      channel.on('error', () => {});
-      channel.publish(exchange, 'chokepoint-orders', Buffer.from('{}'));
-      try {
-        await channel.waitForConfirms();
-      } finally {
-        await channel.close().catch(() => {});
-      }
-    },
+    '/order': () =>
+      new Promise((resolve, reject) => {
+        channel.publish('', queue, Buffer.from('{}'), {}, (nacked) => (nacked ? reject(nacked) : resolve()));
+      }),
   };
 
   const server = http.createServer((req, res) => {
