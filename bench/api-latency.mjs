@@ -156,7 +156,7 @@ function summarize(result) {
     notes: [
       `/api/findings answers ${formatNumber(result.listBytes / 1024)} KiB of JSON, ${formatNumber(result.listWireBytes / 1024)} KiB on the wire; ?view=summary ${formatNumber(result.summaryBytes / 1024)} KiB, ${formatNumber(result.summaryWireBytes / 1024)} KiB on the wire; a detail carries ${formatNumber(result.seriesPointsPerDetail, 1)} series points on average`,
       'after a store change: one finding refreshed through another connection before each request, as a detection run does',
-      `list routes as the dashboard polls them (?${LIST_QUERY}); merged anew: /api/queries with a limit no earlier request had, so none of the answers kept for 30 s applies (${formatNumber(result.keysPerMinute)} bucket keys a minute)`,
+      `list routes as the dashboard polls them (?${LIST_QUERY}); merged anew: /api/queries with a limit no earlier request had, so no kept answer applies (${formatNumber(result.keysPerMinute)} bucket keys a minute)`,
       `store filled through the pipeline in ${result.fillSeconds.toFixed(1)} s (not timed)`,
     ],
     targets: Object.entries(ENDPOINTS)
