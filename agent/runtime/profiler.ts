@@ -63,6 +63,11 @@ export interface HotPathProfilerOptions {
   cwd: string;
   /** Paths under this directory (outside `cwd`) become `~/…`. */
   home: string;
+  /**
+   * The agent's own code: its wrappers stand between the app and the driver calls they
+   * trace, so they are left out of callers, and the app's function that made the call is named.
+   */
+  agentDir: string;
   /** Told once when profiling turns itself off, and of each profile when debugging. */
   onWarning: (message: string) => void;
   debug: boolean;
@@ -86,6 +91,7 @@ export const defaultHotPathProfilerOptions: HotPathProfilerOptions = {
   copies: 3,
   cwd: process.cwd(),
   home: homedir(),
+  agentDir: join(__dirname, '..'),
   onWarning: () => {},
   debug: false,
   now: Date.now,
@@ -300,6 +306,8 @@ export interface SummaryOptions {
   topFunctions: number;
   cwd: string;
   home: string;
+  /** Frames under this directory (the agent's own) are left out of callers. */
+  agentDir?: string;
 }
 
 /**
@@ -343,6 +351,10 @@ export function summarizeProfile(
     functionOf[index] = fn;
   });
   const counted = nodes.map((node) => !NOT_CODE.has(node.callFrame.functionName));
+  const agentRoot = options.agentDir === undefined ? undefined : options.agentDir + sep;
+  const isCaller = nodes.map(
+    (node, index) => counted[index] && !(agentRoot && safeFilePath(node.callFrame.url).startsWith(agentRoot)),
+  );
   const selfUs = new Float64Array(firstNodeOf.length);
   const totalUs = new Float64Array(firstNodeOf.length);
   const lastSample = new Int32Array(firstNodeOf.length).fill(-1);
@@ -395,7 +407,7 @@ export function summarizeProfile(
       const node = heaviestNode[fn] ?? firstNodeOf[fn] ?? 0;
       const callers: ProfileFrame[] = [];
       for (let at = parent[node] ?? -1; at !== -1 && callers.length < MAX_CALLERS; at = parent[at] ?? -1) {
-        if (counted[at]) callers.push(frameOf(at));
+        if (isCaller[at]) callers.push(frameOf(at));
       }
       return {
         ...frameOf(node),

@@ -83,6 +83,35 @@ describe('summarizeProfile', () => {
     };
   }
 
+  it('leaves the agent’s own wrappers out of callers, naming the app function that made the call', () => {
+    const agentDir = '/srv/app/node_modules/chokepoint/dist/agent';
+    const summary = summarizeProfile(
+      {
+        nodes: [
+          { id: 1, callFrame: frame('(root)'), children: [2] },
+          { id: 2, callFrame: frame('findOrders', 'file:///srv/app/src/orders.js', 20), children: [3] },
+          {
+            id: 3,
+            callFrame: frame('applyTraced', `${agentDir}/instrumentations/better-sqlite3/utils.js`, 46),
+            children: [4],
+          },
+          { id: 4, callFrame: frame('all') },
+        ],
+        startTime: 0,
+        endTime: 4000,
+        samples: [4, 4, 4, 3],
+        timeDeltas: [1000, 1000, 1000, 1000],
+      },
+      [{ startUs: 0, endUs: 10_000 }],
+      { ...options, agentDir },
+    );
+    expect(summary.functions.map((f) => [f.functionName, f.callers.map((c) => c.functionName)])).toEqual([
+      ['all', ['findOrders']],
+      // The wrapper's own time is still counted, where it is spent.
+      ['applyTraced', ['findOrders']],
+    ]);
+  });
+
   it('sums self and total time by function inside the stalls only, with the heaviest callers', () => {
     // 10 samples: the first three before the stall, the last one after it.
     const summary = summarizeProfile(
