@@ -3,6 +3,7 @@
  * route per short interval. Serialized once, gzip'd once for the clients that accept it, and
  * tagged so that a poll whose copy is still current is answered 304 without a body.
  */
+import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { constants, gzip } from 'node:zlib';
 import type { Context } from 'hono';
@@ -42,6 +43,48 @@ export function cachedBody(value: unknown, etag: string, gzipLevel = FAST_GZIP):
       gzipped ??= gzipAsync(json, { level: gzipLevel }).then((bytes) => new Uint8Array(bytes));
       return gzipped;
     },
+  };
+}
+
+/**
+ * Bodies kept by key, each with the stamp it was built under (a store revision, a build time)
+ * and served again while the caller's `isFresh` accepts that stamp; past `maxEntries` the least
+ * recently used goes. Tags are unique to this process: a tag from before a restart never
+ * matches a new body.
+ *
+ * @example
+ * const bodyOf = keptBodies<string>({ maxEntries: 32 });
+ * const body = bodyOf(key, (made) => made === store.findingsRevision(), () => ({ value, stamp: revision }));
+ */
+export function keptBodies<Stamp>({
+  maxEntries,
+  gzipLevel = FAST_GZIP,
+}: {
+  maxEntries: number;
+  gzipLevel?: number;
+}): (
+  key: string,
+  isFresh: (stamp: Stamp) => boolean,
+  build: () => { value: unknown; stamp: Stamp },
+) => CachedBody {
+  const instance = randomBytes(6).toString('base64url');
+  const kept = new Map<string, { body: CachedBody; stamp: Stamp }>();
+  let made = 0;
+
+  return (key, isFresh, build) => {
+    const entry = kept.get(key);
+    kept.delete(key);
+    if (entry && isFresh(entry.stamp)) {
+      kept.set(key, entry);
+      return entry.body;
+    }
+    made += 1;
+    const { value, stamp } = build();
+    const body = cachedBody(value, `W/"${instance}.${made}"`, gzipLevel);
+    kept.set(key, { body, stamp });
+    const oldest = kept.keys().next();
+    if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
+    return body;
   };
 }
 

@@ -7,8 +7,7 @@
  * ~5% of the loop; the data is per minute, so a costly answer a few seconds old says the
  * same, while a small store (a demo's first minute) is answered fresh on every poll.
  */
-import { randomBytes } from 'node:crypto';
-import { type CachedBody, cachedBody, FAST_GZIP } from './cached-body.js';
+import { type CachedBody, FAST_GZIP, keptBodies } from './cached-body.js';
 import { SPARKLINE_SLOT_MS } from './sparklines.js';
 
 const SECOND_MS = 1_000;
@@ -54,26 +53,18 @@ export interface ListAnswer {
 export function listBodies(
   options: Partial<ListCacheOptions> = {},
 ): (key: string, nowMs: number, build: () => ListAnswer) => CachedBody {
-  const { maxEntries, gzipLevel } = { ...defaultListCacheOptions, ...options };
-  // A tag from before a restart must not match a new body.
-  const instance = randomBytes(6).toString('base64url');
-  const kept = new Map<string, { body: CachedBody; madeAtMs: number; freshMs: number }>();
-  let made = 0;
-
-  return (key, nowMs, build) => {
-    const entry = kept.get(key);
-    kept.delete(key);
-    // A clock that went back (a corrected system clock) ages nothing: build again.
-    if (entry && nowMs >= entry.madeAtMs && nowMs - entry.madeAtMs < entry.freshMs) {
-      kept.set(key, entry);
-      return entry.body;
-    }
-    made += 1;
-    const answer = build();
-    const body = cachedBody(answer.body, `W/"${instance}.${made}"`, gzipLevel);
-    kept.set(key, { body, madeAtMs: nowMs, freshMs: answer.freshMs });
-    const oldest = kept.keys().next();
-    if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
-    return body;
-  };
+  const bodyOf = keptBodies<{ madeAtMs: number; freshMs: number }>({
+    ...defaultListCacheOptions,
+    ...options,
+  });
+  return (key, nowMs, build) =>
+    bodyOf(
+      key,
+      // A clock that went back (a corrected system clock) ages nothing: build again.
+      ({ madeAtMs, freshMs }) => nowMs >= madeAtMs && nowMs - madeAtMs < freshMs,
+      () => {
+        const { body, freshMs } = build();
+        return { value: body, stamp: { madeAtMs: nowMs, freshMs } };
+      },
+    );
 }
