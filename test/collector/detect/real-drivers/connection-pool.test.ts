@@ -17,8 +17,8 @@ const ROUNDS = 5;
 
 async function poolFindings(
   poolMax: number,
-  connect = 'pool',
-  driver = 'pg',
+  connect: string,
+  driver: string,
 ): Promise<{ run: CollectorRun; findings: Finding[] }> {
   const run = await startCollectorRun('examples/playbook/pool-app.js', {
     service: `${driver}-${connect}-${poolMax}`,
@@ -34,30 +34,39 @@ async function poolFindings(
   return { run, findings: (await run.findings()).filter((finding) => finding.kind === 'connection_pool') };
 }
 
-await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', () => {
-  const runs: CollectorRun[] = [];
-  let starved: Finding[];
-  let perRequest: Finding[];
-  let healthy: Finding[];
-
+/**
+ * A driver's three apps, run before its suite and closed after it: a pool of 1 (starved), a
+ * connection per request, and a pool with a connection for every concurrent request (healthy).
+ */
+function poolRuns(driver: string) {
+  const found = {
+    runs: [] as CollectorRun[],
+    starved: [] as Finding[],
+    perRequest: [] as Finding[],
+    healthy: [] as Finding[],
+  };
   beforeAll(async () => {
-    const small = await poolFindings(1);
-    const clients = await poolFindings(CONCURRENCY, 'client');
-    const large = await poolFindings(CONCURRENCY);
-    runs.push(small.run, clients.run, large.run);
-    starved = small.findings;
-    perRequest = clients.findings;
-    healthy = large.findings;
+    const small = await poolFindings(1, 'pool', driver);
+    const connections = await poolFindings(CONCURRENCY, 'client', driver);
+    const large = await poolFindings(CONCURRENCY, 'pool', driver);
+    found.runs.push(small.run, connections.run, large.run);
+    found.starved = small.findings;
+    found.perRequest = connections.findings;
+    found.healthy = large.findings;
   });
-
   afterAll(async () => {
     killApps();
-    await Promise.all(runs.map((run) => run.close()));
+    await Promise.all(found.runs.map((run) => run.close()));
   });
+  return found;
+}
+
+await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', () => {
+  const found = poolRuns('pg');
 
   it('finds requests queueing for the one connection, with a larger pool in the advice', () => {
-    expect(starved).toHaveLength(1);
-    const [finding] = starved;
+    expect(found.starved).toHaveLength(1);
+    const [finding] = found.starved;
     expect(finding?.key).toBe('postgresql');
     expect(finding?.evidence).toMatchObject({ system: 'postgresql', requests: CONCURRENCY * ROUNDS });
     expect(finding?.evidence.routes).toEqual([{ route: 'GET /orders', requests: CONCURRENCY * ROUNDS }]);
@@ -72,8 +81,8 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
   });
 
   it('serves the wait as the finding’s series', async () => {
-    const [finding] = starved;
-    const response = await fetch(`${runs[0]?.collector.dashboardUrl}/api/findings/${finding?.id}`);
+    const [finding] = found.starved;
+    const response = await fetch(`${found.runs[0]?.collector.dashboardUrl}/api/findings/${finding?.id}`);
     const { series } = (await response.json()) as { series: Array<{ count: number; totalMs: number }> };
     const requests = series.reduce((sum, point) => sum + point.count, 0);
     const waitMs = series.reduce((sum, point) => sum + point.totalMs, 0);
@@ -82,8 +91,8 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
   });
 
   it('finds a connection opened per request, and advises one pool', () => {
-    expect(perRequest).toHaveLength(1);
-    const [finding] = perRequest;
+    expect(found.perRequest).toHaveLength(1);
+    const [finding] = found.perRequest;
     expect(finding?.key).toBe('postgresql @opened');
     expect(finding?.evidence).toMatchObject({
       rule: 'new_connections',
@@ -100,34 +109,16 @@ await describeWithServices(['postgres'], 'connection_pool from a real pg Pool', 
   });
 
   it('stays silent when the pool has a connection for every concurrent request', () => {
-    expect(healthy).toEqual([]);
+    expect(found.healthy).toEqual([]);
   });
 });
 
 await describeWithServices(['mariadb'], 'connection_pool from real mysql2 connections', () => {
-  const runs: CollectorRun[] = [];
-  let starved: Finding[];
-  let perRequest: Finding[];
-  let healthy: Finding[];
-
-  beforeAll(async () => {
-    const small = await poolFindings(1, 'pool', 'mysql2');
-    const connections = await poolFindings(CONCURRENCY, 'client', 'mysql2');
-    const large = await poolFindings(CONCURRENCY, 'pool', 'mysql2');
-    runs.push(small.run, connections.run, large.run);
-    starved = small.findings;
-    perRequest = connections.findings;
-    healthy = large.findings;
-  });
-
-  afterAll(async () => {
-    killApps();
-    await Promise.all(runs.map((run) => run.close()));
-  });
+  const found = poolRuns('mysql2');
 
   it('finds requests queueing for the one connection of a createPool, with connectionLimit in the advice', () => {
-    expect(starved).toHaveLength(1);
-    const [finding] = starved;
+    expect(found.starved).toHaveLength(1);
+    const [finding] = found.starved;
     expect(finding?.key).toBe('mysql');
     expect(finding?.evidence).toMatchObject({
       rule: 'pool_wait',
@@ -141,8 +132,8 @@ await describeWithServices(['mariadb'], 'connection_pool from real mysql2 connec
   });
 
   it('finds a createConnection per request, and advises one pool', () => {
-    expect(perRequest).toHaveLength(1);
-    const [finding] = perRequest;
+    expect(found.perRequest).toHaveLength(1);
+    const [finding] = found.perRequest;
     expect(finding?.key).toBe('mysql @opened');
     expect(finding?.evidence).toMatchObject({
       rule: 'new_connections',
@@ -158,6 +149,6 @@ await describeWithServices(['mariadb'], 'connection_pool from real mysql2 connec
   });
 
   it('stays silent when the pool has a connection for every concurrent request', () => {
-    expect(healthy).toEqual([]);
+    expect(found.healthy).toEqual([]);
   });
 });
