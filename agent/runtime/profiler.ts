@@ -31,6 +31,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CpuProfileSummary, ProfileFrame, ProfileFunction, RuntimeSample } from '../../model/runtime.js';
 import { describeError } from '../warn.js';
+import { EVENT_LOOP_RESOLUTION_MS } from './sampler.js';
 
 export interface HotPathProfilerOptions {
   /** How long a profile runs. */
@@ -84,7 +85,7 @@ export const defaultHotPathProfilerOptions: HotPathProfilerOptions = {
   stallMs: 20,
   triggerMaxMs: 100,
   triggerMedianMs: 10,
-  resolutionMs: 10,
+  resolutionMs: EVENT_LOOP_RESOLUTION_MS,
   maxHeapBytes: 128 * 1024 * 1024,
   maxStartPauseMs: 250,
   topFunctions: 10,

@@ -17,7 +17,7 @@ import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client'
 import type { RuntimeSample } from '../../model/runtime.js';
 
 /** The delay histogram's sampling period (prom-client's default); every reading includes it. */
-const EVENT_LOOP_RESOLUTION_MS = 10;
+export const EVENT_LOOP_RESOLUTION_MS = 10;
 
 /** Who the samples are about. */
 export interface SampleIdentity {
