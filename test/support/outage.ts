@@ -24,6 +24,21 @@ export interface OutageLoad extends Load {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Memory the app still reaches after a full garbage collection (heap in use plus buffers), in
+ * bytes: what it retains, not what V8 reserved. Read by test/support/heap-probe.cjs, which
+ * {@link startLoadedApp} preloads.
+ *
+ * @example
+ * const before = await retainedBytes(app);
+ */
+export async function retainedBytes(app: LoadedApp): Promise<number> {
+  const next = (app.run.stdout().match(/^heap \d+ /gm)?.length ?? 0) + 1;
+  const reading = app.run.waitForStdout(new RegExp(`^heap ${next} (\\d+)$`, 'm'));
+  app.run.child.kill('SIGUSR2');
+  return Number((await reading)[1]);
+}
+
 /** Resident set size of a process, from /proc (Linux), in bytes. */
 export function rssOf(pid: number): number {
   const kib = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
@@ -48,7 +63,7 @@ export async function until(
 }
 
 /**
- * Starts `fixture` under the agent and waits until it prints `listening on <port>`.
+ * Starts `fixture` under the agent, with the heap probe {@link retainedBytes} reads, and waits until it prints `listening on <port>`.
  * Call `killApps()` (agent-process.ts) after the tests.
  *
  * @example
@@ -59,7 +74,11 @@ export async function startLoadedApp(
   path: string,
   env: Record<string, string>,
 ): Promise<LoadedApp> {
-  const run = runWithAgent(fixture, { env });
+  const run = runWithAgent(fixture, {
+    env,
+    preload: ['test/support/heap-probe.cjs'],
+    nodeFlags: ['--expose-gc'],
+  });
   const [, port] = await run.waitForStdout(/listening on (\d+)/);
   return { run, url: `http://127.0.0.1:${port}${path}`, pid: run.child.pid as number };
 }
