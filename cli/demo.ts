@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { type RunningCollector, startCollector } from '../collector/index.js';
 import type { Finding } from '../model/index.js';
+import { type FlagSpecs, flagsHelp, parseDuration, parseFlags, parseNumber } from './args.js';
 import { fetchFindings } from './report.js';
 
 export interface DemoOptions {
@@ -56,6 +57,64 @@ interface RunningShop {
   url: string;
   pid: number;
   stop(): Promise<void>;
+}
+
+const DEMO_FLAGS: FlagSpecs = {
+  port: {
+    type: 'value',
+    placeholder: 'port',
+    help: 'dashboard and API port (default $CHOKEPOINT_PORT or 7070)',
+  },
+  'otlp-port': {
+    type: 'value',
+    placeholder: 'port',
+    help: 'OTLP/HTTP receiver port (default $CHOKEPOINT_OTLP_PORT or 4318)',
+  },
+  db: {
+    type: 'value',
+    placeholder: 'file',
+    help: "keep the collector's SQLite file here (default: a temporary file, removed at the end)",
+  },
+  duration: {
+    type: 'value',
+    placeholder: 'time',
+    help: 'stop after this much load: 90s, 10m (default: Ctrl-C)',
+  },
+  help: { type: 'switch', help: 'show this help' },
+};
+
+export const DEMO_HELP = `Usage: chokepoint demo [flags]
+
+Starts a collector with its dashboard, the example shop (examples/shop) under the agent, and
+steady load against it; prints findings as they appear. A busy port is replaced by a free one.
+
+Flags:
+${flagsHelp(DEMO_FLAGS)}`;
+
+/**
+ * The demo's flags (and \`CHOKEPOINT_PORT\`, \`CHOKEPOINT_OTLP_PORT\`, \`CHOKEPOINT_DB\`), or
+ * \`'help'\`. Anything else is a UsageError: a collector flag would be silently ignored here.
+ *
+ * @example
+ * parseDemoArgs(['--duration', '90s'], {}); // { port: 7070, otlpPort: 4318, db: undefined, durationMs: 90_000 }
+ */
+export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv): DemoOptions | 'help' {
+  const flags = parseFlags(argv, DEMO_FLAGS);
+  if (flags.has('help')) return 'help';
+  const port = (flag: string, variable: string, fallback: number) => {
+    const raw = flags.value(flag) ?? env[variable];
+    const source = flags.has(flag) ? `--${flag}` : variable;
+    return raw === undefined || raw === ''
+      ? fallback
+      : parseNumber(raw, source, { integer: true, min: 0, max: 65535 });
+  };
+  const duration = flags.value('duration');
+  return {
+    port: port('port', 'CHOKEPOINT_PORT', 7070),
+    otlpPort: port('otlp-port', 'CHOKEPOINT_OTLP_PORT', 4318),
+    db: flags.value('db') ?? (env.CHOKEPOINT_DB || undefined),
+    durationMs: duration === undefined ? undefined : parseDuration(duration, '--duration'),
+  };
 }
 
 const LOAD_RPS = 30;

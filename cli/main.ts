@@ -39,13 +39,10 @@ async function runCollector(argv: string[]): Promise<void> {
 }
 
 async function runDemoCommand(argv: string[]): Promise<void> {
-  const { runDemo } = await import('./demo.js');
-  const options = parseCollectorArgs(argv, process.env);
-  await runDemo({
-    port: options.port,
-    otlpPort: options.otlpPort,
-    db: options.db === './chokepoint.db' ? undefined : options.db,
-  });
+  const { DEMO_HELP, parseDemoArgs, runDemo } = await import('./demo.js');
+  const options = parseDemoArgs(argv, process.env);
+  if (options === 'help') console.log(DEMO_HELP);
+  else await runDemo(options);
 }
 
 async function main(argv: string[]): Promise<void> {
