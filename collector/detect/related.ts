@@ -3,7 +3,9 @@
  * whose evidence names its route (slow queries, N+1 loops, caches), and — when the
  * route's own code dominates — the service's event-loop, GC and CPU hot-path findings.
  * A service's event_loop_blocked and hot_path_cpu findings name each other (the stall and
- * the code holding it). Pure: the id of a finding comes from the caller, who owns identity.
+ * the code holding it); a hot path inside a synchronous SQLite call also names the service's
+ * slow SQLite queries, where the plan and the index to add are. Pure: the id of a finding
+ * comes from the caller, who owns identity.
  */
 import type { FindingCandidate } from '../../model/index.js';
 
@@ -17,6 +19,12 @@ const PARTNERS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * better-sqlite3's query methods (Statement#all/get/run/iterate, Database#exec): native code,
+ * which a CPU profile names without a file, so the name is all a hot path's leaf says.
+ */
+const SQLITE_SYNC_CALLS = new Set(['all', 'get', 'run', 'iterate', 'exec']);
+
+/**
  * Returns the candidates, slow_endpoint ones with `evidence.related` filled in (by impact, highest
  * first), and event_loop_blocked and hot_path_cpu ones when the other kind was found in their service.
  *
@@ -28,8 +36,12 @@ export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): 
   return candidates.map((candidate) => {
     const partner = PARTNERS[candidate.kind];
     if (partner) {
+      const sqliteCall = candidate.kind === 'hot_path_cpu' && inSqliteCall(candidate);
       const related = candidates.filter(
-        (other) => other.kind === partner && other.service === candidate.service,
+        (other) =>
+          other.service === candidate.service &&
+          (other.kind === partner ||
+            (sqliteCall && other.kind === 'slow_query' && other.evidence.system === 'sqlite')),
       );
       if (related.length === 0) return candidate;
       return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
@@ -44,6 +56,12 @@ export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): 
     );
     return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
   });
+}
+
+/** Whether the samples of a hot path landed in native code named like a better-sqlite3 query. */
+function inSqliteCall(candidate: FindingCandidate): boolean {
+  const leaf = candidate.evidence.leaf as { functionName?: unknown; url?: unknown } | undefined;
+  return leaf?.url === '' && SQLITE_SYNC_CALLS.has(String(leaf.functionName));
 }
 
 /** What evidence says of a related finding, by impact, highest first. */

@@ -1,12 +1,20 @@
 /**
  * The fix for a hot_path_cpu: take the named function off the event loop, in the way
  * that suits what it is — the async form of a synchronous crypto, zlib or fs call, a
- * streamed or smaller JSON payload, a safer regular expression, or, for the app's own
- * CPU-heavy code, a worker thread (piscina), chunks that yield with setImmediate, or a cache.
+ * streamed or smaller JSON payload, a safer regular expression, a cheaper synchronous SQLite
+ * query (its slow_query finding has the plan), or, for the app's own CPU-heavy code, a worker
+ * thread (piscina), chunks that yield with setImmediate, or a cache.
  */
 import type { FindingCandidate, ProfileFrame, Recommendation } from '../../model/index.js';
 
 type Place = Pick<ProfileFrame, 'functionName' | 'url' | 'line' | 'package'>;
+
+/** A finding linked in evidence.related (detect/related.ts). */
+interface Related {
+  id: string;
+  kind: string;
+  title: string;
+}
 
 interface Advice {
   summary: string;
@@ -58,7 +66,9 @@ export function recommendHotPathCpu(candidate: FindingCandidate): Recommendation
   const leaf = isPlace(evidence.leaf) ? evidence.leaf : site;
   const callers = Array.isArray(evidence.callers) ? evidence.callers.filter(isPlace) : [];
   const frames = [leaf, site, ...callers];
-  const advice = adviceFor(frames, site, origin);
+  const slowSqlite = relatedOf(evidence).filter((finding) => finding.kind === 'slow_query');
+  const advice =
+    slowSqlite.length > 0 ? sqliteAdvice(leaf, site, slowSqlite) : adviceFor(frames, site, origin);
   const path = [leaf, ...callers]
     .slice(0, 5)
     .map((frame) => at(frame))
@@ -189,6 +199,46 @@ function adviceFor(frames: Place[], site: Place, origin: Place | undefined): Adv
       '}',
     ],
   };
+}
+
+/**
+ * The samples landed in a synchronous better-sqlite3 call (detect/related.ts linked the
+ * service's slow SQLite queries): the query itself is the CPU, so the fix is the query's.
+ */
+function sqliteAdvice(leaf: Place, site: Place, queries: Related[]): Advice {
+  return {
+    summary: `Make the SQLite query in ${site.functionName} cheaper: better-sqlite3 runs it on the event loop`,
+    why:
+      `better-sqlite3 is synchronous: while ${leaf.functionName}() reads rows, the process serves nothing ` +
+      `else. The query's own finding has its plan and the index to add: ${queries.map((q) => `“${q.title}”`).join(', ')}. ` +
+      'If it still takes more than a few milliseconds, give it a worker thread with its own connection ' +
+      '(WAL mode lets readers run beside the writer).',
+    code: [
+      '// db-worker.js: its own connection, read-only, in a worker thread',
+      "const Database = require('better-sqlite3');",
+      'const db = new Database(process.env.DB_PATH, { readonly: true });',
+      'const statement = db.prepare(/* the slow query */);',
+      'module.exports = (params) => statement.all(params);',
+      '',
+      '// where it was called:',
+      "const Piscina = require('piscina');",
+      "const queries = new Piscina({ filename: require.resolve('./db-worker.js') });",
+      'const rows = await queries.run(params);',
+    ],
+  };
+}
+
+/** The findings evidence.related names, as detect/related.ts writes them. */
+function relatedOf(evidence: Record<string, unknown>): Related[] {
+  const related = evidence.related;
+  if (!Array.isArray(related)) return [];
+  return related.filter(
+    (entry): entry is Related =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      typeof (entry as Related).kind === 'string' &&
+      typeof (entry as Related).title === 'string',
+  );
 }
 
 /** A piscina pool running the hot function in worker threads. */

@@ -294,4 +294,38 @@ describe('hot_path_cpu related findings', () => {
       'hot_path_cpu',
     ]);
   });
+
+  it('links a hot path inside a synchronous SQLite call to the service’s slow SQLite queries, and advises on the query', () => {
+    const hotIn = (leaf: ProfileFrame): FindingCandidate => ({
+      ...found('hot_path_cpu', `${leaf.functionName} ← report`),
+      evidence: { functionName: 'report', url: 'src/report.js', line: 8, leaf, share: 0.9, callers: [] },
+    });
+    const query = (system: string, key: string, service = 'api'): FindingCandidate => ({
+      ...found('slow_query', key, service),
+      evidence: { system },
+    });
+    const candidates = [
+      hotIn({ functionName: 'all', url: '', line: 0 }),
+      hotIn({ functionName: 'fib', url: 'src/math.js', line: 3 }),
+      query('sqlite', 'select … from orders where customer_email = ?'),
+      query('postgresql', 'select … from users where id = ?'),
+      query('sqlite', 'select … from carts', 'billing'),
+    ];
+    const [inSqlite, inOwnCode] = linkRelated(candidates, idOf);
+    expect(inSqlite?.evidence.related).toEqual([
+      {
+        id: 'slow_query/api/select … from orders where customer_email = ?',
+        kind: 'slow_query',
+        title: 'slow_query select … from orders where customer_email = ?',
+        impact: 1,
+      },
+    ]);
+    expect(inOwnCode?.evidence).not.toHaveProperty('related');
+    const advice = recommend(inSqlite as FindingCandidate);
+    expect(advice.summary).toBe(
+      'Make the SQLite query in report cheaper: better-sqlite3 runs it on the event loop',
+    );
+    expect(advice.detail).toContain('“slow_query select … from orders where customer_email = ?”');
+    expect(recommend(inOwnCode as FindingCandidate).summary).toBe('Move report off the event loop');
+  });
 });
