@@ -102,4 +102,12 @@ export const migrations: readonly string[] = [
   ALTER TABLE hour_buckets RENAME TO hourly_buckets;
   CREATE INDEX hourly_buckets_by_time ON hourly_buckets (bucket_start);
   `,
+  // Every write to a finding bumps its revision, so a reader that kept what it made of each finding
+  // (the API's serialized list) reads and redoes only the findings written since, whoever wrote them.
+  // The list's ids and revisions in its order come from this index alone: after another connection
+  // commits, reading them touches a few index pages instead of every row's JSON.
+  `
+  ALTER TABLE findings ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX findings_by_revision ON findings (impact DESC, id, revision, service, kind, status);
+  `,
 ];

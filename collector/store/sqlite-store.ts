@@ -20,6 +20,7 @@ import { migrations } from './migrations.js';
 import type {
   ExampleTrace,
   FindingFilter,
+  FindingRevision,
   FindingUpdate,
   LifecycleOptions,
   MergeBuckets,
@@ -60,6 +61,7 @@ interface FindingRow {
   baseline_version: string | null;
   baseline_impact: number | null;
   baseline_p95: number | null;
+  revision: number;
 }
 
 /** Width of the buckets fine ones are rolled up into. */
@@ -89,6 +91,8 @@ export class SqliteStore implements Store {
   private readonly statements;
   /** Writes to findings through this connection; `data_version` only counts other connections' commits. */
   private findingWrites = 0;
+  /** The findings list's statements by columns and filter (sixteen at most), prepared once each. */
+  private readonly findingQueries = new Map<string, Database.Statement<Record<string, string>>>();
 
   constructor(path: string, options: Partial<StoreOptions> = {}) {
     const { readonly = false, ...lifecycle } = options;
@@ -123,14 +127,15 @@ export class SqliteStore implements Store {
         `UPDATE findings SET title = @title, severity = @severity, impact = @impact, status = @status,
            last_seen = @now, evidence = @evidence, recommendation = @recommendation, p95 = @p95,
            service_version = @serviceVersion, baseline_version = @baselineVersion,
-           baseline_impact = @baselineImpact, baseline_p95 = @baselineP95
+           baseline_impact = @baselineImpact, baseline_p95 = @baselineP95, revision = revision + 1
          WHERE id = @id`,
       ),
       ageNew: this.db.prepare(
-        `UPDATE findings SET status = 'ongoing' WHERE status = 'new' AND first_seen <= ?`,
+        `UPDATE findings SET status = 'ongoing', revision = revision + 1 WHERE status = 'new' AND first_seen <= ?`,
       ),
       resolve: this.db.prepare(
-        `UPDATE findings SET status = 'resolved' WHERE status IN ('new', 'ongoing', 'regressed') AND last_seen <= ?`,
+        `UPDATE findings SET status = 'resolved', revision = revision + 1
+         WHERE status IN ('new', 'ongoing', 'regressed') AND last_seen <= ?`,
       ),
       services: this.db.prepare<[], { service: string }>(
         `SELECT service FROM findings UNION SELECT DISTINCT service FROM buckets
@@ -236,20 +241,23 @@ export class SqliteStore implements Store {
   }
 
   listFindings(filter: FindingFilter = {}): Finding[] {
-    const clauses: string[] = [];
-    const params: Record<string, string> = {};
-    for (const field of ['service', 'kind', 'status'] as const) {
-      const value = filter[field];
-      if (value !== undefined) {
-        clauses.push(`${field} = @${field}`);
-        params[field] = value;
-      }
-    }
-    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-    return this.db
-      .prepare<Record<string, string>, FindingRow>(`SELECT * FROM findings ${where} ORDER BY impact DESC, id`)
-      .all(params)
-      .map(toFinding);
+    const { query, params } = this.findingQuery('*', filter);
+    return (query.all(params) as FindingRow[]).map(toFinding);
+  }
+
+  listFindingRevisions(
+    filter: FindingFilter,
+    isKept: (id: string, revision: number) => boolean,
+  ): FindingRevision[] {
+    const { query, params } = this.findingQuery('id, revision', filter);
+    // One read transaction: the order, the revisions and the findings read are of the same commit.
+    return this.db.transaction(() =>
+      (query.all(params) as Array<{ id: string; revision: number }>).map(({ id, revision }) => {
+        if (isKept(id, revision)) return { id, revision };
+        const row = this.statements.getFinding.get(id) as FindingRow;
+        return { id, revision, finding: toFinding(row) };
+      }),
+    )();
   }
 
   findingsRevision(): string {
@@ -392,6 +400,27 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** The findings list's statement for `columns` under `filter`, in the list's order, and its parameters. */
+  private findingQuery(columns: string, filter: FindingFilter) {
+    const clauses: string[] = [];
+    const params: Record<string, string> = {};
+    for (const field of ['service', 'kind', 'status'] as const) {
+      const value = filter[field];
+      if (value !== undefined) {
+        clauses.push(`${field} = @${field}`);
+        params[field] = value;
+      }
+    }
+    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
+    const sql = `SELECT ${columns} FROM findings ${where} ORDER BY impact DESC, id`;
+    let query = this.findingQueries.get(sql);
+    if (!query) {
+      query = this.db.prepare<Record<string, string>>(sql);
+      this.findingQueries.set(sql, query);
+    }
+    return { query, params };
   }
 
   /** The database's schema version, refusing one newer than this code understands. */

@@ -23,7 +23,14 @@ import type { Finding } from '../../model/index.js';
 import { mergeBucketData } from '../aggregate/stats.js';
 import type { BucketRecord } from '../aggregate/window.js';
 import { SqliteStore, type StoreOptions } from './sqlite-store.js';
-import type { ExampleTrace, FindingFilter, FindingUpdate, MergeBuckets, Store } from './types.js';
+import type {
+  ExampleTrace,
+  FindingFilter,
+  FindingRevision,
+  FindingUpdate,
+  MergeBuckets,
+  Store,
+} from './types.js';
 
 export type WriteRequest =
   | { op: 'upsertFindings'; findings: FindingUpdate[]; nowMs: number }
@@ -181,6 +188,13 @@ export class ThreadedStore implements Store {
 
   listFindings(filter?: FindingFilter): Finding[] {
     return this.reader.listFindings(filter);
+  }
+
+  listFindingRevisions(
+    filter: FindingFilter,
+    isKept: (id: string, revision: number) => boolean,
+  ): FindingRevision[] {
+    return this.reader.listFindingRevisions(filter, isKept);
   }
 
   findingsRevision(): string {

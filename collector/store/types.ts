@@ -33,6 +33,14 @@ export interface FindingFilter {
   status?: FindingStatus;
 }
 
+/** A finding's place in a list: its id and revision, and the finding itself when the reader asked for it. */
+export interface FindingRevision {
+  id: string;
+  /** Changes with every write to the finding, through any connection. */
+  revision: number;
+  finding?: Finding;
+}
+
 export interface LifecycleOptions {
   /** A finding stays `new` this long after it was first seen, then becomes `ongoing`. */
   newForMs: number;
@@ -49,6 +57,16 @@ export interface Store {
   /** Applies time-based transitions: new → ongoing, unseen → resolved. */
   updateLifecycle(nowMs: number): void;
   listFindings(filter?: FindingFilter): Finding[];
+  /**
+   * The list `listFindings(filter)` answers, in its order, as ids and revisions, with the whole
+   * finding only where `isKept(id, revision)` is false: a reader that kept what it made of each
+   * finding (the API's serialized list) reads and redoes only those written since. One read: the
+   * order, revisions and findings are of the same moment.
+   */
+  listFindingRevisions(
+    filter: FindingFilter,
+    isKept: (id: string, revision: number) => boolean,
+  ): FindingRevision[];
   /**
    * Changes whenever what `listFindings` answers may have changed: a write to findings through
    * this store, or a commit by another connection to the same database. Readers cache on it.

@@ -90,6 +90,29 @@ describe('SqliteStore', () => {
     expect(store.listServices()).toEqual(['billing', 'shop']);
   });
 
+  it('lists revisions in the list order, moved by every write, whole findings only where not kept', () => {
+    const path = tempDb();
+    const store = storeAt(path, { newForMs: 10 * MINUTE, resolveAfterMs: 15 * MINUTE });
+    store.upsertFindings([update({ key: 'a', impact: 10 }), update({ key: 'b', impact: 300 })], 0);
+    const a = findingId('slow_query', 'shop', 'a');
+    const b = findingId('slow_query', 'shop', 'b');
+
+    const first = store.listFindingRevisions({}, (id) => id === b);
+    expect(first.map((r) => r.id)).toEqual([b, a]);
+    expect(first[0]?.finding).toBeUndefined();
+    expect(first[1]?.finding).toEqual(store.getFinding(a));
+    expect(store.listFindingRevisions({ service: 'billing' }, () => false)).toEqual([]);
+
+    store.upsertFindings([update({ key: 'a', impact: 10 })], MINUTE);
+    store.updateLifecycle(11 * MINUTE); // both new → ongoing
+    store.updateLifecycle(30 * MINUTE); // both resolved
+    storeAt(path).upsertFindings([update({ key: 'b', impact: 300 })], 31 * MINUTE); // b regressed, elsewhere
+    expect(store.listFindingRevisions({}, () => true)).toEqual([
+      { id: b, revision: 3 },
+      { id: a, revision: 3 },
+    ]);
+  });
+
   it('upserts buckets, reads them by time range and prunes old ones', () => {
     const store = storeAt(tempDb());
     const record = (bucketStartMs: number, count: number) => ({
@@ -147,6 +170,7 @@ describe('SqliteStore opened readonly', () => {
     expect(reader.listFindings().map((f) => f.key)).toEqual(['a']);
     writer.upsertFindings([update({ key: 'b', impact: 5_000 })], 2_000);
     expect(reader.listFindings().map((f) => f.key)).toEqual(['b', 'a']);
+    expect(reader.listFindingRevisions({}, () => false).map((r) => r.finding?.key)).toEqual(['b', 'a']);
   });
 
   it('never writes: an attempt fails and the data stays as it was', () => {
