@@ -4,7 +4,8 @@
  * route's own code dominates — the service's event-loop, GC and CPU hot-path findings.
  * A service's event_loop_blocked and hot_path_cpu findings name each other (the stall and
  * the code holding it); a hot path inside a synchronous SQLite call also names the service's
- * slow SQLite queries, where the plan and the index to add are. Pure: the id of a finding
+ * slow SQLite queries, where the plan and the index to add are; a slow query through an
+ * asynchronous driver names the service's event_loop_blocked, whose stalls stretch it. Pure: the id of a finding
  * comes from the caller, who owns identity.
  */
 import type { FindingCandidate } from '../../model/index.js';
@@ -45,6 +46,13 @@ export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): 
       );
       if (related.length === 0) return candidate;
       return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
+    }
+    if (candidate.kind === 'slow_query' && candidate.evidence.system !== 'sqlite') {
+      const stalls = candidates.filter(
+        (other) => other.kind === 'event_loop_blocked' && other.service === candidate.service,
+      );
+      if (stalls.length === 0) return candidate;
+      return { ...candidate, evidence: { ...candidate.evidence, related: describe(stalls, idOf) } };
     }
     if (candidate.kind !== 'slow_endpoint') return candidate;
     const ownCode = candidate.evidence.dominant === 'ownCode';

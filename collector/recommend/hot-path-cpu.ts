@@ -6,15 +6,9 @@
  * thread (piscina), chunks that yield with setImmediate, or a cache.
  */
 import type { FindingCandidate, ProfileFrame, Recommendation } from '../../model/index.js';
+import { type RelatedFinding, relatedFindings } from './related.js';
 
 type Place = Pick<ProfileFrame, 'functionName' | 'url' | 'line' | 'package'>;
-
-/** A finding linked in evidence.related (detect/related.ts). */
-interface Related {
-  id: string;
-  kind: string;
-  title: string;
-}
 
 interface Advice {
   summary: string;
@@ -66,7 +60,7 @@ export function recommendHotPathCpu(candidate: FindingCandidate): Recommendation
   const leaf = isPlace(evidence.leaf) ? evidence.leaf : site;
   const callers = Array.isArray(evidence.callers) ? evidence.callers.filter(isPlace) : [];
   const frames = [leaf, site, ...callers];
-  const slowSqlite = relatedOf(evidence).filter((finding) => finding.kind === 'slow_query');
+  const slowSqlite = relatedFindings(evidence).filter((finding) => finding.kind === 'slow_query');
   const advice =
     slowSqlite.length > 0 ? sqliteAdvice(leaf, site, slowSqlite) : adviceFor(frames, site, origin);
   const path = [leaf, ...callers]
@@ -205,7 +199,7 @@ function adviceFor(frames: Place[], site: Place, origin: Place | undefined): Adv
  * The samples landed in a synchronous better-sqlite3 call (detect/related.ts linked the
  * service's slow SQLite queries): the query itself is the CPU, so the fix is the query's.
  */
-function sqliteAdvice(leaf: Place, site: Place, queries: Related[]): Advice {
+function sqliteAdvice(leaf: Place, site: Place, queries: RelatedFinding[]): Advice {
   return {
     summary: `Make the SQLite query in ${site.functionName} cheaper: better-sqlite3 runs it on the event loop`,
     why:
@@ -226,19 +220,6 @@ function sqliteAdvice(leaf: Place, site: Place, queries: Related[]): Advice {
       'const rows = await queries.run(params);',
     ],
   };
-}
-
-/** The findings evidence.related names, as detect/related.ts writes them. */
-function relatedOf(evidence: Record<string, unknown>): Related[] {
-  const related = evidence.related;
-  if (!Array.isArray(related)) return [];
-  return related.filter(
-    (entry): entry is Related =>
-      typeof entry === 'object' &&
-      entry !== null &&
-      typeof (entry as Related).kind === 'string' &&
-      typeof (entry as Related).title === 'string',
-  );
 }
 
 /** A piscina pool running the hot function in worker threads. */

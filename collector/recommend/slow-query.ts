@@ -4,6 +4,7 @@
  * one, the index is shaped from the statement alone.
  */
 import type { FindingCandidate, QueryPlanSummary, Recommendation } from '../../model/index.js';
+import { type RelatedFinding, relatedFindings } from './related.js';
 import { type PredicateShape, predicateShape, suggestIndex, tableAliases } from './sql-shape.js';
 
 export function recommendSlowQuery(candidate: FindingCandidate): Recommendation {
@@ -15,7 +16,10 @@ export function recommendSlowQuery(candidate: FindingCandidate): Recommendation 
   const shape = predicateShape(fingerprint);
   const plan = planOf(evidence.plan);
   const explain = explainCommand(system, fingerprint);
-  if (plan && plan.fullScanTables.length === 0 && !plan.sortWithoutIndex) {
+  const stalls = relatedFindings(evidence).find((finding) => finding.kind === 'event_loop_blocked');
+  const indexed = plan !== undefined && plan.fullScanTables.length === 0 && !plan.sortWithoutIndex;
+  if (stalls && indexed) return stalledLoopFirst(evidence, stalls, explain.sql);
+  if (indexed) {
     return {
       summary: 'The plan already uses an index: cut the rows it reads or the number of calls',
       detail:
@@ -33,6 +37,7 @@ export function recommendSlowQuery(candidate: FindingCandidate): Recommendation 
   const table = index?.table ?? tables[0];
 
   if (index && isPrimaryKeyLookup(index.columns)) {
+    if (stalls) return stalledLoopFirst(evidence, stalls, explain.sql);
     return {
       summary: 'The lookup is by primary key: look for the time outside the query plan',
       detail:
@@ -77,6 +82,26 @@ export function recommendSlowQuery(candidate: FindingCandidate): Recommendation 
       'if it aggregates or sorts a large table on every request, precompute the result (a summary table ' +
       'refreshed on write or on a schedule), cache it with a TTL, or paginate with a LIMIT and a keyset.',
     code: explain.sql,
+    language: 'sql',
+  };
+}
+
+/**
+ * An indexed query in a service whose event loop stalled: the driver's span ends when the
+ * loop reads the reply, so the stalls are counted as query time (detect/related.ts links them).
+ */
+function stalledLoopFirst(
+  evidence: Record<string, unknown>,
+  stalls: RelatedFinding,
+  explainSql: string,
+): Recommendation {
+  return {
+    summary: 'Unblock the event loop first: its stalls are counted in this query’s time',
+    detail:
+      `An index already serves this statement, yet its p95 is ${evidence.p95Ms} ms against a p50 of ${evidence.p50Ms} ms, ` +
+      `and the service's event loop stalled meanwhile (“${stalls.title}”). The driver's reply waits for the loop, so ` +
+      'a stall shows up as query time. Fix the blocking code first, then see whether this query is still slow.',
+    code: explainSql,
     language: 'sql',
   };
 }

@@ -52,7 +52,37 @@ describe('linkRelated', () => {
       { id: 'n_plus_one/shop/q2', kind: 'n_plus_one', title: 'n_plus_one q2', impact: 900 },
       { id: 'slow_query/shop/q1', kind: 'slow_query', title: 'slow_query q1', impact: 50 },
     ]);
-    expect(linked.slice(1)).toEqual(input.slice(1));
+    // The route's SQL dominates: the service's stalled loop is not its own code's. Its queries name the stall.
+    const stall = {
+      id: 'event_loop_blocked/shop/event_loop',
+      kind: 'event_loop_blocked',
+      title: 'event_loop_blocked event_loop',
+      impact: 1,
+    };
+    expect(linked.slice(1).map((c) => c.evidence.related)).toEqual([
+      [stall],
+      undefined,
+      [stall],
+      undefined,
+      undefined,
+    ]);
+  });
+
+  it('names the stalled event loop to the slow queries of asynchronous drivers only', () => {
+    const query = (system: string, service = 'shop') =>
+      candidate({ kind: 'slow_query', key: `${system} q`, service, evidence: { system } });
+    const linked = linkRelated(
+      [
+        query('postgresql'),
+        query('sqlite'),
+        query('mysql', 'billing'),
+        candidate({ kind: 'event_loop_blocked', key: 'event_loop' }),
+      ],
+      idOf,
+    );
+    expect(
+      linked.map((c) => (c.evidence.related as Array<{ id: string }> | undefined)?.map((r) => r.id)),
+    ).toEqual([['event_loop_blocked/shop/event_loop'], undefined, undefined, undefined]);
   });
 
   it('links the service’s event-loop and GC findings to a route whose own code dominates', () => {

@@ -226,6 +226,51 @@ describe('recommend: slow_query with a captured plan', () => {
     expect(rec.code).not.toContain('CREATE INDEX');
   });
 
+  it('puts a stalled event loop first for an indexed query it stretches, and keeps index advice otherwise', () => {
+    const stalls = [
+      {
+        id: 'e1',
+        kind: 'event_loop_blocked',
+        title: 'Event loop blocked in shop: delays up to 2.2 s',
+        impact: 9,
+      },
+    ];
+    const query = {
+      system: 'postgresql',
+      tables: ['shop_products'],
+      statementType: 'select',
+      p50Ms: 24,
+      p95Ms: 963,
+      related: stalls,
+    };
+    const byIndex = recommend(
+      candidate('slow_query', {
+        ...query,
+        fingerprint: 'select * from shop_products where sku = ?',
+        plan: plan({ indexesUsed: ['shop_products_sku'] }),
+      }),
+    );
+    const byKey = recommend(
+      candidate('slow_query', { ...query, fingerprint: 'select id, sku from shop_products where id = ?' }),
+    );
+    for (const rec of [byIndex, byKey]) {
+      expect(rec.summary).toBe('Unblock the event loop first: its stalls are counted in this query’s time');
+      expect(rec.detail).toContain('p95 is 963 ms against a p50 of 24 ms');
+      expect(rec.detail).toContain('“Event loop blocked in shop: delays up to 2.2 s”');
+    }
+    const scanning = recommend(
+      candidate('slow_query', {
+        ...query,
+        fingerprint: 'select * from shop_products where sku = ?',
+        plan: plan({
+          fullScanTables: ['shop_products'],
+          filterColumns: [{ table: 'shop_products', column: 'sku', comparison: 'equality' }],
+        }),
+      }),
+    );
+    expect(scanning.summary).toBe('Add an index on shop_products (sku)');
+  });
+
   it('indexes the sort of a plan that filters through an index but sorts outside it', () => {
     const rec = recommend(
       candidate('slow_query', {
