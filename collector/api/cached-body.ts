@@ -29,11 +29,15 @@ export interface CachedBody {
 
 /**
  * @example
- * const body = cachedBody({ findings }, 'W/"abc.12"');
+ * const body = cachedBody(JSON.stringify({ findings }), 'W/"abc.12"');
  * return sendBody(c, body);
  */
-export function cachedBody(value: unknown, etag: string, gzipLevel = FAST_GZIP): CachedBody {
-  const json = utf8.encode(JSON.stringify(value));
+export function cachedBody(
+  text: string | Uint8Array<ArrayBuffer>,
+  etag: string,
+  gzipLevel = FAST_GZIP,
+): CachedBody {
+  const json = typeof text === 'string' ? utf8.encode(text) : text;
   let gzipped: Promise<Uint8Array<ArrayBuffer>> | undefined;
   return {
     json,
@@ -46,15 +50,25 @@ export function cachedBody(value: unknown, etag: string, gzipLevel = FAST_GZIP):
   };
 }
 
+/** Bodies kept by key, each with the stamp it was built under; see {@link keptBodies}. */
+export interface KeptBodies<Stamp> {
+  /** The body kept under `key` if `isFresh` accepts its stamp (it becomes the most recently used). */
+  get(key: string, isFresh: (stamp: Stamp) => boolean): CachedBody | undefined;
+  /**
+   * Keeps a new body under `key`, tagged anew, from its JSON (text, or UTF-8 that a caller
+   * spliced from parts it keeps); past `maxEntries` the least recently used goes.
+   */
+  put(key: string, json: string | Uint8Array<ArrayBuffer>, stamp: Stamp): CachedBody;
+}
+
 /**
  * Bodies kept by key, each with the stamp it was built under (a store revision, a build time)
- * and served again while the caller's `isFresh` accepts that stamp; past `maxEntries` the least
- * recently used goes. Tags are unique to this process: a tag from before a restart never
- * matches a new body.
+ * and served again while the caller's `isFresh` accepts that stamp. Tags are unique to this
+ * process: a tag from before a restart never matches a new body.
  *
  * @example
- * const bodyOf = keptBodies<string>({ maxEntries: 32 });
- * const body = bodyOf(key, (made) => made === store.findingsRevision(), () => ({ value, stamp: revision }));
+ * const bodies = keptBodies<string>({ maxEntries: 32 });
+ * const body = bodies.get(key, (made) => made === revision) ?? bodies.put(key, json, revision);
  */
 export function keptBodies<Stamp>({
   maxEntries,
@@ -62,29 +76,28 @@ export function keptBodies<Stamp>({
 }: {
   maxEntries: number;
   gzipLevel?: number;
-}): (
-  key: string,
-  isFresh: (stamp: Stamp) => boolean,
-  build: () => { value: unknown; stamp: Stamp },
-) => CachedBody {
+}): KeptBodies<Stamp> {
   const instance = randomBytes(6).toString('base64url');
   const kept = new Map<string, { body: CachedBody; stamp: Stamp }>();
   let made = 0;
 
-  return (key, isFresh, build) => {
-    const entry = kept.get(key);
-    kept.delete(key);
-    if (entry && isFresh(entry.stamp)) {
+  return {
+    get(key, isFresh) {
+      const entry = kept.get(key);
+      if (!entry || !isFresh(entry.stamp)) return undefined;
+      kept.delete(key);
       kept.set(key, entry);
       return entry.body;
-    }
-    made += 1;
-    const { value, stamp } = build();
-    const body = cachedBody(value, `W/"${instance}.${made}"`, gzipLevel);
-    kept.set(key, { body, stamp });
-    const oldest = kept.keys().next();
-    if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
-    return body;
+    },
+    put(key, json, stamp) {
+      made += 1;
+      const body = cachedBody(json, `W/"${instance}.${made}"`, gzipLevel);
+      kept.delete(key);
+      kept.set(key, { body, stamp });
+      const oldest = kept.keys().next();
+      if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
+      return body;
+    },
   };
 }
 

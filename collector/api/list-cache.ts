@@ -53,18 +53,15 @@ export interface ListAnswer {
 export function listBodies(
   options: Partial<ListCacheOptions> = {},
 ): (key: string, nowMs: number, build: () => ListAnswer) => CachedBody {
-  const bodyOf = keptBodies<{ madeAtMs: number; freshMs: number }>({
+  const bodies = keptBodies<{ madeAtMs: number; freshMs: number }>({
     ...defaultListCacheOptions,
     ...options,
   });
-  return (key, nowMs, build) =>
-    bodyOf(
-      key,
-      // A clock that went back (a corrected system clock) ages nothing: build again.
-      ({ madeAtMs, freshMs }) => nowMs >= madeAtMs && nowMs - madeAtMs < freshMs,
-      () => {
-        const { body, freshMs } = build();
-        return { value: body, stamp: { madeAtMs: nowMs, freshMs } };
-      },
-    );
+  return (key, nowMs, build) => {
+    // A clock that went back (a corrected system clock) ages nothing: build again.
+    const kept = bodies.get(key, ({ madeAtMs, freshMs }) => nowMs >= madeAtMs && nowMs - madeAtMs < freshMs);
+    if (kept) return kept;
+    const { body, freshMs } = build();
+    return bodies.put(key, JSON.stringify(body), { madeAtMs: nowMs, freshMs });
+  };
 }

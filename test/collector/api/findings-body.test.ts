@@ -19,13 +19,16 @@ import type { Finding } from '../../../model/index.js';
 
 const NOW = Date.parse('2026-11-26T12:00:00Z');
 
-/** The real store, counting how often the list is read from SQLite. */
+/** The real store, counting how often the list is read from SQLite and which findings it read whole. */
 class CountingStore extends SqliteStore {
   reads = 0;
+  wholeReads: string[] = [];
 
-  override listFindings(filter?: FindingFilter) {
+  override listFindingRevisions(filter: FindingFilter, isKept: (id: string, revision: number) => boolean) {
     this.reads += 1;
-    return super.listFindings(filter);
+    const listed = super.listFindingRevisions(filter, isKept);
+    for (const { finding } of listed) if (finding) this.wholeReads.push(finding.key);
+    return listed;
   }
 }
 
@@ -110,6 +113,43 @@ describe('GET /api/findings between store writes', () => {
       other.close();
     }
     expect((await keys(await api.request('/api/findings')))[0]).toBe('fp9');
+  });
+
+  it('reads again only the findings written since, by this store or another connection', async () => {
+    const api = app();
+    await api.request('/api/findings');
+    expect(store.wholeReads.sort()).toEqual(['fp1', 'fp2', 'fp3']);
+
+    store.wholeReads = [];
+    store.upsertFindings([finding('fp1', 2_000)], NOW + 1_000);
+    const other = new SqliteStore(path);
+    try {
+      other.upsertFindings([finding('fp3', 1_000, 'billing')], NOW + 2_000);
+    } finally {
+      other.close();
+    }
+    expect(await keys(await api.request('/api/findings'))).toEqual(['fp1', 'fp3', 'fp2']);
+    expect(store.wholeReads.sort()).toEqual(['fp1', 'fp3']);
+    const served = (await (await api.request('/api/findings')).json()) as unknown;
+    expect(served).toEqual(JSON.parse(JSON.stringify({ findings: store.listFindings() })));
+
+    // Lifecycle passes rewrite findings too: each transition is served in both views.
+    const statuses = async (view: string) => {
+      const body = (await (await api.request(`/api/findings?view=${view}`)).json()) as {
+        findings: Array<{ status: string }>;
+      };
+      return body.findings.map((f) => f.status);
+    };
+    store.updateLifecycle(NOW + 11 * 60_000);
+    expect(await statuses('summary')).toEqual(['ongoing', 'ongoing', 'ongoing']);
+    expect(await statuses('full')).toEqual(['ongoing', 'ongoing', 'ongoing']);
+    store.updateLifecycle(NOW + 60 * 60_000);
+    expect(await statuses('summary')).toEqual(['resolved', 'resolved', 'resolved']);
+    expect(await statuses('full')).toEqual(['resolved', 'resolved', 'resolved']);
+  });
+
+  it('answers an empty list as JSON too', async () => {
+    expect(await (await app().request('/api/findings?service=nobody')).text()).toBe('{"findings":[]}');
   });
 
   it('answers the same as the store reads, field for field', async () => {
