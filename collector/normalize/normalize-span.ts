@@ -29,17 +29,22 @@ import { scrubSpanName } from './span-name.js';
 import { identifySql } from './sql-fingerprint.js';
 import { hostOf, hostWithPort, templatePath } from './url-template.js';
 
-type OperationBase = Pick<
-  Operation,
-  | 'service'
-  | 'serviceVersion'
-  | 'traceId'
-  | 'spanId'
-  | 'parentSpanId'
-  | 'startTimeMs'
-  | 'durationMs'
-  | 'error'
->;
+/*
+ * The agent's attribute names, read once: through the compiled CommonJS re-export, every
+ * `ChokepointAttributes.X` is a getter call per span.
+ */
+const {
+  CACHE_HIT,
+  CACHE_HITS,
+  CACHE_KEY_PATTERN,
+  CACHE_MISSES,
+  CACHE_TTL_SECONDS,
+  DB_CONNECT,
+  DB_PLAN,
+  DB_PLAN_SYSTEM,
+  DB_PREPARE,
+  MESSAGE_PUBLISH_TIME_MS,
+} = ChokepointAttributes;
 
 /** `db.system.name` values served by the cache_command operation rather than db_query. */
 const CACHE_SYSTEMS = new Set(['redis', 'valkey', 'memcached']);
@@ -96,69 +101,90 @@ export function normalizeSpan(span: SpanRecord): Operation {
 
 function typedOperation(span: SpanRecord): Operation {
   const attributes = span.attributes;
-  const base = baseOf(span);
   const dbSystem = stringAttribute(attributes, 'db.system.name', 'db.system')?.toLowerCase();
 
-  if (attributes[ChokepointAttributes.DB_CONNECT] === true || isConnectSpan(span.name, dbSystem)) {
-    const system = dbSystem ?? CONNECT_SPAN_NAMES.get(span.name) ?? 'unknown';
-    const connect = withBase<DbConnectOperation>(base, {
-      type: 'db_connect',
-      system,
-      host: serverOf(attributes),
-    });
-    if (CHECKOUT_SPAN_NAMES.has(span.name)) connect.opensConnection = false;
-    else if (OPENING_SPAN_NAMES.has(span.name)) connect.opensConnection = true;
-    return connect;
-  }
+  if (attributes[DB_CONNECT] === true || isConnectSpan(span.name, dbSystem)) return dbConnect(span, dbSystem);
   // Preparing a statement costs time but runs nothing: not a query to count or fingerprint.
-  if (attributes[ChokepointAttributes.DB_PREPARE] === true) {
-    return withBase<InternalOperation>(base, { type: 'internal', name: scrubSpanName(span.name) });
-  }
+  if (attributes[DB_PREPARE] === true) return internal(span);
   if (
     span.kind === SpanKind.PRODUCER ||
     span.kind === SpanKind.CONSUMER ||
     stringAttribute(attributes, 'messaging.system')
   ) {
-    return queueMessage(span, base);
+    return queueMessage(span);
   }
-  if (dbSystem !== undefined && CACHE_SYSTEMS.has(dbSystem)) return cacheCommand(span, base, dbSystem);
+  if (dbSystem !== undefined && CACHE_SYSTEMS.has(dbSystem)) return cacheCommand(span, dbSystem);
   const statement = stringAttribute(attributes, 'db.query.text', 'db.statement');
-  if (statement !== undefined) return dbQuery(attributes, base, dbSystem ?? 'unknown', statement);
+  if (statement !== undefined) return dbQuery(span, dbSystem ?? 'unknown', statement);
 
   const method = stringAttribute(attributes, 'http.request.method', 'http.method')?.toUpperCase();
   if (
     span.kind === SpanKind.SERVER ||
     (method !== undefined && span.kind !== SpanKind.CLIENT && hasServerPath(attributes))
   ) {
-    return httpServer(span, base, method);
+    return httpServer(span, method);
   }
   const url = stringAttribute(attributes, 'url.full', 'http.url');
   if (span.kind === SpanKind.CLIENT && (method !== undefined || url !== undefined)) {
-    return httpClient(attributes, base, method, url);
+    return httpClient(span, method, url);
   }
-  return withBase<InternalOperation>(base, { type: 'internal', name: scrubSpanName(span.name) });
+  return internal(span);
 }
 
-/**
- * Completes the base into an operation. `Object.assign` rather than `{ ...base, … }`:
- * V8 builds a spread literal of this size about fifty times slower, and this runs per span.
+/*
+ * Each operation is built as one object literal naming the common fields (service … error) and its
+ * own: one allocation with every field in the object itself. Completing a shared base with
+ * `Object.assign` grew a separate property store two or three times per span, and the assembler
+ * holds operations long enough for the garbage collector to copy each one twice.
  */
-function withBase<T extends Operation>(base: OperationBase, fields: Omit<T, keyof OperationBase>): T {
-  return Object.assign(base, fields) as T;
+
+function durationOf(span: SpanRecord): number {
+  return Math.max(0, span.endTimeMs - span.startTimeMs);
 }
 
-function baseOf(span: SpanRecord): OperationBase {
-  const base: OperationBase = {
-    service: span.resource.serviceName,
-    traceId: span.traceId,
-    spanId: span.spanId,
-    parentSpanId: span.parentSpanId,
-    startTimeMs: span.startTimeMs,
-    durationMs: Math.max(0, span.endTimeMs - span.startTimeMs),
-    error: span.statusCode === StatusCode.ERROR,
-  };
-  if (span.resource.serviceVersion !== undefined) base.serviceVersion = span.resource.serviceVersion;
-  return base;
+/** Adds `serviceVersion` when the resource has one (absent, not `undefined`, otherwise). */
+function versioned<T extends Operation>(operation: T, span: SpanRecord): T {
+  const version = span.resource.serviceVersion;
+  if (version !== undefined) operation.serviceVersion = version;
+  return operation;
+}
+
+function internal(span: SpanRecord): InternalOperation {
+  return versioned<InternalOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'internal',
+      name: scrubSpanName(span.name),
+    },
+    span,
+  );
+}
+
+function dbConnect(span: SpanRecord, dbSystem: string | undefined): DbConnectOperation {
+  const connect = versioned<DbConnectOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'db_connect',
+      system: dbSystem ?? CONNECT_SPAN_NAMES.get(span.name) ?? 'unknown',
+      host: serverOf(span.attributes),
+    },
+    span,
+  );
+  if (CHECKOUT_SPAN_NAMES.has(span.name)) connect.opensConnection = false;
+  else if (OPENING_SPAN_NAMES.has(span.name)) connect.opensConnection = true;
+  return connect;
 }
 
 function isConnectSpan(name: string, dbSystem: string | undefined): boolean {
@@ -182,34 +208,49 @@ function statusCodeOf(attributes: Attributes): number | undefined {
   return numberAttribute(attributes, 'http.response.status_code', 'http.status_code');
 }
 
-function httpServer(span: SpanRecord, base: OperationBase, method: string | undefined): Operation {
+function httpServer(span: SpanRecord, method: string | undefined): Operation {
   const attributes = span.attributes;
   const path = stringAttribute(attributes, 'http.route', 'url.path', 'http.target', 'url.full', 'http.url');
   const statusCode = statusCodeOf(attributes);
-  if (statusCode !== undefined && statusCode >= 500) base.error = true;
-  return withBase<HttpServerOperation>(base, {
-    type: 'http_server',
-    method: method ?? '_OTHER',
-    // Routes are templates already; templating again is a no-op for them and strips anything that is not.
-    route: path === undefined ? scrubSpanName(span.name) : templatePath(path),
-    statusCode,
-  });
+  return versioned<HttpServerOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR || (statusCode !== undefined && statusCode >= 500),
+      type: 'http_server',
+      method: method ?? '_OTHER',
+      // Routes are templates already; templating again is a no-op for them and strips anything that is not.
+      route: path === undefined ? scrubSpanName(span.name) : templatePath(path),
+      statusCode,
+    },
+    span,
+  );
 }
 
-function httpClient(
-  attributes: Attributes,
-  base: OperationBase,
-  method: string | undefined,
-  url: string | undefined,
-): Operation {
+function httpClient(span: SpanRecord, method: string | undefined, url: string | undefined): Operation {
+  const attributes = span.attributes;
   const path = url ?? stringAttribute(attributes, 'url.path', 'http.target');
-  return withBase<HttpClientOperation>(base, {
-    type: 'http_client',
-    method: method ?? '_OTHER',
-    host: clientHost(attributes, url),
-    urlTemplate: path === undefined ? '/' : templatePath(path),
-    statusCode: statusCodeOf(attributes),
-  });
+  return versioned<HttpClientOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'http_client',
+      method: method ?? '_OTHER',
+      host: clientHost(attributes, url),
+      urlTemplate: path === undefined ? '/' : templatePath(path),
+      statusCode: statusCodeOf(attributes),
+    },
+    span,
+  );
 }
 
 function clientHost(attributes: Attributes, url: string | undefined): string {
@@ -222,35 +263,43 @@ function clientHost(attributes: Attributes, url: string | undefined): string {
   return url === undefined ? '' : hostOf(url);
 }
 
-function dbQuery(attributes: Attributes, base: OperationBase, system: string, statement: string): Operation {
+function dbQuery(span: SpanRecord, system: string, statement: string): Operation {
+  const attributes = span.attributes;
   const { result, id } = identifySql(statement, system);
   const { fingerprint, statementType, tables } = result;
   // Document stores name their collection in an attribute, not in the statement.
   const collection = stringAttribute(attributes, 'db.collection.name', 'db.mongodb.collection');
-  const operation = withBase<DbQueryOperation>(base, {
-    type: 'db_query',
-    system,
-    namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
-    host: serverOf(attributes),
-    fingerprint,
-    fingerprintId: id,
-    statementType,
-    tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
-    rows: numberAttribute(attributes, 'db.response.returned_rows'),
-  });
+  const operation = versioned<DbQueryOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'db_query',
+      system,
+      namespace: stringAttribute(attributes, 'db.namespace', 'db.name'),
+      host: serverOf(attributes),
+      fingerprint,
+      fingerprintId: id,
+      statementType,
+      tables: tables.length === 0 && collection !== undefined ? [collection] : tables,
+      rows: numberAttribute(attributes, 'db.response.returned_rows'),
+    },
+    span,
+  );
   // A captured plan prints literals: only its summary (table, column and index names) is kept.
-  const planText = stringAttribute(attributes, ChokepointAttributes.DB_PLAN);
+  const planText = stringAttribute(attributes, DB_PLAN);
   if (planText !== undefined) {
-    const plan = readPlan(
-      planText,
-      stringAttribute(attributes, ChokepointAttributes.DB_PLAN_SYSTEM) ?? system,
-    );
+    const plan = readPlan(planText, stringAttribute(attributes, DB_PLAN_SYSTEM) ?? system);
     if (plan) operation.plan = plan;
   }
   return operation;
 }
 
-function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Operation {
+function cacheCommand(span: SpanRecord, system: string): Operation {
   const attributes = span.attributes;
   const statement = stringAttribute(attributes, 'db.query.text', 'db.statement');
   const parsed = statement === undefined ? undefined : parseRedisStatement(statement);
@@ -262,35 +311,52 @@ function cacheCommand(span: SpanRecord, base: OperationBase, system: string): Op
     'UNKNOWN';
   // The raw key folds at least as well as the agent's pattern of it (which an older agent may
   // have folded less); the agent's pattern covers what the statement leaves out (multi-key reads).
-  const key = parsed?.key ?? stringAttribute(attributes, ChokepointAttributes.CACHE_KEY_PATTERN);
-  const hit = attributes[ChokepointAttributes.CACHE_HIT];
-  return withBase<CacheCommandOperation>(base, {
-    type: 'cache_command',
-    system,
-    host: serverOf(attributes),
-    command,
-    keyPattern: key === undefined ? undefined : keyPattern(key),
-    hit: typeof hit === 'boolean' ? hit : undefined,
-    hits: numberAttribute(attributes, ChokepointAttributes.CACHE_HITS),
-    misses: numberAttribute(attributes, ChokepointAttributes.CACHE_MISSES),
-    ttlSeconds: numberAttribute(attributes, ChokepointAttributes.CACHE_TTL_SECONDS),
-  });
+  const key = parsed?.key ?? stringAttribute(attributes, CACHE_KEY_PATTERN);
+  const hit = attributes[CACHE_HIT];
+  return versioned<CacheCommandOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'cache_command',
+      system,
+      host: serverOf(attributes),
+      command,
+      keyPattern: key === undefined ? undefined : keyPattern(key),
+      hit: typeof hit === 'boolean' ? hit : undefined,
+      hits: numberAttribute(attributes, CACHE_HITS),
+      misses: numberAttribute(attributes, CACHE_MISSES),
+      ttlSeconds: numberAttribute(attributes, CACHE_TTL_SECONDS),
+    },
+    span,
+  );
 }
 
-function queueMessage(span: SpanRecord, base: OperationBase): Operation {
+function queueMessage(span: SpanRecord): Operation {
   const attributes = span.attributes;
   const role = messageRole(span);
-  return withBase<QueueMessageOperation>(base, {
-    type: 'queue_message',
-    system: stringAttribute(attributes, 'messaging.system')?.toLowerCase() ?? 'unknown',
-    host: serverOf(attributes),
-    destination: destinationOf(span),
-    role,
-    publishTimeMs:
-      role === 'consume'
-        ? numberAttribute(attributes, ChokepointAttributes.MESSAGE_PUBLISH_TIME_MS)
-        : undefined,
-  });
+  return versioned<QueueMessageOperation>(
+    {
+      service: span.resource.serviceName,
+      traceId: span.traceId,
+      spanId: span.spanId,
+      parentSpanId: span.parentSpanId,
+      startTimeMs: span.startTimeMs,
+      durationMs: durationOf(span),
+      error: span.statusCode === StatusCode.ERROR,
+      type: 'queue_message',
+      system: stringAttribute(attributes, 'messaging.system')?.toLowerCase() ?? 'unknown',
+      host: serverOf(attributes),
+      destination: destinationOf(span),
+      role,
+      publishTimeMs: role === 'consume' ? numberAttribute(attributes, MESSAGE_PUBLISH_TIME_MS) : undefined,
+    },
+    span,
+  );
 }
 
 function messageRole(span: SpanRecord): 'publish' | 'consume' {

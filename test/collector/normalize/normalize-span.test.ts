@@ -78,6 +78,40 @@ describe('normalizeSpan: common fields', () => {
       false,
     );
   });
+
+  it('gives every operation type the common fields, and serviceVersion only when the resource has one', () => {
+    const unversioned: ResourceInfo = { serviceName: 'shop', attributes: {} };
+    const kinds: [string, SpanKind, Attributes][] = [
+      ['GET /users/:id', SpanKind.SERVER, { 'http.request.method': 'GET', 'http.route': '/users/:id' }],
+      ['GET', SpanKind.CLIENT, { 'http.request.method': 'GET', 'url.full': 'http://api/users/1' }],
+      ['SELECT', SpanKind.CLIENT, { 'db.system.name': 'postgresql', 'db.query.text': 'SELECT 1' }],
+      ['pg.connect', SpanKind.CLIENT, { 'db.system.name': 'postgresql' }],
+      ['get', SpanKind.CLIENT, { 'db.system.name': 'redis', 'db.query.text': 'get user:1' }],
+      ['orders publish', SpanKind.PRODUCER, { 'messaging.system': 'rabbitmq' }],
+      ['work', SpanKind.INTERNAL, {}],
+    ];
+    const types = new Set<string>();
+    for (const [name, kind, attributes] of kinds) {
+      const versioned = normalizeSpan(span(name, kind, attributes, { statusCode: StatusCode.ERROR }));
+      const plain = normalizeSpan(span(name, kind, attributes, { resource: unversioned }));
+      types.add(versioned.type);
+      for (const operation of [versioned, plain]) {
+        expect(operation).toMatchObject({
+          service: 'shop',
+          traceId: '0af7651916cd43dd8448eb211c80319c',
+          spanId: 'b7ad6b7169203331',
+          parentSpanId: '00f067aa0ba902b7',
+          startTimeMs: 1_700_000_000_000.25,
+          durationMs: 12.5,
+        });
+      }
+      expect(versioned.error).toBe(true);
+      expect(plain.error).toBe(false);
+      expect(versioned.serviceVersion).toBe('1.4.2');
+      expect('serviceVersion' in plain).toBe(false);
+    }
+    expect(types.size).toBe(kinds.length);
+  });
 });
 
 describe('normalizeSpan: http_server', () => {
