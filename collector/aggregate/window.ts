@@ -475,6 +475,7 @@ export class Aggregator {
       const stats = this.runtimes.upsert(bucket, sample.service, sample.instanceId, () => ({
         service: sample.service,
         instanceId: sample.instanceId,
+        serviceVersion: undefined,
         samples: 0,
         intervalMs: 0,
         delayP50: new QuantileSketch(),
@@ -574,8 +575,13 @@ export class Aggregator {
     trace: AssembledTrace,
     bucket: number,
   ) {
+    // Every field, in the order queryFamily copies them: one hidden class for all (see stats.ts).
     const stats = this.queries.upsert(bucket, operation.service, operation.fingerprintId, () => ({
-      ...emptyLatency(),
+      count: 0,
+      errors: 0,
+      totalMs: 0,
+      maxMs: 0,
+      sketch: new QuantileSketch(),
       service: operation.service,
       system: operation.system,
       fingerprintId: operation.fingerprintId,
@@ -585,6 +591,7 @@ export class Aggregator {
       entries: {},
       exampleTraceId: trace.traceId,
       exampleDurationMs: 0,
+      plan: undefined,
     }));
     addLatency(stats, operation.durationMs, operation.error);
     const label = trace.labelOf(operation);
@@ -608,7 +615,11 @@ export class Aggregator {
     const entry = trace.labelOf(operation) ?? `${operation.method} ${operation.route}`;
     const traceId = trace.traceId;
     const stats = this.endpoints.upsert(bucket, operation.service, entry, () => ({
-      ...emptyLatency(),
+      count: 0,
+      errors: 0,
+      totalMs: 0,
+      maxMs: 0,
+      sketch: new QuantileSketch(),
       service: operation.service,
       entry,
       dbMs: 0,
