@@ -87,7 +87,7 @@ export interface RelatedFinding {
   impact: number;
 }
 
-/** `evidence.related` of a `slow_endpoint`: the findings behind it, highest impact first. */
+/** `evidence.related`: the findings linked to this one (detect/related.ts), highest impact first. */
 export function readRelated(evidence: Evidence): RelatedFinding[] {
   return readObjects(evidence.related).flatMap(({ id, kind, title, impact }) =>
     typeof id === 'string' &&

@@ -187,7 +187,7 @@ const EVIDENCE_VIEWS: Record<
   hot_path_cpu: hotPathView,
 };
 
-function slowQueryView(raw: Evidence): TemplateResult {
+function slowQueryView(raw: Evidence, linkTo: (findingId: string) => string): TemplateResult {
   const evidence = readSlowQueryEvidence(raw);
   return html`${statement('Statement', evidence)}
     ${measurements([
@@ -199,7 +199,8 @@ function slowQueryView(raw: Evidence): TemplateResult {
       ['Slowest', optional(evidence.maxMs, formatDuration)],
       ['Share of DB time', optional(evidence.shareOfDbTime, formatShare)],
     ])}
-    ${routesTable(evidence.routes, 'Executions')} ${exampleTrace(evidence.exampleTraceId)}`;
+    ${routesTable(evidence.routes, 'Executions')} ${exampleTrace(evidence.exampleTraceId)}
+    ${relatedFindings(raw, linkTo, 'The stall counted in its time')}`;
 }
 
 function nPlusOneView(raw: Evidence): TemplateResult {

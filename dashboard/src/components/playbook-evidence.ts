@@ -16,6 +16,7 @@ import {
   placeText,
   readObjects,
   readPlace,
+  readRelated,
   readRouteCounts,
   stringField,
 } from '../evidence.js';
@@ -300,7 +301,13 @@ export function hotPathView(evidence: Evidence, linkTo: (findingId: string) => s
       ],
       { about: 'CPU sampled while the loop stalled' },
     )}
-    ${relatedFindings(evidence, linkTo, 'The stall it causes')}
+    ${relatedFindings(
+      evidence,
+      linkTo,
+      readRelated(evidence).some((finding) => finding.kind === 'slow_query')
+        ? 'The stall it causes, and the slow query it runs'
+        : 'The stall it causes',
+    )}
     ${otherFields(evidence, [
       ...HOT_PATH_PLACES,
       ...keysOf(HOT_PATH_NUMBERS),
