@@ -24,6 +24,7 @@ import {
 } from '../../model/index.js';
 import { readPlan } from '../recommend/plan.js';
 import { errorKindOf } from './error-kind.js';
+import { LruCache } from './lru-cache.js';
 import { keyPattern, parseRedisStatement } from './redis-key.js';
 import { scrubSpanName } from './span-name.js';
 import { identifySql } from './sql-fingerprint.js';
@@ -192,12 +193,29 @@ function isConnectSpan(name: string, dbSystem: string | undefined): boolean {
   return CONNECT_SPAN_NAMES.has(name) || (dbSystem !== undefined && name === 'connect');
 }
 
+/**
+ * Servers already named, by address then port: every statement to a server names it again, and
+ * one shared string spares building one per operation, which the assembler then holds.
+ */
+const servers = new LruCache<string, Map<number | undefined, string>>(1_000);
+/** Ports remembered per address: beyond them a server is named afresh, so no address holds many. */
+const PORTS_PER_ADDRESS = 16;
+
 /** `server.address[:port]` of a database, cache or broker span (any port kept: 5432 says which server). */
 function serverOf(attributes: Attributes): string | undefined {
   const address = stringAttribute(attributes, 'server.address', 'net.peer.name');
   if (address === undefined) return undefined;
   const port = numberAttribute(attributes, 'server.port', 'net.peer.port');
-  return port === undefined ? address.toLowerCase() : `${address.toLowerCase()}:${port}`;
+  let ports = servers.get(address);
+  const known = ports?.get(port);
+  if (known !== undefined) return known;
+  const server = port === undefined ? address.toLowerCase() : `${address.toLowerCase()}:${port}`;
+  if (!ports) {
+    ports = new Map();
+    servers.set(address, ports);
+  }
+  if (ports.size < PORTS_PER_ADDRESS) ports.set(port, server);
+  return server;
 }
 
 function hasServerPath(attributes: Attributes): boolean {

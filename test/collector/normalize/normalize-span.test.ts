@@ -439,6 +439,25 @@ describe('normalizeSpan: db_connect', () => {
       host: 'db.internal:5432',
     });
   });
+
+  it('names each server of one address by its own port, however many ports and however often', () => {
+    const hostOf = (port: number | undefined) =>
+      (
+        normalizeSpan(
+          span('pg.connect', SpanKind.CLIENT, {
+            'db.system.name': 'postgresql',
+            'server.address': 'Pool.internal',
+            ...(port === undefined ? {} : { 'server.port': port }),
+          }),
+        ) as DbConnectOperation
+      ).host;
+    const ports = [undefined, ...Array.from({ length: 40 }, (_, i) => 6000 + i)];
+    for (let round = 0; round < 3; round++) {
+      for (const port of ports) {
+        expect(hostOf(port)).toBe(port === undefined ? 'pool.internal' : `pool.internal:${port}`);
+      }
+    }
+  });
 });
 
 describe('normalizeSpan: servers and failures of outbound calls', () => {
