@@ -86,6 +86,8 @@ export class Pipeline {
     findingsUpdated: 0,
   };
   private readonly options: PipelineOptions;
+  /** The detectors that inspect each assembled trace. */
+  private readonly traceDetectors: readonly Detector[];
   private readonly assembler: TraceAssembler;
   private readonly aggregator: Aggregator;
   private readonly failedDetectors = new Set<string>();
@@ -101,6 +103,7 @@ export class Pipeline {
     private readonly clock: () => number = Date.now,
   ) {
     this.options = { ...defaultPipelineOptions, ...options };
+    this.traceDetectors = this.options.detectors.filter((detector) => detector.inspectTrace);
     this.assembler = new TraceAssembler(this.options.assembler);
     this.aggregator = new Aggregator({ memoryMs: this.options.windowMs, ...this.options.aggregator });
     const loadedFromMs = this.clock() - this.options.windowMs;
@@ -145,15 +148,21 @@ export class Pipeline {
   private process(trace: AssembledTrace, now: number): void {
     this.counters.tracesAssembled += 1;
     for (const operation of trace.operations) this.versions.note(operation.service, operation.serviceVersion);
+    // Per trace, so without a closure per detector (as `guard` takes) or a spread of what each found.
     const occurrences: Occurrence[] = [];
-    for (const detector of this.options.detectors) {
-      if (!detector.inspectTrace) continue;
-      const found = this.guard(detector, () => detector.inspectTrace?.(trace, this.options.detection));
-      if (found) occurrences.push(...found);
+    for (const detector of this.traceDetectors) {
+      try {
+        const found = detector.inspectTrace?.(trace, this.options.detection);
+        if (found) for (const occurrence of found) occurrences.push(occurrence);
+      } catch (error) {
+        this.detectorFailed(detector, error);
+      }
     }
     this.aggregator.record(trace, occurrences, now);
     this.recentTraces.remember(trace);
-    for (const observer of this.options.observers) this.notify(() => observer.onTrace?.(trace, occurrences));
+    for (const observer of this.options.observers) {
+      if (observer.onTrace) this.notify(() => observer.onTrace?.(trace, occurrences));
+    }
   }
 
   /** An observer's failure is reported and never stops the pipeline. */
@@ -243,11 +252,14 @@ export class Pipeline {
     try {
       return run();
     } catch (error) {
-      if (!this.failedDetectors.has(detector.kind)) {
-        this.failedDetectors.add(detector.kind);
-        this.options.onError(`detector ${detector.kind} failed: ${(error as Error).stack ?? error}`);
-      }
+      this.detectorFailed(detector, error);
       return undefined;
     }
+  }
+
+  private detectorFailed(detector: Detector, error: unknown): void {
+    if (this.failedDetectors.has(detector.kind)) return;
+    this.failedDetectors.add(detector.kind);
+    this.options.onError(`detector ${detector.kind} failed: ${(error as Error).stack ?? error}`);
   }
 }

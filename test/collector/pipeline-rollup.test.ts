@@ -2,12 +2,14 @@
  * The pipeline over simulated hours: minute buckets roll up into hourly ones on its own
  * runs, the hourly data still answers the API, and a store that fails to roll up is
  * reported once without stopping detection. Late data is merged into the minute the store
- * holds, never written over it, and a run hands the store a bounded number of buckets.
+ * holds, never written over it, and a run hands the store a bounded number of buckets. A
+ * per-trace detector that throws is reported once; the others' occurrences still go on.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Detector, Occurrence } from '../../collector/detect/types.js';
 import { Pipeline } from '../../collector/pipeline.js';
 import { HOUR_MS, SqliteStore } from '../../collector/store/sqlite-store.js';
 import type { MergeBuckets } from '../../collector/store/types.js';
@@ -182,5 +184,54 @@ describe('store work per run', () => {
     // The rest in one batch: every bucket (ten statements, the endpoint, the service, …) written once.
     expect(store.batches).toEqual([3, 3, store.readBuckets({ fromMs: 0 }).length - 6]);
     expect(store.readBuckets({ family: 'query', fromMs: 0 })).toHaveLength(10);
+  });
+});
+
+describe('per-trace detectors', () => {
+  it('reports a detector that throws once, and still hands on what the others found', () => {
+    const failing: Detector = {
+      kind: 'n_plus_one',
+      explain: () => ({ rule: '', impact: '' }),
+      inspectTrace: () => {
+        throw new Error('broken rule');
+      },
+      detect: () => [],
+    };
+    const counting: Detector = {
+      kind: 'slow_query',
+      explain: () => ({ rule: '', impact: '' }),
+      inspectTrace: (trace) => [
+        {
+          kind: 'slow_query',
+          service: 'shop',
+          key: trace.traceId,
+          traceId: trace.traceId,
+          repeats: trace.operations.length,
+          durationMs: 0,
+          evidence: {},
+        },
+      ],
+      detect: () => [],
+    };
+    const errors: string[] = [];
+    const seen: Occurrence[][] = [];
+    const now = START + 30_000;
+    const pipeline = new Pipeline(
+      newStore(),
+      {
+        detectors: [failing, counting],
+        onError: (message) => errors.push(message.split('\n')[0] ?? ''),
+        observers: [{ onTrace: (_trace, occurrences) => seen.push([...occurrences]) }],
+      },
+      () => now,
+    );
+    for (let i = 0; i < 3; i++) pipeline.ingest(slowRequest(now - 1_000, i));
+    pipeline.flush();
+    expect(errors).toEqual(['detector n_plus_one failed: Error: broken rule']);
+    expect(seen.map((occurrences) => occurrences.map(({ kind, repeats }) => [kind, repeats]))).toEqual([
+      [['slow_query', 2]],
+      [['slow_query', 2]],
+      [['slow_query', 2]],
+    ]);
   });
 });
