@@ -294,18 +294,31 @@ class FamilyBuckets<T> {
     return starts.sort((a, b) => a - b);
   }
 
-  /** Every key's merge over the buckets at `starts` (oldest first): over all but the newest, and over all. */
+  /**
+   * Every key's merge over the buckets at `starts` (oldest first): over all but the newest, and
+   * over all. A key only one older bucket holds keeps that bucket's stats as its older merge
+   * (merges never change what they merge from): no copy for the long tail of keys seen once.
+   */
   private fullView(starts: number[]): ViewCache<T> {
     const view: ViewCache<T> = { starts, older: new Map(), combined: new Map() };
+    /** Older merges this view made itself, and so may merge into. */
+    const copies = new Set<T>();
     const newest = starts[starts.length - 1];
     for (const start of starts) {
-      const target = start === newest ? view.combined : view.older;
       for (const [service, keys] of (this.buckets.get(start) as Bucket<T>).services) {
         for (const [key, entry] of keys) {
-          if (target === view.older) {
-            const merged = keysIn(view.older, service).get(key);
-            if (merged) this.family.merge(merged, entry.stats);
-            else keysIn(view.older, service).set(key, this.family.clone(entry.stats));
+          if (start !== newest) {
+            const older = keysIn(view.older, service);
+            let merged = older.get(key);
+            if (merged === undefined) older.set(key, entry.stats);
+            else {
+              if (!copies.has(merged)) {
+                merged = this.family.clone(merged);
+                copies.add(merged);
+                older.set(key, merged);
+              }
+              this.family.merge(merged, entry.stats);
+            }
           } else {
             keysIn(view.combined, service).set(
               key,
@@ -330,11 +343,17 @@ class FamilyBuckets<T> {
     let older = view.older.get(service)?.get(key);
     if (changed.bucketStartMs !== newest) {
       older = undefined;
+      let copied = false;
       for (const start of view.starts) {
         const entry = start === newest ? undefined : this.buckets.get(start)?.services.get(service)?.get(key);
         if (!entry) continue;
-        if (older) this.family.merge(older, entry.stats);
-        else older = this.family.clone(entry.stats);
+        if (older === undefined) older = entry.stats;
+        else {
+          // Shared with its bucket until a second bucket has the key (as in fullView).
+          if (!copied) older = this.family.clone(older);
+          copied = true;
+          this.family.merge(older, entry.stats);
+        }
       }
       if (older) keysIn(view.older, service).set(key, older);
     }

@@ -175,8 +175,27 @@ describe('Aggregator.view', () => {
       'select 3': 1,
       'select 4': 1,
     });
-    // The answer for select 1 was built anew; the one handed out before still says what it said.
+    // The answer for select 1 (two buckets) was built anew; the one handed out before still says
+    // what it said. A key one bucket holds is handed out as kept: valid until the next change.
     expect(first.get('select 1')?.count).toBe(2);
-    expect(first.get('select 2')?.count).toBe(1);
+  });
+
+  it('never changes a bucket while merging it into a view', () => {
+    const aggregator = new Aggregator();
+    const now = T0 + 2 * MINUTE + 30_000;
+    const countIn = (fromMs: number, toMs: number) =>
+      aggregator.view(fromMs, toMs).queries.find((q) => q.fingerprintId === 'select 1')?.count;
+    aggregator.record(trace(T0 + 10_000, ['select 1']), [], now);
+    aggregator.record(trace(now - 1_000, ['select 2']), [], now);
+    expect(countIn(T0, now + 1)).toBe(1);
+    // A second older bucket gets the key: a view built afresh, then one merging it again.
+    aggregator.record(trace(T0 + MINUTE + 10_000, ['select 1']), [], now);
+    expect(countIn(T0, now + 1)).toBe(2);
+    aggregator.record(trace(T0 + MINUTE + 20_000, ['select 1']), [], now);
+    expect(countIn(T0, now + 1)).toBe(3);
+    expect(countIn(T0, T0 + MINUTE)).toBe(1);
+    expect(countIn(T0 + MINUTE, T0 + 2 * MINUTE)).toBe(2);
+    const stored = queryRecords(aggregator.takeDirty()).filter((record) => record.key === 'select 1');
+    expect(stored.map(countOf)).toEqual([1, 2]);
   });
 });
