@@ -17,7 +17,7 @@
  * serialize the list again); the whole list (`chokepoint report --url`) after a change too.
  * The list routes the dashboard polls every 5 s (`?since=1h&limit=1000`) are measured polled,
  * and `/api/queries` also merged anew: each request with a limit of its own, which the collector
- * has kept no answer for.
+ * has kept no answer for, while `/api/health` is asked every 20 ms beside them.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,7 @@ const ENDPOINTS = {
   detail: { what: 'GET /api/findings/:id', target: true },
   queries: { what: 'GET /api/queries?since=1h', target: true },
   queriesMerged: { what: 'GET /api/queries?since=1h merged anew', target: false },
+  healthDuringMerges: { what: 'GET /api/health while those merge', target: false },
   endpoints: { what: 'GET /api/endpoints?since=1h', target: true },
   caches: { what: 'GET /api/caches?since=1h', target: true },
   queues: { what: 'GET /api/queues?since=1h', target: true },
@@ -104,9 +105,11 @@ export async function benchApiLatency({ findings: wanted = 1_000, days = 7, requ
       for (const name of LISTS) {
         lists[name] = await measure(cpu, requests, () => timed(`${base}/api/${name}?${LIST_QUERY}`));
       }
+      const health = pollWhile(`${base}/api/health`);
       const queriesMerged = await measure(cpu, MERGES, (i) =>
         timed(`${base}/api/queries?since=1h&limit=${999 - i}`),
       );
+      const healthDuringMerges = await health.stop();
       const changed = await listAfterChanges(db, cpu, requests, () => timed(summaryUrl), first);
       const fullChanged = await listAfterChanges(
         db,
@@ -128,6 +131,7 @@ export async function benchApiLatency({ findings: wanted = 1_000, days = 7, requ
         detail,
         ...lists,
         queriesMerged,
+        healthDuringMerges,
         seriesPointsPerDetail: seriesPoints / requests,
         requests,
         merges: MERGES,
@@ -203,6 +207,30 @@ function whileBusy(write) {
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
     }
   }
+}
+
+/**
+ * Asks `url` every 20 ms, one request at a time, beside the requests measured meanwhile, until
+ * stopped: how long a cheap request waits while the collector works on others (a merge that
+ * holds its event loop holds these too, as it holds OTLP requests). Their CPU, ~0.2 ms each,
+ * counts in the measured requests'.
+ */
+function pollWhile(url) {
+  const ms = [];
+  let stopping = false;
+  const done = (async () => {
+    while (!stopping) {
+      ms.push((await timed(url)).ms);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await done;
+      return { ...latency(ms), cpuMsPerRequest: Number.NaN };
+    },
+  };
 }
 
 /**

@@ -17,6 +17,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { Hono } from 'hono';
 import { createApiApp } from './api/app.js';
 import { bearerAuth } from './api/auth.js';
+import { listAnswer } from './api/list-answer.js';
+import { ListThread } from './api/list-thread.js';
 import { createCollectorMetrics, recordIngest } from './api/metrics.js';
 import { createPrometheusObserver } from './api/prometheus-observer.js';
 import { type CollectorOptions, defaultCollectorOptions } from './config.js';
@@ -84,6 +86,8 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       }),
     )
     .route('/', runtimeRoutes({ onSamples: (samples) => pipeline.ingestRuntime(samples), onRejected }));
+  // A list merge reads tens of thousands of buckets: on a thread of its own, not ingest's.
+  const lists = new ListThread(options.db, { fallback: (request) => listAnswer(store, request) });
   const apiApp = createApiApp({
     store,
     metrics,
@@ -91,6 +95,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     seriesMs: 24 * 60 * 60_000,
     clock: Date.now,
     detection,
+    lists,
   });
   const guardedOtlpApp = guarded(otlpApp, options.token, ['/v1/*'], () =>
     metrics.requestsRejected.inc({ reason: '401' }),
@@ -121,6 +126,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
         closing ??= (async () => {
           clearInterval(timer);
           await closeServers();
+          await lists.close();
           pipeline.flush();
           await store.close();
         })();
@@ -134,6 +140,7 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     return collector;
   } catch (error) {
     await closeServers();
+    await lists.close();
     await store.close();
     throw error;
   }

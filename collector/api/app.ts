@@ -5,28 +5,16 @@
 import { type Context, Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { FINDING_KINDS, type FindingKind, type FindingStatus } from '../../model/index.js';
-import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
 import { detectors } from '../detect/registry.js';
 import { SEVERITY_IMPACT_MS_PER_MIN } from '../detect/severity.js';
 import { type DetectionConfig, defaultDetectionConfig } from '../detect/types.js';
 import type { Store } from '../store/types.js';
-import {
-  cacheRows,
-  decodeRecords,
-  endpointRows,
-  findingSeries,
-  queryRows,
-  queueRows,
-  runtimeRows,
-  SINCE,
-  type StatsRecord,
-  seriesSource,
-} from './aggregates.js';
+import { findingSeries, SINCE, seriesSource } from './aggregates.js';
 import { sendBody } from './cached-body.js';
 import { FINDING_VIEWS, type FindingView, findingsBodies } from './findings-body.js';
-import { listBodies, listFreshMs } from './list-cache.js';
+import { LIST_NAMES, type ListAnswer, type ListRequest, listAnswer } from './list-answer.js';
+import { listBodies } from './list-cache.js';
 import type { CollectorMetrics } from './metrics.js';
-import { LIST_SPARKLINES, listSparklines, SPARKLINE_SLOT_MS, type SparklineSpec } from './sparklines.js';
 import { serveDashboard } from './static-assets.js';
 
 export interface ApiOptions {
@@ -43,6 +31,11 @@ export interface ApiOptions {
    * `listFreshMs`: 20× its cost, up to 15–60 s by range; 0: every request reads the store).
    */
   listFreshMs?: number;
+  /**
+   * Where list answers are merged, off the thread that serves requests and ingest (the
+   * collector's `ListThread`); by default here, from `store`.
+   */
+  lists?: { answer(request: ListRequest): Promise<ListAnswer> };
 }
 
 /** How impact and severity are counted, the same for every kind. */
@@ -52,20 +45,6 @@ export const IMPACT_EXPLAINED =
   '(see kinds[].impact). Severity follows impact on one scale for every kind; a slow query whose p95 is 10× ' +
   'its threshold is raised one step.';
 
-const LIST_ROUTES: Record<
-  string,
-  {
-    family: string;
-    rows: (records: StatsRecord<never>[], nowMs: number) => unknown[];
-    sparklines: SparklineSpec<unknown>;
-  }
-> = {
-  queries: { family: queryFamily.name, rows: queryRows, sparklines: LIST_SPARKLINES.queries },
-  endpoints: { family: endpointFamily.name, rows: endpointRows, sparklines: LIST_SPARKLINES.endpoints },
-  caches: { family: cacheFamily.name, rows: cacheRows, sparklines: LIST_SPARKLINES.caches },
-  queues: { family: queueFamily.name, rows: queueRows, sparklines: LIST_SPARKLINES.queues },
-  runtime: { family: runtimeFamily.name, rows: runtimeRows, sparklines: LIST_SPARKLINES.runtime },
-};
 const DEFAULT_SINCE = '1h';
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1_000;
@@ -150,32 +129,21 @@ export function createApiApp(options: ApiOptions): Hono {
     });
   });
 
-  for (const [name, route] of Object.entries(LIST_ROUTES)) {
+  for (const name of LIST_NAMES) {
     app.get(`/api/${name}`, async (c) => {
       const range = listRange(c);
       if ('error' in range) return c.json({ error: range.error }, 400);
       const key = `${name}\u0000${range.since}\u0000${range.service ?? ''}\u0000${range.limit}`;
+      const request: ListRequest = {
+        name,
+        ...range,
+        ...(options.listFreshMs === undefined ? {} : { freshMs: options.listFreshMs }),
+      };
       return sendBody(
         c,
-        listBody(key, range.nowMs, () => {
-          const records = decodeRecords(
-            route.sparklines.family,
-            store.readBuckets({ family: route.family, service: range.service, fromMs: range.fromMs }),
-          );
-          const rows = route.rows(records as StatsRecord<never>[], range.nowMs).slice(0, range.limit);
-          const sparklines = listSparklines(route.sparklines, records, {
-            ...range,
-            slotMs: SPARKLINE_SLOT_MS[range.since] as number,
-          });
-          return {
-            body: {
-              since: range.since,
-              sparkline: sparklines.slots,
-              [name]: rows.map((row) => ({ ...(row as object), series: sparklines.of(row) })),
-            },
-            freshMs: options.listFreshMs ?? listFreshMs(range.since, records.length),
-          };
-        }),
+        await listBody(key, range.nowMs, () =>
+          options.lists ? options.lists.answer(request) : listAnswer(store, request),
+        ),
       );
     });
   }

@@ -1,13 +1,15 @@
 /**
  * The list routes' answers (`/api/queries`, …), kept for as long as they were costly. Each
  * is a merge of every stored bucket of its family over the range — an hour of a thousand
- * statements is 60 000 rows to read, parse and merge, hundreds of milliseconds on the event
- * loop that ingest shares — while the dashboard asks for the same one every 5 s, from every
- * open tab. An answer is kept for 20× what it cost to build, so rebuilding takes at most
- * ~5% of the loop; the data is per minute, so a costly answer a few seconds old says the
- * same, while a small store (a demo's first minute) is answered fresh on every poll.
+ * statements is 60 000 rows to read, parse and merge, hundreds of milliseconds — while the
+ * dashboard asks for the same one every 5 s, from every open tab. An answer is kept for 20×
+ * what it cost to build, so rebuilding takes at most ~5% of a core; the data is per minute,
+ * so a costly answer a few seconds old says the same, while a small store (a demo's first
+ * minute) is answered fresh on every poll. Requests for an answer being merged wait for that
+ * merge instead of starting another.
  */
 import { type CachedBody, FAST_GZIP, keptBodies } from './cached-body.js';
+import type { ListAnswer } from './list-answer.js';
 import { SPARKLINE_SLOT_MS } from './sparklines.js';
 
 const SECOND_MS = 1_000;
@@ -38,30 +40,32 @@ export function listFreshMs(since: string, bucketsRead: number): number {
   return Math.min(bucketsRead * KEPT_MS_PER_BUCKET, mostMs);
 }
 
-/** A list answer and how long it may be served again. */
-export interface ListAnswer {
-  body: unknown;
-  freshMs: number;
-}
-
 /**
  * @example
  * const bodyOf = listBodies();
- * const body = bodyOf('queries?since=1h', clock(), () => ({ body: { queries: rows }, freshMs: 30_000 }));
+ * const body = await bodyOf('queries?since=1h', clock(), () => listThread.answer(request));
  * return sendBody(c, body);
  */
 export function listBodies(
   options: Partial<ListCacheOptions> = {},
-): (key: string, nowMs: number, build: () => ListAnswer) => CachedBody {
+): (key: string, nowMs: number, build: () => ListAnswer | Promise<ListAnswer>) => Promise<CachedBody> {
   const bodies = keptBodies<{ madeAtMs: number; freshMs: number }>({
     ...defaultListCacheOptions,
     ...options,
   });
-  return (key, nowMs, build) => {
+  const merging = new Map<string, Promise<CachedBody>>();
+  return async (key, nowMs, build) => {
     // A clock that went back (a corrected system clock) ages nothing: build again.
     const kept = bodies.get(key, ({ madeAtMs, freshMs }) => nowMs >= madeAtMs && nowMs - madeAtMs < freshMs);
     if (kept) return kept;
-    const { body, freshMs } = build();
-    return bodies.put(key, JSON.stringify(body), { madeAtMs: nowMs, freshMs });
+    let pending = merging.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const { json, freshMs } = await build();
+        return bodies.put(key, json, { madeAtMs: nowMs, freshMs });
+      })().finally(() => merging.delete(key));
+      merging.set(key, pending);
+    }
+    return pending;
   };
 }

@@ -154,21 +154,43 @@ describe('listFreshMs', () => {
 });
 
 describe('listBodies', () => {
-  it('keeps at most maxEntries answers, the least recently used going first', () => {
+  it('keeps at most maxEntries answers, the least recently used going first', async () => {
     const bodyOf = listBodies({ maxEntries: 2 });
     let builds = 0;
     const build = () => {
       builds += 1;
-      return { body: { builds }, freshMs: 10_000 };
+      return { json: JSON.stringify({ builds }), freshMs: 10_000 };
     };
-    bodyOf('a', 0, build);
-    bodyOf('b', 0, build);
-    bodyOf('a', 1, build); // a used again: b is now the oldest
-    bodyOf('c', 1, build);
+    await bodyOf('a', 0, build);
+    await bodyOf('b', 0, build);
+    await bodyOf('a', 1, build); // a used again: b is now the oldest
+    await bodyOf('c', 1, build);
     expect(builds).toBe(3);
-    bodyOf('a', 2, build);
+    await bodyOf('a', 2, build);
     expect(builds).toBe(3);
-    bodyOf('b', 2, build);
+    await bodyOf('b', 2, build);
     expect(builds).toBe(4);
+  });
+
+  it('merges once for requests that come while that answer is being merged', async () => {
+    const bodyOf = listBodies();
+    let builds = 0;
+    let finish: (answer: { json: string; freshMs: number }) => void = () => {};
+    const build = () => {
+      builds += 1;
+      return new Promise<{ json: string; freshMs: number }>((resolve) => {
+        finish = resolve;
+      });
+    };
+    const waiting = [bodyOf('a', 0, build), bodyOf('a', 0, build), bodyOf('a', 0, build)];
+    finish({ json: '{"n":1}', freshMs: 0 });
+    const bodies = await Promise.all(waiting);
+    expect(builds).toBe(1);
+    expect(new Set(bodies).size).toBe(1);
+    // Merged and not kept (fresh for 0 ms): the next request merges again.
+    const next = bodyOf('a', 0, build);
+    finish({ json: '{"n":2}', freshMs: 0 });
+    expect(new TextDecoder().decode((await next).json)).toBe('{"n":2}');
+    expect(builds).toBe(2);
   });
 });
