@@ -1,7 +1,7 @@
 /**
  * Links each slow_endpoint candidate to the findings behind it: those of its service
- * whose evidence names its route (slow queries, N+1 loops, caches), and — when the
- * route's own code dominates — the service's event-loop, GC and CPU hot-path findings.
+ * whose evidence names its route (slow queries, N+1 loops, caches), its service's
+ * event-loop stall, and — when the route's own code dominates — its GC and CPU hot-path findings.
  * A service's event_loop_blocked and hot_path_cpu findings name each other (the stall and
  * the code holding it); a hot path inside a synchronous SQLite call also names the service's
  * slow SQLite queries, where the plan and the index to add are; a slow query through an
@@ -56,11 +56,14 @@ export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): 
     }
     if (candidate.kind !== 'slow_endpoint') return candidate;
     const ownCode = candidate.evidence.dominant === 'ownCode';
+    // A stalled loop stretches every awaited call too: the stall is linked whatever dominates.
     const related = candidates.filter(
       (other) =>
         other !== candidate &&
         other.service === candidate.service &&
-        (routesOf(other).includes(candidate.key) || (ownCode && RUNTIME_KINDS.has(other.kind))),
+        (routesOf(other).includes(candidate.key) ||
+          other.kind === 'event_loop_blocked' ||
+          (ownCode && RUNTIME_KINDS.has(other.kind))),
     );
     return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
   });

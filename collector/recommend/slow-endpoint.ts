@@ -1,9 +1,11 @@
 /**
  * The fix for a slow_endpoint: follow the part of the request that dominates. SQL,
  * cache and HTTP time point at the findings linked to the route; time in the service's
- * own code points at CPU work, found with a profile.
+ * own code points at CPU work, found with a profile. A stalled event loop, linked, is named
+ * first: it stretches every awaited call.
  */
 import type { FindingCandidate, Recommendation } from '../../model/index.js';
+import { relatedFindings } from './related.js';
 
 const ADVICE: Record<string, { summary: string; detail: string }> = {
   sql: {
@@ -44,7 +46,8 @@ export function recommendSlowEndpoint(candidate: FindingCandidate): Recommendati
   const dominant = String(evidence.dominant ?? 'ownCode');
   const advice = ADVICE[dominant] ?? (ADVICE.ownCode as { summary: string; detail: string });
   const breakdown = (evidence.breakdownMs ?? {}) as Record<string, number>;
-  const related = Array.isArray(evidence.related) ? (evidence.related as Array<{ title: string }>) : [];
+  const related = relatedFindings(evidence);
+  const stall = related.find((finding) => finding.kind === 'event_loop_blocked');
   const share = Math.round(
     Number((evidence.breakdownShare as Record<string, number> | undefined)?.[dominant] ?? 0) * 100,
   );
@@ -54,6 +57,9 @@ export function recommendSlowEndpoint(candidate: FindingCandidate): Recommendati
       `Per request: ${Object.entries(breakdown)
         .map(([part, ms]) => `${part} ${ms} ms`)
         .join(', ')}. ${advice.detail}` +
+      (stall && dominant !== 'ownCode'
+        ? ` The service's event loop stalled meanwhile (“${stall.title}”): a reply waits for the loop, so part of the ${dominant} time is the stall; unblock the loop first.`
+        : '') +
       (related.length > 0 ? ` Findings behind it: ${related.map((r) => r.title).join('; ')}.` : ''),
     ...(dominant === 'ownCode'
       ? {

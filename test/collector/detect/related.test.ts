@@ -48,17 +48,18 @@ describe('linkRelated', () => {
       candidate({ kind: 'event_loop_blocked', key: 'event_loop' }),
     ];
     const linked = linkRelated(input, idOf);
-    expect(linked[0]?.evidence.related).toEqual([
-      { id: 'n_plus_one/shop/q2', kind: 'n_plus_one', title: 'n_plus_one q2', impact: 900 },
-      { id: 'slow_query/shop/q1', kind: 'slow_query', title: 'slow_query q1', impact: 50 },
-    ]);
-    // The route's SQL dominates: the service's stalled loop is not its own code's. Its queries name the stall.
+    // The route's SQL dominates, yet the service's stalled loop stretches its awaited calls too: linked. So do its queries.
     const stall = {
       id: 'event_loop_blocked/shop/event_loop',
       kind: 'event_loop_blocked',
       title: 'event_loop_blocked event_loop',
       impact: 1,
     };
+    expect(linked[0]?.evidence.related).toEqual([
+      { id: 'n_plus_one/shop/q2', kind: 'n_plus_one', title: 'n_plus_one q2', impact: 900 },
+      { id: 'slow_query/shop/q1', kind: 'slow_query', title: 'slow_query q1', impact: 50 },
+      stall,
+    ]);
     expect(linked.slice(1).map((c) => c.evidence.related)).toEqual([
       [stall],
       undefined,

@@ -36,6 +36,23 @@ describe('slow_endpoint detector', () => {
     expect(rec.code).toContain('node --cpu-prof');
   });
 
+  it('names a linked event-loop stall in the advice for a route dominated by awaited calls', () => {
+    const [finding] = runDetector(slowEndpointDetector, sqlBoundRoute());
+    const route = finding as NonNullable<typeof finding>;
+    const stall = {
+      id: 'e1',
+      kind: 'event_loop_blocked',
+      title: 'Event loop blocked in shop: delays up to 2.2 s',
+      impact: 9,
+    };
+    const stalled = recommend({ ...route, evidence: { ...route.evidence, related: [stall] } });
+    expect(stalled.summary).toBe("Cut its SQL time: 71% of GET /reports/:id's time");
+    expect(stalled.detail).toContain(
+      "The service's event loop stalled meanwhile (“Event loop blocked in shop: delays up to 2.2 s”): a reply waits for the loop, so part of the sql time is the stall; unblock the loop first.",
+    );
+    expect(recommend(route).detail).not.toContain('event loop stalled');
+  });
+
   it('stays silent on a fast route and on a route with too few requests to judge', () => {
     expect(runDetector(slowEndpointDetector, fastRoute())).toEqual([]);
     expect(runDetector(slowEndpointDetector, twoSlowRequests())).toEqual([]);
