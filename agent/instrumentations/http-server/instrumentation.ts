@@ -9,9 +9,11 @@
  * attributes (URL parsing, forwarded headers, peer addresses), header-capture closures,
  * duration metrics, and `context.bind` on the request and the response, which replaces
  * six methods on each and wraps every listener added later. Here a request costs one span,
- * one context, and two shared functions installed as the `emit` of its request and
- * response, so that their listeners (body parsers, `on-finished`) run in the request's
- * context exactly as upstream's binding makes them.
+ * one context (request-context.ts), and two shared functions installed as the `emit` of its
+ * request and response, so that their listeners (body parsers, `on-finished`) run in the
+ * request's context exactly as upstream's binding makes them. Propagation headers are read
+ * from `rawHeaders`: `request.headers` is an object Node builds on first read, which an app
+ * that never reads it would otherwise pay for on every request.
  *
  * Frameworks name the route as they do with upstream: the context holds an RPC metadata
  * record of type HTTP (`@opentelemetry/core`), whose `route` the Express, Koa, Connect,
@@ -27,9 +29,9 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
-  trace,
+  type TextMapGetter,
 } from '@opentelemetry/api';
-import { type RPCMetadata, RPCType, setRPCMetadata, suppressTracing } from '@opentelemetry/core';
+import { type RPCMetadata, RPCType, suppressTracing } from '@opentelemetry/core';
 import { InstrumentationBase, InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { AGENT_NAME, AGENT_VERSION } from '../../version.js';
 import {
@@ -38,6 +40,7 @@ import {
   ATTR_HTTP_ROUTE,
   ATTR_URL_PATH,
 } from '../semconv.js';
+import { RequestContext } from './request-context.js';
 import type { HttpModule, HttpServerInstrumentationConfig, ServerEmit } from './types.js';
 import { describeMethod, requestPath } from './utils.js';
 
@@ -49,10 +52,10 @@ const REQUEST_CONTEXT = Symbol('chokepoint.http.requestContext');
 /** The span a response ends when it closes. */
 const SERVER_SPAN = Symbol('chokepoint.http.serverSpan');
 
-interface ServerSpan {
+/** The request's RPC metadata, whose `route` frameworks set, and what ending its span takes. */
+interface ServerSpan extends RPCMetadata {
   span: Span;
   spanName: string;
-  metadata: RPCMetadata;
   target: string | undefined;
   ended: boolean;
 }
@@ -62,12 +65,17 @@ type TracedResponse = ServerResponse & { [SERVER_SPAN]?: ServerSpan };
 
 /**
  * Installed as the own `emit` of a request and of its response: listeners run in the
- * request's context. Events nobody listens to skip the context switch.
+ * request's context. Events nobody listens to skip the context switch, and so do events
+ * emitted in that context already (most are: the response's writes and ticks carry it).
  */
 function emitInRequestContext(this: BoundMessage, event: string | symbol): boolean {
   const emit = Object.getPrototypeOf(this).emit as ServerEmit;
   const requestContext = this[REQUEST_CONTEXT];
-  if (requestContext === undefined || this.listenerCount(event) === 0) {
+  if (
+    requestContext === undefined ||
+    this.listenerCount(event) === 0 ||
+    context.active() === requestContext
+  ) {
     // biome-ignore lint/complexity/noArguments: forwards any number of event arguments without copying them.
     return Reflect.apply(emit, this, arguments);
   }
@@ -80,10 +88,28 @@ function bindToContext(message: BoundMessage, requestContext: Context): void {
   message.emit = emitInRequestContext;
 }
 
+/**
+ * Propagation headers as `request.headers` would hold them (repeated ones joined with
+ * `, `), read from `rawHeaders` without building that object.
+ */
+const rawHeaderGetter: TextMapGetter<IncomingMessage> = {
+  keys: (request) => Object.keys(request.headers),
+  get(request, key) {
+    const raw = request.rawHeaders;
+    let value: string | undefined;
+    for (let i = 0; i < raw.length - 1; i += 2) {
+      const name = raw[i] as string;
+      if (name.length !== key.length || name.toLowerCase() !== key) continue;
+      const line = raw[i + 1] as string;
+      value = value === undefined ? line : `${value}, ${line}`;
+    }
+    return value;
+  },
+};
+
 /** Names the request after its route, when a framework named one, else records its path. */
 function recordTarget(state: ServerSpan): void {
-  const { span, metadata } = state;
-  const { route } = metadata;
+  const { span, route } = state;
   if (route) {
     span.setAttribute(ATTR_HTTP_ROUTE, route);
     span.updateName(`${state.spanName} ${route}`);
@@ -204,11 +230,17 @@ export class HttpServerInstrumentation extends InstrumentationBase<HttpServerIns
         return [untraced, undefined];
       }
       const { spanName, attributes } = describeMethod(request.method);
-      const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+      const parent = propagation.extract(ROOT_CONTEXT, request, rawHeaderGetter);
       const span = this.tracer.startSpan(spanName, { kind: SpanKind.SERVER, attributes }, parent);
-      const metadata: RPCMetadata = { type: RPCType.HTTP, span };
-      const requestContext = setRPCMetadata(trace.setSpan(parent, span), metadata);
-      const state: ServerSpan = { span, spanName, metadata, target: request.url, ended: false };
+      const state: ServerSpan = {
+        type: RPCType.HTTP,
+        span,
+        route: undefined,
+        spanName,
+        target: request.url,
+        ended: false,
+      };
+      const requestContext = new RequestContext(parent, state);
       (response as TracedResponse)[SERVER_SPAN] = state;
       response.on('close', endServerSpan);
       bindToContext(request, requestContext);

@@ -126,6 +126,40 @@ describe('plain http server', () => {
     expect(span.parentSpanId).toBe(callerSpanId);
   });
 
+  it('reads the traceparent whatever its capitalisation, from the raw headers', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4737';
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `GET /orders HTTP/1.1\r\nHost: 127.0.0.1\r\nTraceParent: 00-${traceId}-00f067aa0ba902b7-01\r\n\r\n`,
+    );
+    try {
+      const span = await serverSpan();
+      expect([span.traceId, span.parentSpanId]).toEqual([traceId, '00f067aa0ba902b7']);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  it('starts a new trace when the traceparent is repeated, as the joined header reads', async () => {
+    const caller = (spanId: string) => `00-4bf92f3577b34da6a3ce929d0e0e4738-${spanId}-01`;
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      `GET /orders HTTP/1.1\r\nHost: 127.0.0.1\r\ntraceparent: ${caller('00f067aa0ba902b7')}\r\n` +
+        `traceparent: ${caller('00f067aa0ba902b8')}\r\n\r\n`,
+    );
+    try {
+      const span = await serverSpan();
+      expect(span.parentSpanId).toBe('');
+      expect(span.traceId).not.toBe('4bf92f3577b34da6a3ce929d0e0e4738');
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('leaves 4xx unset and marks 5xx as errors', async () => {
     await fetch(`${url}/missing`);
     await fetch(`${url}/broken`);
