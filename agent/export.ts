@@ -84,6 +84,8 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
   private readonly full: EncodedBatch[] = [];
   /** Writers of batches already assembled into a request, kept for the next: their buffers have grown to a batch's size. */
   private readonly spareWriters: ProtobufWriter[] = [];
+  /** Writers of requests the collector took, kept for the next requests (at most one per export in flight). */
+  private readonly spareRequestWriters: ProtobufWriter[] = [];
   /** Spans encoded and not yet handed to the transport. */
   private waiting = 0;
   /** Spans handed to the transport, their export not yet settled. */
@@ -257,7 +259,8 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
         scopes: [...scopes].map(([scope, writer]) => ({ scope, spans: writer.bytes() })),
       });
     }
-    const batch: Batch = { body: encodeRequest(resourceSpans), spans };
+    const requestWriter = this.spareRequestWriters.pop() ?? new ProtobufWriter();
+    const batch: Batch = { body: encodeRequest(resourceSpans, requestWriter), spans };
     for (const scopes of byResource.values()) {
       for (const writer of scopes.values()) {
         writer.reset();
@@ -280,13 +283,17 @@ export class OtlpExportSpanProcessor implements SpanProcessor {
       );
       timeout.unref();
       context.with(this.exportContext, () =>
-        this.delegate.export(batch, (result) =>
-          settle(
-            result.code === ExportResultCode.SUCCESS
-              ? undefined
-              : (result.error ?? new Error('export failed')),
-          ),
-        ),
+        this.delegate.export(batch, (result) => {
+          if (result.code !== ExportResultCode.SUCCESS) {
+            // The body may still be in a write the transport gave up on: its buffer is not reused.
+            settle(result.error ?? new Error('export failed'));
+            return;
+          }
+          // The collector answered, having read the whole body: its buffer can take the next one.
+          if (this.spareRequestWriters.length < MAX_EXPORTS_IN_FLIGHT)
+            this.spareRequestWriters.push(requestWriter);
+          settle(undefined);
+        }),
       );
     });
   }

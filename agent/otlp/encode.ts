@@ -242,14 +242,19 @@ function writeScope(writer: ProtobufWriter, scope: InstrumentationScope): void {
 
 /**
  * An `ExportTraceServiceRequest` holding the encoded spans, grouped by resource and scope.
+ * Given a `writer`, the request is written there (emptied first) and the bytes returned
+ * view its buffer: a writer kept from one request to the next spares a fresh buffer of a
+ * batch's size each time, which costs far more than the copy into it (the kernel maps and
+ * zeroes its pages: about 1 ms for 250 KB here, against 6 µs into a buffer already used).
  *
  * @example
  * const body = encodeRequest([{ resource: { attributes: resource.attributes }, scopes }]);
  */
-export function encodeRequest(resourceSpans: readonly EncodedResourceSpans[]): Uint8Array {
-  let size = 64;
-  for (const { scopes } of resourceSpans) for (const { spans } of scopes) size += spans.length + 128;
-  const writer = new ProtobufWriter(size);
+export function encodeRequest(
+  resourceSpans: readonly EncodedResourceSpans[],
+  writer = new ProtobufWriter(requestSize(resourceSpans)),
+): Uint8Array {
+  writer.reset();
   for (const { resource, scopes } of resourceSpans) {
     writer.tag(1, WIRE_LEN);
     const start = writer.startMessage();
@@ -276,4 +281,11 @@ export function encodeRequest(resourceSpans: readonly EncodedResourceSpans[]): U
     writer.finishMessage(start);
   }
   return writer.bytes();
+}
+
+/** Room for a request: the encoded spans and their headers. */
+function requestSize(resourceSpans: readonly EncodedResourceSpans[]): number {
+  let size = 64;
+  for (const { scopes } of resourceSpans) for (const { spans } of scopes) size += spans.length + 128;
+  return size;
 }

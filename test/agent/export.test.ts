@@ -346,6 +346,39 @@ describe('OtlpExportSpanProcessor with a collector slow to answer', () => {
     expect(drops).toHaveLength(1);
   });
 
+  it('writes every request whole, in a buffer reused once its request was answered, whatever the sizes', async () => {
+    sink = await startHoldingSink();
+    const processor = new OtlpExportSpanProcessor({
+      ...unhurried,
+      maxExportBatchSize: 40,
+      url: sink.url,
+      timeoutMillis: 60_000,
+      onDrop: () => {},
+    });
+    const trace = tracedThrough(processor);
+    const received = (requests: number) =>
+      vi.waitFor(() => expect(sink?.batches).toHaveLength(requests), { timeout: 10_000 });
+    const long = Array.from({ length: 40 }, (_, i) => `${'a long span name '.repeat(20)}${i}`);
+
+    trace(...long);
+    await received(1);
+    // The first request awaits its answer: the second is written elsewhere.
+    trace('b1');
+    const flushed = processor.forceFlush();
+    await received(2);
+    sink.answerOldest();
+    sink.answerOldest();
+    await flushed;
+    // Into a buffer that held a larger request.
+    trace('c1', 'c2');
+    const flushedAgain = processor.forceFlush();
+    await received(3);
+    sink.answerOldest();
+    await flushedAgain;
+
+    expect(sink.batches).toEqual([long, ['b1'], ['c1', 'c2']]);
+  });
+
   it('reports the spans of both exports in flight and the queue as lost when abandoned', async () => {
     sink = await startHoldingSink();
     const drops: Drop[] = [];
