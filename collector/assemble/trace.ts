@@ -4,11 +4,23 @@
  */
 import type { Operation } from '../../model/index.js';
 
+/** The walk `entryOf` remembers an entry for: reused, as nothing interrupts a walk. */
+const walked: Operation[] = [];
+
 export class AssembledTrace {
-  private byId: Map<string, Operation> | undefined;
+  /*
+   * Built on first use, and per trace rather than per operation: one Map of positions and one
+   * array of entries (four Maps per trace before, the larger part of what assembling allocated).
+   */
+  /** Where each span id sits in `operations` (the last operation with an id wins). */
+  private positions: Map<string, number> | undefined;
+  /** By position: the entry found for the span id there, once asked. */
+  private entries: (Operation | undefined)[] | undefined;
   private childrenById: Map<string, Operation[]> | undefined;
-  private readonly entries = new Map<string, Operation | undefined>();
-  private readonly labels = new Map<Operation, string | undefined>();
+  /** The first entry labelled and its label; a trace holds one unit of work far more often than several. */
+  private labelled: Operation | undefined;
+  private label: string | undefined;
+  private otherLabels: Map<Operation, string | undefined> | undefined;
 
   constructor(
     readonly traceId: string,
@@ -16,14 +28,22 @@ export class AssembledTrace {
   ) {}
 
   get(spanId: string): Operation | undefined {
-    this.index();
-    return this.byId?.get(spanId);
+    const position = this.index().get(spanId);
+    return position === undefined ? undefined : this.operations[position];
   }
 
   /** Direct children of a span, in arrival order. */
   children(spanId: string): Operation[] {
-    this.index();
-    return this.childrenById?.get(spanId) ?? [];
+    if (!this.childrenById) {
+      this.childrenById = new Map();
+      for (const operation of this.operations) {
+        if (!operation.parentSpanId) continue;
+        const siblings = this.childrenById.get(operation.parentSpanId);
+        if (siblings) siblings.push(operation);
+        else this.childrenById.set(operation.parentSpanId, [operation]);
+      }
+    }
+    return this.childrenById.get(spanId) ?? [];
   }
 
   /**
@@ -31,29 +51,39 @@ export class AssembledTrace {
    * consumed message above it in the same service, else its topmost ancestor there.
    */
   entryOf(operation: Operation): Operation | undefined {
-    const known = this.entries.get(operation.spanId);
-    if (known !== undefined || this.entries.has(operation.spanId)) return known;
+    const positions = this.index();
+    const entries = this.entries as (Operation | undefined)[];
+    const start = positions.get(operation.spanId);
+    const known = start === undefined ? undefined : entries[start];
+    if (known !== undefined) return known;
     // Every operation walked through (same service, below the entry) has the same entry: remember it
     // for all of them. A parent cycle ends the walk after as many steps as the trace has operations.
-    const path: Operation[] = [];
+    walked.length = 0;
     let current: Operation | undefined = operation;
     let entry: Operation = operation;
-    while (current && current.service === operation.service && path.length < this.operations.length) {
-      const cached = path.length > 0 ? this.entries.get(current.spanId) : undefined;
-      if (cached !== undefined) {
-        entry = cached;
-        break;
+    while (current && current.service === operation.service && walked.length < this.operations.length) {
+      if (walked.length > 0) {
+        const position = positions.get(current.spanId);
+        const cached = position === undefined ? undefined : entries[position];
+        if (cached !== undefined) {
+          entry = cached;
+          break;
+        }
       }
       if (isEntry(current)) {
         entry = current;
         break;
       }
-      path.push(current);
+      walked.push(current);
       entry = current;
       current = current.parentSpanId ? this.get(current.parentSpanId) : undefined;
     }
-    for (const walked of path) this.entries.set(walked.spanId, entry);
-    this.entries.set(operation.spanId, entry);
+    for (const step of walked) {
+      const position = positions.get(step.spanId);
+      if (position !== undefined) entries[position] = entry;
+    }
+    walked.length = 0;
+    if (start !== undefined) entries[start] = entry;
     return entry;
   }
 
@@ -61,23 +91,29 @@ export class AssembledTrace {
   labelOf(operation: Operation): string | undefined {
     const entry = this.entryOf(operation);
     if (!entry) return undefined;
-    if (this.labels.has(entry)) return this.labels.get(entry);
+    if (entry === this.labelled) return this.label;
+    if (this.labelled === undefined) {
+      this.labelled = entry;
+      this.label = entryLabel(entry);
+      return this.label;
+    }
+    this.otherLabels ??= new Map();
+    if (this.otherLabels.has(entry)) return this.otherLabels.get(entry);
     const label = entryLabel(entry);
-    this.labels.set(entry, label);
+    this.otherLabels.set(entry, label);
     return label;
   }
 
-  private index(): void {
-    if (this.byId) return;
-    this.byId = new Map();
-    this.childrenById = new Map();
-    for (const operation of this.operations) {
-      this.byId.set(operation.spanId, operation);
-      if (!operation.parentSpanId) continue;
-      const siblings = this.childrenById.get(operation.parentSpanId);
-      if (siblings) siblings.push(operation);
-      else this.childrenById.set(operation.parentSpanId, [operation]);
+  private index(): Map<string, number> {
+    if (this.positions) return this.positions;
+    const positions = new Map<string, number>();
+    const operations = this.operations;
+    for (let position = 0; position < operations.length; position++) {
+      positions.set((operations[position] as Operation).spanId, position);
     }
+    this.positions = positions;
+    this.entries = new Array<Operation | undefined>(operations.length);
+    return positions;
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { entryLabel } from '../../../collector/assemble/trace.js';
+import { AssembledTrace, entryLabel } from '../../../collector/assemble/trace.js';
 import { TraceAssembler } from '../../../collector/assemble/trace-assembler.js';
-import { internal, query, request } from '../../support/operations.js';
+import { internal, query, queueMessage, request } from '../../support/operations.js';
 
 describe('TraceAssembler', () => {
   it('holds a trace until its root arrived and the grace period passed', () => {
@@ -102,5 +102,44 @@ describe('AssembledTrace.entryOf', () => {
     const [trace] = assembler.drainAll();
     expect(trace?.entryOf(sql)).toBe(job);
     expect(entryLabel(trace?.entryOf(sql))).toBe('nightly-report');
+  });
+
+  it("stops at the service boundary: under another service's span, an operation has its own service's topmost span", () => {
+    const root = request('t5', { route: '/checkout' });
+    const call = { ...internal(root, 'POST payments'), service: 'payments', parentSpanId: root.spanId };
+    const inner = { ...internal(call, 'charge'), service: 'payments' };
+    const sql = { ...query(inner, { fingerprint: 'insert ?', durationMs: 1 }), service: 'payments' };
+    const trace = new AssembledTrace('t5', [root, call, inner, sql]);
+    expect(trace.entryOf(sql)).toBe(call);
+    expect(trace.entryOf(inner)).toBe(call);
+    expect(trace.entryOf(root)).toBe(root);
+  });
+
+  it('ends a walk through a parent cycle, whichever operation it starts from', () => {
+    const first = internal(request('t6', { route: '/' }), 'a');
+    const second = { ...internal(first, 'b') };
+    first.parentSpanId = second.spanId;
+    const trace = new AssembledTrace('t6', [first, second]);
+    expect([first, second]).toContain(trace.entryOf(second));
+    expect(trace.entryOf(first)).toBe(trace.entryOf(second));
+  });
+
+  it("remembers each operation's entry, and labels every unit of work of a trace by its own entry", () => {
+    const orders = queueMessage('t7', { role: 'consume', destination: 'orders' });
+    const refunds = { ...queueMessage('t7', { role: 'consume', destination: 'refunds' }), parentSpanId: '' };
+    const underOrders = query(internal(orders, 'handle'), { fingerprint: 'select ?', durationMs: 1 });
+    const underRefunds = query(refunds, { fingerprint: 'update ?', durationMs: 1 });
+    const handler = { ...internal(orders, 'handle'), spanId: underOrders.parentSpanId };
+    const trace = new AssembledTrace('t7', [orders, refunds, handler, underOrders, underRefunds]);
+    for (let round = 0; round < 2; round++) {
+      expect(trace.labelOf(underOrders)).toBe('consume orders');
+      expect(trace.labelOf(underRefunds)).toBe('consume refunds');
+      expect(trace.labelOf(handler)).toBe('consume orders');
+      expect(trace.entryOf(handler)).toBe(orders);
+    }
+    expect(trace.get(handler.spanId)).toBe(handler);
+    expect(trace.get('ffffffffffffffff')).toBeUndefined();
+    expect(trace.children(orders.spanId)).toEqual([handler]);
+    expect(trace.children(underRefunds.spanId)).toEqual([]);
   });
 });
