@@ -307,7 +307,10 @@ export class SqliteStore implements Store {
     for (const field of ['family', 'service', 'key'] as const) {
       const value = query[field];
       if (value !== undefined) {
-        clauses.push(`${field} = @${field}`);
+        // One key's series is read by key (buckets_by_key). A whole family over a range is read by
+        // time: `+` keeps SQLite from choosing the key index for `family = ?` alone, which walks
+        // every bucket the family kept and sorts the range; 1h of 7 days: 700 → 520 ms.
+        clauses.push(`${field === 'family' && query.key === undefined ? '+' : ''}${field} = @${field}`);
         params[field] = value;
       }
     }
