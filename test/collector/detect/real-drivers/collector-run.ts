@@ -57,3 +57,21 @@ export async function startCollectorRun(
     close: () => collector.close(),
   };
 }
+
+/**
+ * Sends one request after another for `ms` (each must answer 200) and resolves with how many were sent.
+ *
+ * @example
+ * const count = await requestsFor(4_000, (i) => fetch(`${run.appUrl}/report?customer=${i}`));
+ */
+export async function requestsFor(ms: number, send: (index: number) => Promise<Response>): Promise<number> {
+  const end = Date.now() + ms;
+  let count = 0;
+  while (Date.now() < end) {
+    const response = await send(count);
+    if (response.status !== 200) throw new Error(`request ${count}: HTTP ${response.status}`);
+    await response.arrayBuffer();
+    count += 1;
+  }
+  return count;
+}

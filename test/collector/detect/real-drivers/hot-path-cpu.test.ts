@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../../../../model/index.js';
 import { type AppRun, killApps, runWithAgent } from '../../../support/agent-process.js';
-import { type CollectorRun, startCollectorRun } from './collector-run.js';
+import { type CollectorRun, requestsFor, startCollectorRun } from './collector-run.js';
 
 const APP = 'examples/playbook/hot-path-app.js';
 const SAMPLING = { CHOKEPOINT_RUNTIME_INTERVAL_MS: '250' };
@@ -15,21 +15,14 @@ const PASSWORD = 'correct-horse-battery-staple';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Logs in one request after another for `ms`. */
-async function logins(baseUrl: string, ms: number): Promise<number> {
-  const end = Date.now() + ms;
-  let count = 0;
-  while (Date.now() < end) {
-    const response = await fetch(`${baseUrl}/login`, {
+const logins = (baseUrl: string, ms: number) =>
+  requestsFor(ms, () =>
+    fetch(`${baseUrl}/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ password: PASSWORD }),
-    });
-    expect(response.status).toBe(200);
-    await response.arrayBuffer();
-    count += 1;
-  }
-  return count;
-}
+    }),
+  );
 
 describe('hot_path_cpu from a real agent profile', () => {
   let run: CollectorRun;
