@@ -16,6 +16,9 @@
  * `sendCommand` once it is: upstream then starts a second span for the same command, ended
  * by the same reply. The second one is left unsampled (not exported): the first has the
  * caller's parent and the whole wait.
+ *
+ * Every command goes through here, so what its name says (upper case, whether a key comes
+ * first, which reply it reads) is worked out once per name, not per call.
  */
 import { type Attributes, type Span, TraceFlags } from '@opentelemetry/api';
 import { ChokepointAttributes } from '../../../model/attributes.js';
@@ -82,6 +85,32 @@ function ttlSeconds(command: string, args: readonly CommandArgument[]): number |
   }
 }
 
+/** What a command's name says about its arguments and its reply. */
+interface CommandTraits {
+  /** The name upper-cased, as the TTL rules name commands. */
+  command: string;
+  keyFirst: boolean;
+  reply: 'hit' | 'hits' | undefined;
+}
+
+/** Traits by name as the driver spells it. Names come from code, not data: the bound is a safeguard. */
+const traitsByName = new Map<string, CommandTraits>();
+const MAX_NAMES = 1024;
+
+function traitsOf(name: string): CommandTraits {
+  let traits = traitsByName.get(name);
+  if (traits === undefined) {
+    const command = name.toUpperCase();
+    traits = {
+      command,
+      keyFirst: !FIRST_ARGUMENT_NOT_A_KEY.has(command),
+      reply: SINGLE_KEY_READS.has(command) ? 'hit' : MULTI_KEY_READS.has(command) ? 'hits' : undefined,
+    };
+    if (traitsByName.size < MAX_NAMES) traitsByName.set(name, traits);
+  }
+  return traits;
+}
+
 /**
  * What a command says before it runs: the folded key and, for writes, the TTL.
  *
@@ -90,9 +119,9 @@ function ttlSeconds(command: string, args: readonly CommandArgument[]): number |
  * // { 'chokepoint.cache.key_pattern': 'user:{id}', 'chokepoint.cache.ttl_seconds': 60 }
  */
 export function describeCacheCommand(name: string, args: readonly CommandArgument[]): Attributes {
-  const command = name.toUpperCase();
+  const { command, keyFirst } = traitsOf(name);
   const attributes: Attributes = {};
-  const key = FIRST_ARGUMENT_NOT_A_KEY.has(command) ? undefined : text(args[0]);
+  const key = keyFirst ? text(args[0]) : undefined;
   if (key !== undefined && key !== '') attributes[ChokepointAttributes.CACHE_KEY_PATTERN] = foldKey(key);
   const ttl = ttlSeconds(command, args);
   if (ttl !== undefined) attributes[ChokepointAttributes.CACHE_TTL_SECONDS] = ttl;
@@ -108,9 +137,9 @@ export function describeCacheCommand(name: string, args: readonly CommandArgumen
  * // { 'chokepoint.cache.hits': 2, 'chokepoint.cache.misses': 1 }
  */
 export function describeCacheReply(name: string, reply: unknown): Attributes {
-  const command = name.toUpperCase();
-  if (SINGLE_KEY_READS.has(command)) return { [ChokepointAttributes.CACHE_HIT]: reply != null };
-  if (MULTI_KEY_READS.has(command) && Array.isArray(reply)) {
+  const { reply: kind } = traitsOf(name);
+  if (kind === 'hit') return { [ChokepointAttributes.CACHE_HIT]: reply != null };
+  if (kind === 'hits' && Array.isArray(reply)) {
     const hits = reply.filter((value) => value != null).length;
     return {
       [ChokepointAttributes.CACHE_HITS]: hits,
@@ -120,19 +149,25 @@ export function describeCacheReply(name: string, reply: unknown): Attributes {
   return {};
 }
 
-/** Argument lists of the ioredis commands traced so far: ioredis makes one per command, and keeps it on a resend. */
-const sentCommands = new WeakSet<object>();
+/**
+ * Marks the argument list of an ioredis command once traced: ioredis makes one per command,
+ * and keeps it on a resend. A property of the list, not a WeakSet entry: every command
+ * passes here, and a property costs a store where a WeakSet costs a table entry for the
+ * garbage collector to sweep.
+ */
+const TRACED = Symbol('chokepoint.redis.traced');
 
 export const ioredisConfig: UpstreamConfig<'ioredis'> = {
   // Commands sent from timers, queue workers and start-up code count too.
   requireParentSpan: false,
   requestHook(span: Span, { cmdName, cmdArgs }) {
-    if (sentCommands.has(cmdArgs)) {
+    const args = cmdArgs as CommandArgument[] & { [TRACED]?: true };
+    if (args[TRACED]) {
       // A command sent from the offline queue: already traced when the app sent it.
       span.spanContext().traceFlags &= ~TraceFlags.SAMPLED;
       return;
     }
-    sentCommands.add(cmdArgs);
+    args[TRACED] = true;
     span.setAttributes(describeCacheCommand(cmdName, cmdArgs));
   },
   responseHook(span: Span, cmdName: string, _cmdArgs, response: unknown) {
