@@ -90,7 +90,8 @@ export class ExplainSpanProcessor implements SpanProcessor {
   }
 
   onEnding(span: Span): void {
-    const call = this.calls.get(span);
+    // Or announced as the span ends (better-sqlite3: synchronous, nothing kept per span).
+    const call = this.calls.get(span) ?? takeCall();
     if (call === undefined && this.book.pendingCount === 0) return;
     const system = planSystemOf(span.attributes[ATTR_DB_SYSTEM_NAME]);
     if (system === undefined) return;

@@ -10,7 +10,8 @@
  *
  * better-sqlite3 is synchronous, so nothing runs "inside" a span and no context is
  * switched. Span name and attributes are computed once per statement. Statement runs are
- * announced to the explain processor (agent/explain/), which plans the slow ones.
+ * announced to the explain processor (agent/explain/), which plans the slow ones, as their
+ * span ends: the processor takes the call then, and keeps nothing per span meanwhile.
  */
 import { diag, type Span, SpanKind } from '@opentelemetry/api';
 import {
@@ -56,6 +57,12 @@ interface DatabaseModule {
 }
 
 type StatementPrototype = Record<StatementMethod, SqlCall<SqliteStatement, unknown>>;
+
+/** A statement run, as the explain processor plans it. */
+interface StatementCall {
+  statement: SqliteStatement;
+  args: unknown[];
+}
 
 /** What `import Database from 'better-sqlite3'` hands over under the ESM hook: the CJS exports as `default`. */
 type ModuleExports = DatabaseModule | { [Symbol.toStringTag]: 'Module'; default: DatabaseModule };
@@ -154,16 +161,21 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
       function statementMethod(this: SqliteStatement, ...args: unknown[]): unknown {
         const { spanName, attributes } = instrumentation._statementQuery(this);
         const query = this.source;
-        announceCall(sqliteDriver, this, args);
         const span = instrumentation._startSpan(method, query, spanName, attributes);
-        withdrawCall();
         const result = applyTraced(span, original, this, args);
         if (method === 'iterate') {
-          return new TracedIterator(result as Iterator<unknown>, span, query, instrumentation._endIteration);
+          const call = { statement: this, args };
+          return new TracedIterator(
+            result as Iterator<unknown>,
+            span,
+            query,
+            call,
+            instrumentation._endIteration,
+          );
         }
         if (method === 'all') span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, (result as unknown[]).length);
         if (method === 'get') span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, result === undefined ? 0 : 1);
-        instrumentation._endSpan(span, method, query, result);
+        instrumentation._endSpan(span, method, query, result, this, args);
         return result;
       };
   }
@@ -205,7 +217,15 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
     return span;
   }
 
-  private _endSpan(span: Span, method: BetterSqlite3Method, query: string, result: unknown): void {
+  /** Ends the span; a statement run's call (`statement`, `args`) is announced to the explain processor as it does. */
+  private _endSpan(
+    span: Span,
+    method: BetterSqlite3Method,
+    query: string,
+    result: unknown,
+    statement?: SqliteStatement,
+    args?: unknown[],
+  ): void {
     const { responseHook } = this.getConfig();
     if (responseHook) {
       safeExecuteInTheMiddle(
@@ -214,12 +234,18 @@ export class BetterSqlite3Instrumentation extends InstrumentationBase<BetterSqli
         true,
       );
     }
+    if (statement === undefined || args === undefined) {
+      span.end();
+      return;
+    }
+    announceCall(sqliteDriver, statement, args);
     span.end();
+    withdrawCall();
   }
 
-  private readonly _endIteration = (span: Span, query: string, rows: number): void => {
+  private readonly _endIteration = (span: Span, query: string, rows: number, call: StatementCall): void => {
     span.setAttribute(ATTR_DB_RESPONSE_RETURNED_ROWS, rows);
-    this._endSpan(span, 'iterate', query, rows);
+    this._endSpan(span, 'iterate', query, rows, call.statement, call.args);
   };
 }
 
@@ -235,7 +261,8 @@ class TracedIterator implements IterableIterator<unknown> {
     private readonly iterator: Iterator<unknown>,
     private readonly span: Span,
     private readonly query: string,
-    private readonly onEnd: (span: Span, query: string, rows: number) => void,
+    private readonly call: StatementCall,
+    private readonly onEnd: (span: Span, query: string, rows: number, call: StatementCall) => void,
   ) {}
 
   next(): IteratorResult<unknown> {
@@ -267,6 +294,6 @@ class TracedIterator implements IterableIterator<unknown> {
   private end(): void {
     if (!this.open) return;
     this.open = false;
-    this.onEnd(this.span, this.query, this.rows);
+    this.onEnd(this.span, this.query, this.rows, this.call);
   }
 }
