@@ -544,10 +544,14 @@ function trimTrailingSemicolons(tokens: Tokens): void {
   }
 }
 
-/** For each `(`, the index of its `)` (or -1 when unbalanced); other entries are unused. */
-function matchParentheses(tokens: Tokens): Int32Array {
+/**
+ * For each `(`, the index of its `)`; empty for an unbalanced one, and for every other token.
+ * A plain array left empty rather than an `Int32Array` filled with -1: constructing a typed array
+ * cost more than the rest of the pass (readers take empty as -1).
+ */
+function matchParentheses(tokens: Tokens): number[] {
   const { kinds, texts } = tokens;
-  const matches = new Int32Array(kinds.length).fill(-1);
+  const matches = new Array<number>(kinds.length);
   const open: number[] = [];
   for (let i = 0; i < kinds.length; i++) {
     if (kinds[i] !== PUNCTUATION) continue;
@@ -572,7 +576,7 @@ function isValueList(tokens: Tokens, open: number, close: number): boolean {
   return true;
 }
 
-function render(tokens: Tokens, matches: Int32Array): string {
+function render(tokens: Tokens, matches: number[]): string {
   const { kinds, texts } = tokens;
   let out = '';
   let previousKind = -1;
@@ -643,7 +647,7 @@ function firstWordIndex(tokens: Tokens): number {
   return tokens.kinds[i] === WORD ? i : -1;
 }
 
-function statementTypeOf(tokens: Tokens, matches: Int32Array): StatementType {
+function statementTypeOf(tokens: Tokens, matches: number[]): StatementType {
   const first = firstWordIndex(tokens);
   if (first === -1) return 'other';
   let word = tokens.texts[first] ?? '';
@@ -667,7 +671,7 @@ function statementTypeOf(tokens: Tokens, matches: Int32Array): StatementType {
 }
 
 /** The statement a `WITH` introduces: the first word after the CTEs, skipping their bodies. */
-function mainStatementWord(tokens: Tokens, matches: Int32Array, from: number): string {
+function mainStatementWord(tokens: Tokens, matches: number[], from: number): string {
   for (let i = from; i < tokens.kinds.length; i++) {
     const text = tokens.texts[i];
     if (text === '(') {
@@ -685,7 +689,7 @@ function mainStatementWord(tokens: Tokens, matches: Int32Array, from: number): s
 }
 
 /** Names the `WITH` clause defines: `from recent` then reads a CTE, not a table. */
-function cteNames(tokens: Tokens, matches: Int32Array): Set<string> {
+function cteNames(tokens: Tokens, matches: number[]): Set<string> {
   const names = new Set<string>();
   const first = firstWordIndex(tokens);
   if (first === -1 || tokens.texts[first] !== 'with') return names;
@@ -709,7 +713,7 @@ function cteNames(tokens: Tokens, matches: Int32Array): Set<string> {
  * in order of appearance, deduplicated. Skips subqueries, functions (`generate_series(…)`),
  * aliases, CTE names, and the FROM inside calls such as `extract(year from …)`.
  */
-function tablesOf(tokens: Tokens, matches: Int32Array): string[] {
+function tablesOf(tokens: Tokens, matches: number[]): string[] {
   const { kinds, texts } = tokens;
   const tables: string[] = [];
   const ctes = cteNames(tokens, matches);

@@ -147,6 +147,18 @@ describe('fingerprintSql: never throws on broken input', () => {
     ['unterminated backtick', 'SELECT `secret', 'select ?'],
     ['unterminated block comment', 'SELECT 1 /* secret', 'select ?'],
     ['unbalanced parentheses', 'SELECT ((1', 'select ((?'],
+    ['an IN list left open', 'SELECT * FROM t WHERE id IN (1, 2', 'select * from t where id in (?, ?'],
+    [
+      'a VALUES row left open',
+      'INSERT INTO t (a, b) VALUES (1, 2), (3, 4',
+      'insert into t(a, b) values (?, ?), (?, ?',
+    ],
+    [
+      'a closed IN list before an open one',
+      'SELECT a FROM t WHERE b IN ((1, 2), (3, 4)) AND c IN (5',
+      'select a from t where b in (...) and c in (?',
+    ],
+    ['a CTE body left open', 'WITH x AS (SELECT 1 SELECT * FROM x', 'with x as (select ? select * from x'],
     ['empty', '', ''],
     ['only a comment', '-- nothing', ''],
   ])('%s', (_label, sql, expected) => {
