@@ -192,24 +192,27 @@ export class ProtobufWriter {
   }
 
   /**
-   * Starts a length-delimited message: reserves one byte for its length.
+   * Starts a length-delimited message: reserves `lengthBytes` bytes for its length, one by
+   * default, more for a message known to be longer (a span: two, for 128 bytes to 16 KB).
    *
-   * @returns where the length goes, for {@link finishMessage}.
+   * @returns where the length goes, for {@link finishMessage} (given the same `lengthBytes`).
    */
-  startMessage(): number {
-    this.ensure(1);
-    return this.pos++;
+  startMessage(lengthBytes = 1): number {
+    this.ensure(lengthBytes);
+    const start = this.pos;
+    this.pos += lengthBytes;
+    return start;
   }
 
-  /** Writes the length of the message started at `start`, moving its content if the length needs more than a byte. */
-  finishMessage(start: number): void {
-    const contentStart = start + 1;
+  /** Writes the length of the message started at `start`, moving its content when the length takes other than the bytes reserved. */
+  finishMessage(start: number, lengthBytes = 1): void {
+    const contentStart = start + lengthBytes;
     const length = this.pos - contentStart;
     const size = varintSize(length);
-    if (size > 1) {
-      this.ensure(size - 1);
+    if (size !== lengthBytes) {
+      this.ensure(size - lengthBytes);
       this.buffer.copyWithin(start + size, contentStart, this.pos);
-      this.pos += size - 1;
+      this.pos += size - lengthBytes;
     }
     const end = this.pos;
     this.pos = start;

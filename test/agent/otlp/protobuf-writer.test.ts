@@ -78,15 +78,29 @@ describe('ProtobufWriter', () => {
     ]);
   });
 
-  it.each([0, 1, 127, 128, 16_383, 16_384, 70_000])(
-    'prefixes a nested message of %d bytes with its exact length',
-    (size) => {
+  it.each([
+    [0, 1],
+    [1, 1],
+    [127, 1],
+    [128, 1],
+    [16_383, 1],
+    [16_384, 1],
+    [70_000, 1],
+    [0, 2],
+    [127, 2],
+    [128, 2],
+    [16_383, 2],
+    [16_384, 2],
+    [70_000, 2],
+  ])(
+    'prefixes a nested message of %d bytes with its exact length (%d length bytes reserved)',
+    (size, lengthBytes) => {
       const content = Buffer.alloc(size, 7);
       const bytes = written((writer) => {
         writer.tag(1, WIRE_LEN);
-        const start = writer.startMessage();
+        const start = writer.startMessage(lengthBytes);
         writer.append(content);
-        writer.finishMessage(start);
+        writer.finishMessage(start, lengthBytes);
         writer.tag(2, WIRE_LEN);
         writer.string('after');
       });
