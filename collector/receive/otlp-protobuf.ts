@@ -193,7 +193,7 @@ function readSpan(
         break;
       case 4:
         reader.expectWireType(tag, LEN, 'Span.parent_span_id');
-        parentSpanId = reader.optionalId(end, SPAN_ID_BYTES, 'Span.parent_span_id');
+        parentSpanId = reader.parentSpanId(end, 'Span.parent_span_id');
         break;
       case 5:
         reader.expectWireType(tag, LEN, 'Span.name');
@@ -447,6 +447,9 @@ class Reader {
   /** The last trace id read, and where: the spans of a trace usually follow each other. */
   private traceId = '';
   private traceIdAt = -1;
+  /** The last parent span id read, and where: siblings usually follow each other. */
+  private parentId = '';
+  private parentIdAt = -1;
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -582,17 +585,26 @@ class Reader {
     return this.traceId;
   }
 
-  /** Like `id`, but empty means absent (a root span's parent). */
-  optionalId(end: number, size: number, field: string): string {
+  /**
+   * A parent span id; empty means absent (a root span). A span with the same parent as the previous
+   * one shares its string: one fewer string per span that the assembler holds.
+   */
+  parentSpanId(end: number, field: string): string {
     const start = this.pos;
     const stop = this.length(end, field);
     if (stop === this.pos) return '';
-    if (stop - this.pos !== size) {
+    if (stop - this.pos !== SPAN_ID_BYTES) {
       throw new OtlpDecodeError(
-        `${field} must be ${size} bytes or empty, got ${stop - this.pos} at byte ${start}`,
+        `${field} must be ${SPAN_ID_BYTES} bytes or empty, got ${stop - this.pos} at byte ${start}`,
       );
     }
-    return this.hex(stop);
+    if (this.parentIdAt >= 0 && this.sameBytes(this.pos, this.parentIdAt, SPAN_ID_BYTES)) {
+      this.pos = stop;
+      return this.parentId;
+    }
+    this.parentIdAt = this.pos;
+    this.parentId = this.hex(stop);
+    return this.parentId;
   }
 
   /** The bytes up to `stop` as lowercase hex. */

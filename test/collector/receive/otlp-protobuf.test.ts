@@ -153,6 +153,14 @@ describe('decodeProtobufTraceRequest on hand-built messages', () => {
     });
   });
 
+  it("reads each span's own parent: siblings, roots and other parents in between", () => {
+    const parents = [PARENT_SPAN_ID, PARENT_SPAN_ID, '', PARENT_SPAN_ID, 'e1e2e3e4e5e6e7e8', PARENT_SPAN_ID];
+    const decoded = decodeProtobufTraceRequest(
+      request(...parents.map((parent) => span(bytes(4, Buffer.from(parent, 'hex'))))),
+    );
+    expect(decoded.map((record) => record.parentSpanId)).toEqual(parents);
+  });
+
   it('reads fields in any order: resource after its spans, scope after its spans, value before key', () => {
     const body = message(
       1,
