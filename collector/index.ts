@@ -38,6 +38,16 @@ export type { CollectorOptions } from './config.js';
  */
 const HEAP_GROWING_PERCENT = 50;
 
+/**
+ * Semi-space size, in MB, of the isolates started after the collector: its worker threads (the
+ * store's writer, the list thread). V8 grows a young generation to 16 MB semi-spaces under a burst
+ * and keeps them, and every worker is an isolate of its own: after 1M spans the writer held
+ * 44.7 MB of heap, 32 MB of it an empty young generation. A worker's messages live for one
+ * message, so 2 MB lets its heap stay at 27.7 MB, for ~10% more writer CPU. The main isolate's
+ * young generation is set when the process starts, and ingest wants it large.
+ */
+const WORKER_SEMI_SPACE_MB = 2;
+
 export interface RunningCollector {
   /** Base URL of the OTLP/HTTP receiver (`POST /v1/traces`). */
   otlpUrl: string;
@@ -146,11 +156,16 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
   }
 }
 
-/** Applies HEAP_GROWING_PERCENT to this process, unless its Node options already set one. */
+/**
+ * Applies HEAP_GROWING_PERCENT to this process, and WORKER_SEMI_SPACE_MB to the isolates started
+ * after it, each unless the process's Node options already set it.
+ */
 function limitHeapGrowth(): void {
   const nodeOptions = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;
-  if (/heap[-_]growing[-_]percent/.test(nodeOptions)) return;
-  setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  if (!/heap[-_]growing[-_]percent/.test(nodeOptions)) {
+    setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  }
+  if (!/semi[-_]space/.test(nodeOptions)) setFlagsFromString(`--max-semi-space-size=${WORKER_SEMI_SPACE_MB}`);
 }
 
 /** `app` behind the bearer token on `paths` (`/api/health` always open); `app` itself without a token. */
