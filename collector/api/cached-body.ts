@@ -59,6 +59,8 @@ export interface KeptBodies<Stamp> {
    * spliced from parts it keeps); past `maxEntries` the least recently used goes.
    */
   put(key: string, json: string | Uint8Array<ArrayBuffer>, stamp: Stamp): CachedBody;
+  /** Forgets the body kept under `key`. */
+  delete(key: string): void;
 }
 
 /**
@@ -97,6 +99,9 @@ export function keptBodies<Stamp>({
       const oldest = kept.keys().next();
       if (kept.size > maxEntries && !oldest.done) kept.delete(oldest.value);
       return body;
+    },
+    delete(key) {
+      kept.delete(key);
     },
   };
 }

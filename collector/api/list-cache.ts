@@ -6,7 +6,9 @@
  * what it cost to build, so rebuilding takes at most ~5% of a core; the data is per minute,
  * so a costly answer a few seconds old says the same, while a small store (a demo's first
  * minute) is answered fresh on every poll. Requests for an answer being merged wait for that
- * merge instead of starting another.
+ * merge instead of starting another; when it merges elsewhere (the list thread), a request that
+ * has an older answer to show gets that one meanwhile, so a poll never waits for the merge its
+ * answer's age started: an answer is served at most its fresh time plus one merge.
  */
 import { type CachedBody, FAST_GZIP, keptBodies } from './cached-body.js';
 import type { ListAnswer } from './list-answer.js';
@@ -60,12 +62,16 @@ export function listBodies(
     if (kept) return kept;
     let pending = merging.get(key);
     if (!pending) {
-      pending = (async () => {
-        const { json, freshMs } = await build();
-        return bodies.put(key, json, { madeAtMs: nowMs, freshMs });
-      })().finally(() => merging.delete(key));
+      const keep = ({ json, freshMs }: ListAnswer) => bodies.put(key, json, { madeAtMs: nowMs, freshMs });
+      const answer = build();
+      if (!(answer instanceof Promise)) return keep(answer);
+      pending = answer.then(keep).finally(() => merging.delete(key));
       merging.set(key, pending);
     }
-    return pending;
+    const older = bodies.get(key, () => true);
+    if (!older) return pending;
+    // A merge that failed is not hidden behind the older answer: the next request waits for its own.
+    pending.catch(() => bodies.delete(key));
+    return older;
   };
 }

@@ -172,25 +172,34 @@ describe('listBodies', () => {
     expect(builds).toBe(4);
   });
 
-  it('merges once for requests that come while that answer is being merged', async () => {
+  it('merges once for requests that come while that answer is merged elsewhere', async () => {
     const bodyOf = listBodies();
-    let builds = 0;
-    let finish: (answer: { json: string; freshMs: number }) => void = () => {};
-    const build = () => {
-      builds += 1;
-      return new Promise<{ json: string; freshMs: number }>((resolve) => {
-        finish = resolve;
-      });
-    };
+    const merges: Array<(answer: { json: string; freshMs: number }) => void> = [];
+    const build = () => new Promise<{ json: string; freshMs: number }>((resolve) => merges.push(resolve));
+    const text = async (body: Promise<{ json: Uint8Array }>) => new TextDecoder().decode((await body).json);
+
+    // Nothing older to show: every request waits for the one merge.
     const waiting = [bodyOf('a', 0, build), bodyOf('a', 0, build), bodyOf('a', 0, build)];
-    finish({ json: '{"n":1}', freshMs: 0 });
-    const bodies = await Promise.all(waiting);
-    expect(builds).toBe(1);
-    expect(new Set(bodies).size).toBe(1);
-    // Merged and not kept (fresh for 0 ms): the next request merges again.
-    const next = bodyOf('a', 0, build);
-    finish({ json: '{"n":2}', freshMs: 0 });
-    expect(new TextDecoder().decode((await next).json)).toBe('{"n":2}');
-    expect(builds).toBe(2);
+    merges[0]?.({ json: '{"n":1}', freshMs: 1_000 });
+    expect(new Set(await Promise.all(waiting)).size).toBe(1);
+    expect(merges).toHaveLength(1);
+
+    // Past its fresh time: the older answer stands in while the next merges, then the new one.
+    expect(await text(bodyOf('a', 1_000, build))).toBe('{"n":1}');
+    expect(await text(bodyOf('a', 1_500, build))).toBe('{"n":1}');
+    expect(merges).toHaveLength(2);
+    merges[1]?.({ json: '{"n":2}', freshMs: 1_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await text(bodyOf('a', 1_600, build))).toBe('{"n":2}');
+    expect(merges).toHaveLength(2);
+  });
+
+  it('drops the older answer when the merge meant to replace it fails: the next request sees the failure', async () => {
+    const bodyOf = listBodies();
+    await bodyOf('a', 0, () => ({ json: '{"n":1}', freshMs: 1_000 }));
+    const failing = () => Promise.reject(new Error('database is locked'));
+    expect(new TextDecoder().decode((await bodyOf('a', 1_000, failing)).json)).toBe('{"n":1}');
+    await new Promise((resolve) => setImmediate(resolve));
+    await expect(bodyOf('a', 1_001, failing)).rejects.toThrow('database is locked');
   });
 });
