@@ -15,6 +15,7 @@ import {
   context,
   INVALID_SPAN_CONTEXT,
   isSpanContextValid,
+  type Link,
   type Span,
   type SpanContext,
   SpanKind,
@@ -110,6 +111,8 @@ export class AgentTracerProvider implements TracerProvider, SpanOwner {
   }
 }
 
+/** Shared by spans started without links, as the sampler is handed them: no array per span. */
+const NO_LINKS: Link[] = Object.freeze([]) as unknown as Link[];
 const SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.RECORD_AND_SAMPLED });
 const NOT_SAMPLED: SamplingResult = Object.freeze({ decision: SamplingDecision.NOT_RECORD });
 
@@ -134,7 +137,7 @@ class AgentTracer implements Tracer {
     const validParent = validParentOf(startContext);
     const traceId = validParent?.traceId ?? randomHex(32);
     const kind = options.kind ?? SpanKind.INTERNAL;
-    const links = options.links ?? [];
+    const links = options.links ?? NO_LINKS;
     let sampling: SamplingResult;
     if (this.sampler !== undefined) {
       sampling = this.sampler.shouldSample(
