@@ -219,8 +219,26 @@ function cachedFingerprint(sql: string, dialect: SqlDialect | undefined): Cached
     entry = { lexicon, result, system: '', id: '' };
     byFingerprint.set(fingerprint, entry);
   }
-  if (cacheable) cache.set(sql, entry);
+  if (cacheable && missedBefore(sql)) cache.set(sql, entry);
   return entry;
+}
+
+/**
+ * Texts missed once, by hash (one slot per hash value, the newest text wins it): a text enters the
+ * cache on its second miss. Statements with inline literals rarely repeat; cached on first sight,
+ * they pushed the repeating ones out (a tenth of the ingest workload's parameterised statements were
+ * fingerprinted again) and were held long enough for the garbage collector to promote each one.
+ */
+const missedOnce = new Int32Array(1 << 14);
+
+function missedBefore(sql: string): boolean {
+  // FNV-1a over the UTF-16 code units: a collision only lets a text into the cache early.
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < sql.length; i++) hash = Math.imul(hash ^ sql.charCodeAt(i), 0x01000193);
+  const slot = hash & (missedOnce.length - 1);
+  if (missedOnce[slot] === hash) return true;
+  missedOnce[slot] = hash;
+  return false;
 }
 
 const idCache = new LruCache<string, { system: string; id: string }>(CACHE_ENTRIES);
