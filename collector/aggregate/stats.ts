@@ -115,9 +115,17 @@ function mergeLabels(into: Record<string, number>, from: Record<string, number>)
   for (const label in from) countLabel(into, label, from[label] as number);
 }
 
-/** A copy of a label map, built by adding its labels in order (shapes shared with maps built the same way). */
+/**
+ * A new label map (routes, TTLs, …). Objects without a prototype are dictionaries from the start
+ * in V8: a plain object gets a hidden class per order its labels arrived in (thousands across
+ * keys), and `countLabel`'s lookups then miss V8's caches for every one.
+ */
+export function emptyLabels<V = number>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
 function copyLabels(labels: Record<string, number>): Record<string, number> {
-  const copy: Record<string, number> = {};
+  const copy = emptyLabels();
   for (const label in labels) copy[label] = labels[label] as number;
   return copy;
 }
@@ -330,7 +338,7 @@ export const cacheFamily = plainFamily<CacheStats>(
     if (from.misses > 0) into.exampleTraceId = from.exampleTraceId;
   },
   (stats) => {
-    const missQueries: Record<string, MissQuery> = {};
+    const missQueries = emptyLabels<MissQuery>();
     for (const id in stats.missQueries) missQueries[id] = copyMissQuery(stats.missQueries[id] as MissQuery);
     return {
       service: stats.service,
