@@ -11,9 +11,8 @@
  * const { json } = await lists.answer({ name: 'queries', since: '1h', fromMs, nowMs, limit: 100 });
  * await lists.close();
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { workerScript } from '../worker-script.js';
 import type { ListAnswer, ListRequest } from './list-answer.js';
 
 export interface ListThreadOptions {
@@ -111,14 +110,7 @@ export class ListThread {
   }
 }
 
-/**
- * `list-worker.js` beside this module once built; run from source (tests), the built copy in
- * `<package root>/dist`, since a worker thread runs JavaScript only.
- */
+/** The built `list-worker.js`, beside this module or under dist/ (see ../worker-script.ts). */
 export function listWorkerScript(): string {
-  const beside = join(__dirname, 'list-worker.js');
-  if (existsSync(beside)) return beside;
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'collector', 'api', 'list-worker.js');
+  return workerScript(__dirname, 'list-worker.js');
 }

@@ -16,12 +16,11 @@
  * store.readBuckets({ fromMs: 0 }); // sees them
  * await store.close();
  */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Finding } from '../../model/index.js';
 import { mergeBucketData } from '../aggregate/stats.js';
 import type { BucketRecord } from '../aggregate/window.js';
+import { workerScript } from '../worker-script.js';
 import { SqliteStore, type StoreOptions } from './sqlite-store.js';
 import type {
   ExampleTrace,
@@ -358,14 +357,7 @@ function toRequest(queued: Queued): WriteRequest {
   return { op: 'writeBuckets', records: [...queued.latest.values(), ...queued.deltas] };
 }
 
-/**
- * `writer-thread.js` beside this module once built; run from source (tests), the built copy in
- * `<package root>/dist`, since a worker thread runs JavaScript only.
- */
+/** The built `writer-thread.js`, beside this module or under dist/ (see ../worker-script.ts). */
 export function defaultWriterScript(): string {
-  const beside = join(__dirname, 'writer-thread.js');
-  if (existsSync(beside)) return beside;
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'collector', 'store', 'writer-thread.js');
+  return workerScript(__dirname, 'writer-thread.js');
 }
