@@ -45,13 +45,7 @@ const SQL_VERBS = new Set([
  */
 export function scrubSpanName(name: string): string {
   if (!mayCarryValues(name)) return truncate(name);
-  if (name.length > MAX_CACHED_NAME_LENGTH) return scrub(name);
-  let result = scrubbed.get(name);
-  if (result === undefined) {
-    result = scrub(name);
-    scrubbed.set(name, result);
-  }
-  return result;
+  return name.length > MAX_CACHED_NAME_LENGTH ? scrub(name) : scrubbed.getOrCompute(name, scrub);
 }
 
 function scrub(name: string): string {

@@ -26,13 +26,7 @@ const MAX_EXTENSION_LENGTH = 5;
  * // '/users/{id}/orders/{uuid}'
  */
 export function templatePath(path: string): string {
-  if (path.length > MAX_CACHED_PATH_LENGTH) return templateOf(path);
-  let template = templates.get(path);
-  if (template === undefined) {
-    template = templateOf(path);
-    templates.set(path, template);
-  }
-  return template;
+  return path.length > MAX_CACHED_PATH_LENGTH ? templateOf(path) : templates.getOrCompute(path, templateOf);
 }
 
 function templateOf(path: string): string {

@@ -36,4 +36,20 @@ describe('LruCache', () => {
     cache.set('a', 3);
     expect(cache.get('a')).toBe(3);
   });
+
+  it('computes a missing value once and keeps it, within the bound', () => {
+    const cache = new LruCache<number, string>(4);
+    const computed: number[] = [];
+    const label = (key: number) => {
+      computed.push(key);
+      return `#${key}`;
+    };
+    expect(cache.getOrCompute(1, label)).toBe('#1');
+    expect(cache.getOrCompute(1, label)).toBe('#1');
+    cache.set(2, 'set');
+    expect(cache.getOrCompute(2, label)).toBe('set');
+    for (let key = 3; key < 20; key++) cache.getOrCompute(key, label);
+    expect(cache.size).toBeLessThanOrEqual(4);
+    expect(computed).toEqual([1, ...Array.from({ length: 17 }, (_, i) => i + 3)]);
+  });
 });
