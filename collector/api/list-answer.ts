@@ -4,7 +4,6 @@
  * function of the store, so the API runs it where it likes: on its own thread (list-thread.ts),
  * or inline when it has none.
  */
-import { cacheFamily, endpointFamily, queryFamily, queueFamily, runtimeFamily } from '../aggregate/stats.js';
 import type { Store } from '../store/types.js';
 import {
   cacheRows,
@@ -18,19 +17,19 @@ import {
 import { listFreshMs } from './list-cache.js';
 import { LIST_SPARKLINES, listSparklines, SPARKLINE_SLOT_MS, type SparklineSpec } from './sparklines.js';
 
+/** Each route's rows, and its sparklines, whose `family` is also the family its buckets are read from. */
 const LIST_ROUTES: Record<
   string,
   {
-    family: string;
     rows: (records: StatsRecord<never>[], nowMs: number) => unknown[];
     sparklines: SparklineSpec<unknown>;
   }
 > = {
-  queries: { family: queryFamily.name, rows: queryRows, sparklines: LIST_SPARKLINES.queries },
-  endpoints: { family: endpointFamily.name, rows: endpointRows, sparklines: LIST_SPARKLINES.endpoints },
-  caches: { family: cacheFamily.name, rows: cacheRows, sparklines: LIST_SPARKLINES.caches },
-  queues: { family: queueFamily.name, rows: queueRows, sparklines: LIST_SPARKLINES.queues },
-  runtime: { family: runtimeFamily.name, rows: runtimeRows, sparklines: LIST_SPARKLINES.runtime },
+  queries: { rows: queryRows, sparklines: LIST_SPARKLINES.queries },
+  endpoints: { rows: endpointRows, sparklines: LIST_SPARKLINES.endpoints },
+  caches: { rows: cacheRows, sparklines: LIST_SPARKLINES.caches },
+  queues: { rows: queueRows, sparklines: LIST_SPARKLINES.queues },
+  runtime: { rows: runtimeRows, sparklines: LIST_SPARKLINES.runtime },
 };
 
 /** The list routes, by the name they are served under (`/api/<name>`). */
@@ -64,10 +63,8 @@ export function listAnswer(store: Store, request: ListRequest): ListAnswer {
   const { name, since, fromMs, nowMs, limit, service } = request;
   const route = LIST_ROUTES[name];
   if (!route) throw new Error(`unknown list "${name}": expected one of ${LIST_NAMES.join(', ')}`);
-  const records = decodeRecords(
-    route.sparklines.family,
-    store.readBuckets({ family: route.family, service, fromMs }),
-  );
+  const { family } = route.sparklines;
+  const records = decodeRecords(family, store.readBuckets({ family: family.name, service, fromMs }));
   const rows = route.rows(records as StatsRecord<never>[], nowMs).slice(0, limit);
   const sparklines = listSparklines(route.sparklines, records, {
     fromMs,
