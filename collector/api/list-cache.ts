@@ -66,12 +66,10 @@ export function listBodies(
       const answer = build();
       if (!(answer instanceof Promise)) return keep(answer);
       pending = answer.then(keep).finally(() => merging.delete(key));
+      // A merge that failed is not hidden behind an older answer: the next request waits for its own.
+      pending.catch(() => bodies.delete(key));
       merging.set(key, pending);
     }
-    const older = bodies.get(key, () => true);
-    if (!older) return pending;
-    // A merge that failed is not hidden behind the older answer: the next request waits for its own.
-    pending.catch(() => bodies.delete(key));
-    return older;
+    return bodies.get(key, () => true) ?? pending;
   };
 }
