@@ -5,19 +5,14 @@
  * A service's event_loop_blocked and hot_path_cpu findings name each other (the stall and
  * the code holding it); a hot path inside a synchronous SQLite call also names the service's
  * slow SQLite queries, where the plan and the index to add are; a slow query through an
- * asynchronous driver names the service's event_loop_blocked, whose stalls stretch it. Pure: the id of a finding
- * comes from the caller, who owns identity.
+ * asynchronous driver names the service's event_loop_blocked, whose stalls stretch it. One rule
+ * per kind (`linkedTo`). Pure: the id of a finding comes from the caller, who owns identity.
  */
 import type { FindingCandidate } from '../../model/index.js';
 
 type FindingIdOf = (kind: string, service: string, key: string) => string;
 
 const RUNTIME_KINDS = new Set(['event_loop_blocked', 'gc_pressure', 'hot_path_cpu']);
-/** Kinds that name each other within a service, when both are found. */
-const PARTNERS: Readonly<Record<string, string>> = {
-  event_loop_blocked: 'hot_path_cpu',
-  hot_path_cpu: 'event_loop_blocked',
-};
 
 /**
  * better-sqlite3's query methods (Statement#all/get/run/iterate, Database#exec): native code,
@@ -26,8 +21,8 @@ const PARTNERS: Readonly<Record<string, string>> = {
 const SQLITE_SYNC_CALLS = new Set(['all', 'get', 'run', 'iterate', 'exec']);
 
 /**
- * Returns the candidates, slow_endpoint ones with `evidence.related` filled in (by impact, highest
- * first), and event_loop_blocked and hot_path_cpu ones when the other kind was found in their service.
+ * Returns the candidates with `evidence.related` filled in (by impact, highest first) where
+ * their kind links others: always for slow_endpoint, for the other kinds when one was found.
  *
  * @example
  * linkRelated(candidates, findingId).find((c) => c.kind === 'slow_endpoint')?.evidence.related
@@ -35,38 +30,46 @@ const SQLITE_SYNC_CALLS = new Set(['all', 'get', 'run', 'iterate', 'exec']);
  */
 export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): FindingCandidate[] {
   return candidates.map((candidate) => {
-    const partner = PARTNERS[candidate.kind];
-    if (partner) {
-      const sqliteCall = candidate.kind === 'hot_path_cpu' && inSqliteCall(candidate);
-      const related = candidates.filter(
-        (other) =>
-          other.service === candidate.service &&
-          (other.kind === partner ||
-            (sqliteCall && other.kind === 'slow_query' && other.evidence.system === 'sqlite')),
-      );
-      if (related.length === 0) return candidate;
-      return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
-    }
-    if (candidate.kind === 'slow_query' && candidate.evidence.system !== 'sqlite') {
-      const stalls = candidates.filter(
-        (other) => other.kind === 'event_loop_blocked' && other.service === candidate.service,
-      );
-      if (stalls.length === 0) return candidate;
-      return { ...candidate, evidence: { ...candidate.evidence, related: describe(stalls, idOf) } };
-    }
-    if (candidate.kind !== 'slow_endpoint') return candidate;
-    const ownCode = candidate.evidence.dominant === 'ownCode';
-    // A stalled loop stretches every awaited call too: the stall is linked whatever dominates.
-    const related = candidates.filter(
-      (other) =>
-        other !== candidate &&
-        other.service === candidate.service &&
-        (routesOf(other).includes(candidate.key) ||
-          other.kind === 'event_loop_blocked' ||
-          (ownCode && RUNTIME_KINDS.has(other.kind))),
+    const linked = linkedTo(
+      candidate,
+      candidates.filter((other) => other !== candidate && other.service === candidate.service),
     );
-    return { ...candidate, evidence: { ...candidate.evidence, related: describe(related, idOf) } };
+    if (!linked || (linked.length === 0 && candidate.kind !== 'slow_endpoint')) return candidate;
+    return { ...candidate, evidence: { ...candidate.evidence, related: describe(linked, idOf) } };
   });
+}
+
+/** The findings of its own service a candidate links to; undefined for a kind that links none. */
+function linkedTo(candidate: FindingCandidate, service: FindingCandidate[]): FindingCandidate[] | undefined {
+  switch (candidate.kind) {
+    case 'event_loop_blocked':
+      return service.filter((other) => other.kind === 'hot_path_cpu');
+    case 'hot_path_cpu': {
+      const sqliteCall = inSqliteCall(candidate);
+      return service.filter(
+        (other) =>
+          other.kind === 'event_loop_blocked' ||
+          (sqliteCall && other.kind === 'slow_query' && other.evidence.system === 'sqlite'),
+      );
+    }
+    case 'slow_query':
+      // An asynchronous driver's reply waits for the loop; SQLite's synchronous calls are the stall.
+      return candidate.evidence.system === 'sqlite'
+        ? undefined
+        : service.filter((other) => other.kind === 'event_loop_blocked');
+    case 'slow_endpoint': {
+      const ownCode = candidate.evidence.dominant === 'ownCode';
+      // A stalled loop stretches every awaited call too: the stall is linked whatever dominates.
+      return service.filter(
+        (other) =>
+          routesOf(other).includes(candidate.key) ||
+          other.kind === 'event_loop_blocked' ||
+          (ownCode && RUNTIME_KINDS.has(other.kind)),
+      );
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Whether the samples of a hot path landed in native code named like a better-sqlite3 query. */
