@@ -10,6 +10,13 @@ const { SIZES, productName, productPriceCents } = require('./data.js');
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379';
 const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * How long a query may wait for one of the pool's connections. pg applies one timeout to opening a
+ * connection and to waiting for a free one; at 1 s, requests queued behind the planted synchronous
+ * SQLite query (it holds the event loop up to ~2 s on a busy machine) failed with "timeout exceeded
+ * when trying to connect". A server refusing connections at start still fails at once.
+ */
+const POOL_TIMEOUT_MS = 10_000;
 /** Lock id that serialises concurrent seeders (two shops started at once against one database). */
 const SEED_LOCK_ID = 0x5307;
 
@@ -49,7 +56,7 @@ async function connectCatalog(options = {}) {
 
 async function connectPostgres(url) {
   const { Pool } = require('pg');
-  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, max: 4 });
+  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: POOL_TIMEOUT_MS, max: 4 });
   // An idle client losing its connection must not crash the shop; the next query reports it.
   pool.on('error', () => {});
   try {
