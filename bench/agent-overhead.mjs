@@ -12,10 +12,12 @@
  * measures. Variants take turns, in a rotated order every round, so drift on the machine
  * spreads over all of them; each figure is the median of the rounds.
  *
- * Per variant and endpoint, after a warm-up: the most req/s autocannon gets (10 connections)
- * and the share of its core the server used meanwhile, then a fixed rate every variant
- * sustains, at which every response is timed (exact p50/p99) and the server's CPU per
- * request is read from its `/__cpu` endpoint. Last, start-up: when the app's first line runs
+ * Per variant and endpoint, after a warm-up: the most req/s the load generator gets (wrk
+ * when the machine has it, else autocannon; 10 connections), the share of its core the
+ * server used meanwhile and the spans exported per request flat out (an SDK that drops spans
+ * when its queue overflows is cheaper for it), then a fixed rate every variant sustains, at
+ * which every response is timed (exact p50/p99) and the server's CPU per request is read
+ * from its `/__cpu` endpoint. Last, start-up: when the app's first line runs
  * under each variant and the CPU spent by then.
  */
 import { execFileSync } from 'node:child_process';
@@ -120,6 +122,8 @@ export async function benchAgentOverhead({
               requestsPerS: saturated.requestsPerS,
               serverBusy: saturated.serverBusy,
               requestsPerCpuS: saturated.requestsPerCpuS,
+              flatOutSpansPerRequest: saturated.spansPerRequest,
+              loadGenerator: saturated.by,
               ...steady,
               failed: saturated.failed + steady.failed,
             });
@@ -159,6 +163,7 @@ function summarize(samples, startup, settings) {
       cpuMicrosPerRequest: mid('cpuMicrosPerRequest'),
       userMicrosPerRequest: mid('userMicrosPerRequest'),
       spansPerRequest: mid('spansPerRequest'),
+      flatOutSpansPerRequest: mid('flatOutSpansPerRequest'),
       rssMB: mid('rssMB'),
       failed: runs.reduce((sum, run) => sum + run.failed, 0),
     };
@@ -198,6 +203,24 @@ function summarize(samples, startup, settings) {
         `${row.variant} ${row.path}: ${formatNumber(row.spansPerRequest, 2)} spans exported per request`,
       );
     }
+    if (row.variant !== 'bare' && row.flatOutSpansPerRequest < 0.95 * row.spansPerRequest) {
+      notes.push(
+        `${row.variant} ${row.path}: flat out it exported ${formatNumber(row.flatOutSpansPerRequest, 2)} spans per request of ${formatNumber(row.spansPerRequest, 2)}: it dropped ${formatPercent(1 - row.flatOutSpansPerRequest / row.spansPerRequest)} of its spans, and its req/s there is cheaper for it`,
+      );
+    }
+  }
+  const loadGenerators = [...new Set(samples.map((sample) => sample.loadGenerator))];
+  notes.push(
+    `flat out: ${loadGenerators.join(', ')} (${settings.connections} connections); at ${settings.fixedRate} req/s: autocannon, every response timed`,
+  );
+  {
+    // What the throughput target asks for, in the bare server's terms.
+    const bareDb = rows.find((row) => row.variant === 'bare' && row.path === '/db');
+    const vanillaDb = rows.find((row) => row.variant === 'vanilla' && row.path === '/db');
+    const wanted = overheadTargets.dbThroughputVsVanilla * vanillaDb.requestsPerS;
+    notes.push(
+      `/db: vanilla ran at ${formatRatio(vanillaDb.throughputVsBare)} bare here, so ${overheadTargets.dbThroughputVsVanilla}× vanilla is ${formatNumber(wanted)} req/s = ${formatRatio(wanted / bareDb.requestsPerS)} bare${wanted > bareDb.requestsPerS ? ': more than the uninstrumented server serves' : ''}`,
+    );
   }
   notes.push(
     settings.pinned
@@ -289,6 +312,7 @@ const HEADERS = [
   'CPU ÷ bare',
   'CPU ÷ vanilla',
   'spans/req',
+  'spans/req flat out',
 ];
 
 function cellsOf(rows) {
@@ -307,6 +331,7 @@ function cellsOf(rows) {
     formatRatio(row.cpuVsBare),
     formatRatio(row.cpuVsVanilla),
     row.variant === 'bare' ? '–' : formatNumber(row.spansPerRequest, 2),
+    row.variant === 'bare' ? '–' : formatNumber(row.flatOutSpansPerRequest, 2),
   ]);
 }
 

@@ -14,7 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { startNode } from '../lib/children.mjs';
-import { load, serverCpu } from '../lib/load.mjs';
+import { flatOut, load, serverCpu } from '../lib/load.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const SERVER = 'bench/overhead/server.js';
@@ -97,13 +97,15 @@ export async function startServer({ args = [], env = {} }, plan) {
 }
 
 /**
- * One endpoint of a running server: a warm-up, then (with `saturate`) the most req/s
- * autocannon gets, how busy the server was meanwhile and what it served per CPU-second,
- * then `rate` req/s with every response timed and the server's CPU per request (user and
- * system, as the server reads its own `process.cpuUsage()`) and, given `exportedSpans` (what
- * the receiving end counted so far), the spans exported per request at that rate. CPU is compared at one rate because a saturated server
- * batches its socket writes and wakes the load generator less often: per-request CPU there
- * depends on the throughput itself.
+ * One endpoint of a running server: a warm-up, then (with `saturate`) the most req/s the load
+ * generator gets (`flatOut`: wrk when the machine has it), how busy the server was meanwhile,
+ * what it served per CPU-second and, given `exportedSpans` (what the receiving end counted so
+ * far), the spans it exported per request flat out (an SDK whose queue overflows drops spans
+ * there, and is cheaper for it); then `rate` req/s with every response timed and the server's
+ * CPU per request (user and system, as the server reads its own `process.cpuUsage()`) and the
+ * spans exported per request at that rate. CPU is compared at one rate because a saturated
+ * server batches its socket writes and wakes the load generator less often: per-request CPU
+ * there depends on the throughput itself.
  */
 export async function measureEndpoint(
   url,
@@ -111,32 +113,45 @@ export async function measureEndpoint(
   { durationS, warmupS, connections, rate, saturate = true, exportedSpans },
 ) {
   await load(url + path, { durationS: warmupS, connections });
-  let saturated;
-  if (saturate) {
-    const start = await serverCpu(url);
-    const run = await load(url + path, { durationS, connections });
-    const end = await serverCpu(url);
-    saturated = {
-      requestsPerS: run.requests / run.seconds,
-      serverBusy: cpuMicros(start, end) / (run.seconds * 1e6),
-      // What one core of the server would serve flat out, however much of it the machine gave.
-      requestsPerCpuS: (end.served - start.served) / (cpuMicros(start, end) / 1e6),
-      failed: run.failed,
-    };
-  }
   // Spans still in the agent's queue land within a batch delay: read after it, each side.
   const settle = () => exportedSpans && new Promise((resolve) => setTimeout(resolve, 2 * BATCH_DELAY_MS));
-  await settle();
-  const spansBefore = await exportedSpans?.();
-  const before = await serverCpu(url);
-  const steady = await load(url + path, { durationS, connections, rate });
-  const after = await serverCpu(url);
-  const served = after.served - before.served;
-  let spansPerRequest;
-  if (exportedSpans) {
+  /** Spans exported per request while `phase` runs (undefined without `exportedSpans`). */
+  const spansPer = async (phase) => {
     await settle();
-    spansPerRequest = ((await exportedSpans()) - spansBefore) / served;
+    const spansBefore = await exportedSpans?.();
+    const before = await serverCpu(url);
+    const run = await phase();
+    const after = await serverCpu(url);
+    const served = after.served - before.served;
+    let spansPerRequest;
+    if (exportedSpans) {
+      await settle();
+      spansPerRequest = ((await exportedSpans()) - spansBefore) / served;
+    }
+    return { run, before, after, served, spansPerRequest };
+  };
+  let saturated;
+  if (saturate) {
+    const { run, before, after, served, spansPerRequest } = await spansPer(() =>
+      flatOut(url + path, { durationS, connections }),
+    );
+    saturated = {
+      requestsPerS: run.requests / run.seconds,
+      serverBusy: cpuMicros(before, after) / (run.seconds * 1e6),
+      // What one core of the server would serve flat out, however much of it the machine gave.
+      requestsPerCpuS: served / (cpuMicros(before, after) / 1e6),
+      spansPerRequest,
+      failed: run.failed,
+      by: run.by,
+    };
   }
+  const {
+    run: steady,
+    before,
+    after,
+    served,
+    spansPerRequest,
+  } = await spansPer(() => load(url + path, { durationS, connections, rate }));
   return {
     saturated,
     p50Ms: steady.p50Ms,
