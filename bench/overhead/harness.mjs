@@ -80,6 +80,14 @@ export function pinThisProcess(cpus) {
 }
 
 /**
+ * Every variant runs as a production deployment would (`NODE_ENV=production`). Of the three,
+ * only Chokepoint's agent reads it: its hot-path profiler is on by default only outside
+ * production (a saturated server's event loop looks stalled to it, and 2 s of V8 sampling
+ * costs 25–35 µs per request: bench/hot-path-profiler.mjs measures that on its own).
+ */
+const PRODUCTION = { NODE_ENV: 'production' };
+
+/**
  * Starts the bench server under `args` (an agent's `--require`, or none), on the plan's server CPU.
  *
  * @example
@@ -89,7 +97,7 @@ export function pinThisProcess(cpus) {
 export async function startServer({ args = [], env = {} }, plan) {
   const server = await startNode([...args, SERVER], {
     cwd: ROOT,
-    env,
+    env: { ...PRODUCTION, ...env },
     ready: /listening on (\d+)/,
     taskset: plan?.server,
   });
