@@ -29,17 +29,26 @@ const SQLITE_SYNC_CALLS = new Set(['all', 'get', 'run', 'iterate', 'exec']);
  * // [{ id: '3f2a…', kind: 'slow_query', title: 'Slow SELECT on sales: p95 612 ms', impact: 12000 }]
  */
 export function linkRelated(candidates: FindingCandidate[], idOf: FindingIdOf): FindingCandidate[] {
+  // Grouped once: filtering all candidates for each one's service was quadratic, and ran for the
+  // kinds that link nothing too (the ingest bench has a thousand N+1 candidates, which link none).
+  const byService = new Map<string, FindingCandidate[]>();
+  for (const candidate of candidates) {
+    const service = byService.get(candidate.service);
+    if (service) service.push(candidate);
+    else byService.set(candidate.service, [candidate]);
+  }
   return candidates.map((candidate) => {
-    const linked = linkedTo(
-      candidate,
-      candidates.filter((other) => other !== candidate && other.service === candidate.service),
-    );
+    const linked = linkedTo(candidate, byService.get(candidate.service) as FindingCandidate[]);
     if (!linked || (linked.length === 0 && candidate.kind !== 'slow_endpoint')) return candidate;
     return { ...candidate, evidence: { ...candidate.evidence, related: describe(linked, idOf) } };
   });
 }
 
-/** The findings of its own service a candidate links to; undefined for a kind that links none. */
+/**
+ * The findings of its own service a candidate links to; undefined for a kind that links none.
+ * `service` holds the candidate itself too: only a kind's own kind could match it, and only
+ * slow_endpoint links its own kind.
+ */
 function linkedTo(candidate: FindingCandidate, service: FindingCandidate[]): FindingCandidate[] | undefined {
   switch (candidate.kind) {
     case 'event_loop_blocked':
@@ -62,7 +71,7 @@ function linkedTo(candidate: FindingCandidate, service: FindingCandidate[]): Fin
       // A stalled loop stretches every awaited call too: the stall is linked whatever dominates.
       return service.filter(
         (other) =>
-          routesOf(other).includes(candidate.key) ||
+          (other !== candidate && routesOf(other).includes(candidate.key)) ||
           other.kind === 'event_loop_blocked' ||
           (ownCode && RUNTIME_KINDS.has(other.kind)),
       );

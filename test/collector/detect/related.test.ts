@@ -101,6 +101,20 @@ describe('linkRelated', () => {
     ]);
   });
 
+  it('never links a candidate to itself, while another of its kind naming its route is linked', () => {
+    const namesOrders = { dominant: 'sql', routes: [{ route: 'GET /orders' }] };
+    const linked = linkRelated(
+      [
+        candidate({ kind: 'slow_endpoint', key: 'GET /orders', evidence: namesOrders }),
+        candidate({ kind: 'slow_endpoint', key: 'GET /orders/:id', evidence: namesOrders }),
+      ],
+      idOf,
+    );
+    expect(
+      linked.map((c) => (c.evidence.related as Array<{ id: string }> | undefined)?.map((r) => r.id)),
+    ).toEqual([['slow_endpoint/shop/GET /orders/:id'], []]);
+  });
+
   it('leaves other candidates as they were', () => {
     const query = candidate({ kind: 'slow_query', key: 'q1', evidence: { routes: [] } });
     expect(linkRelated([query], idOf)).toEqual([query]);
