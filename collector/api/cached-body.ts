@@ -18,13 +18,17 @@ const utf8 = new TextEncoder();
  */
 export const FAST_GZIP = constants.Z_BEST_SPEED;
 
-export interface CachedBody {
+/** A body's JSON, UTF-8, and its gzip, each made once. */
+export interface BodyBytes {
   /** The JSON, UTF-8. */
-  json: Uint8Array<ArrayBuffer>;
+  readonly json: Uint8Array<ArrayBuffer>;
+  /** The JSON gzip'd, compressed on first use and kept. */
+  gzipped(): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+export interface CachedBody extends BodyBytes {
   /** A weak validator of this URL's body: the same while the body is. */
   etag: string;
-  /** The JSON gzip'd, compressed on first use (off the event loop) and kept. */
-  gzipped(): Promise<Uint8Array<ArrayBuffer>>;
 }
 
 /**
@@ -33,10 +37,20 @@ export interface CachedBody {
  * return sendBody(c, body);
  */
 export function cachedBody(
-  text: string | Uint8Array<ArrayBuffer>,
+  text: string | Uint8Array<ArrayBuffer> | BodyBytes,
   etag: string,
   gzipLevel = FAST_GZIP,
 ): CachedBody {
+  // Bytes that bring their own gzip (a spliced list) keep it.
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+    return {
+      etag,
+      get json() {
+        return text.json;
+      },
+      gzipped: () => text.gzipped(),
+    };
+  }
   const json = typeof text === 'string' ? utf8.encode(text) : text;
   let gzipped: Promise<Uint8Array<ArrayBuffer>> | undefined;
   return {
@@ -54,11 +68,13 @@ export function cachedBody(
 export interface KeptBodies<Stamp> {
   /** The body kept under `key` if `isFresh` accepts its stamp (it becomes the most recently used). */
   get(key: string, isFresh: (stamp: Stamp) => boolean): CachedBody | undefined;
+  /** The stamp kept under `key`, fresh or not, leaving its place in the order as it is. */
+  peek(key: string): Stamp | undefined;
   /**
-   * Keeps a new body under `key`, tagged anew, from its JSON (text, or UTF-8 that a caller
-   * spliced from parts it keeps); past `maxEntries` the least recently used goes.
+   * Keeps a new body under `key`, tagged anew, from its JSON (text, UTF-8, or bytes that bring
+   * their own gzip); past `maxEntries` the least recently used goes.
    */
-  put(key: string, json: string | Uint8Array<ArrayBuffer>, stamp: Stamp): CachedBody;
+  put(key: string, json: string | Uint8Array<ArrayBuffer> | BodyBytes, stamp: Stamp): CachedBody;
   /** Forgets the body kept under `key`. */
   delete(key: string): void;
 }
@@ -90,6 +106,9 @@ export function keptBodies<Stamp>({
       kept.delete(key);
       kept.set(key, entry);
       return entry.body;
+    },
+    peek(key) {
+      return kept.get(key)?.stamp;
     },
     put(key, json, stamp) {
       made += 1;

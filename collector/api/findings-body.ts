@@ -7,11 +7,13 @@
  *
  * After a write, the list is spliced from each finding's JSON as this view last serialized it,
  * kept with the finding's revision: only the findings written since (by this collector or any
- * other connection to the file) are read and serialized again, not the whole list.
+ * other connection to the file) are read and serialized again, not the whole list, and only the
+ * gzip segments holding them are compressed again (spliced-json.ts).
  */
 import type { FindingFilter, Store } from '../store/types.js';
 import { type CachedBody, FAST_GZIP, keptBodies } from './cached-body.js';
 import { summarizeFinding } from './finding-summary.js';
+import { SplicedJson, type SplicedPart } from './spliced-json.js';
 
 /** `full`: every field of every finding; `summary`: what a list shows (see finding-summary.ts). */
 export const FINDING_VIEWS = ['full', 'summary'] as const;
@@ -33,15 +35,21 @@ export const defaultFindingsBodyOptions: FindingsBodyOptions = {
 export type FindingsBody = CachedBody;
 
 /** One finding's JSON (UTF-8) in one view, and the revision of the finding it was made from. */
-interface Fragment {
+interface Fragment extends SplicedPart {
   revision: number;
-  json: Uint8Array<ArrayBuffer>;
+}
+
+/** What a kept body was built from: the store's revision, and its segments for the next one. */
+interface Built {
+  revision: string;
+  spliced: SplicedJson;
 }
 
 const utf8 = new TextEncoder();
 const OPEN = utf8.encode('{"findings":[');
-const COMMA = utf8.encode(',');
 const CLOSE = utf8.encode(']}');
+/** About one finding in this many ends a gzip segment (see spliced-json.ts). */
+const FINDINGS_PER_SEGMENT = 64;
 
 /**
  * @example
@@ -54,36 +62,38 @@ export function findingsBodies(
   options: Partial<FindingsBodyOptions> = {},
 ): (filter: FindingFilter, view?: FindingView) => FindingsBody {
   const { maxFilters, gzipLevel } = { ...defaultFindingsBodyOptions, ...options };
-  const bodies = keptBodies<string>({ maxEntries: maxFilters, gzipLevel });
+  const bodies = keptBodies<Built>({ maxEntries: maxFilters, gzipLevel });
   const fragments: Record<FindingView, Map<string, Fragment>> = { full: new Map(), summary: new Map() };
 
   return (filter, view = 'full') => {
     const revision = store.findingsRevision();
     const key = `${filter.service ?? ''}\u0000${filter.kind ?? ''}\u0000${filter.status ?? ''}\u0000${view}`;
-    return (
-      bodies.get(key, (builtAt) => builtAt === revision) ??
-      bodies.put(key, listJson(store, filter, view, fragments[view]), revision)
-    );
+    const kept = bodies.get(key, (built) => built.revision === revision);
+    if (kept) return kept;
+    const parts = listParts(store, filter, view, fragments[view]);
+    const spliced = new SplicedJson(OPEN, parts, CLOSE, bodies.peek(key)?.spliced.segments, gzipLevel);
+    return bodies.put(key, spliced, { revision, spliced });
   };
 }
 
 /**
- * `{"findings":[…]}` for the filtered list, spliced from kept fragments and fresh ones for the
- * findings that changed. Bytes, not text: joining a thousand strings and encoding the result
- * cost 8 ms, copying their bytes well under one.
+ * The filtered list's findings as JSON, from kept fragments and fresh ones for the findings that
+ * changed. Bytes, not text: joining a thousand strings and encoding the result cost 8 ms, copying
+ * their bytes well under one.
  */
-function listJson(
+function listParts(
   store: Store,
   filter: FindingFilter,
   view: FindingView,
   kept: Map<string, Fragment>,
-): Uint8Array<ArrayBuffer> {
+): Fragment[] {
   const listed = store.listFindingRevisions(filter, (id, revision) => kept.get(id)?.revision === revision);
   const parts = listed.map(({ id, revision, finding }) => {
-    if (!finding) return (kept.get(id) as Fragment).json;
-    const json = utf8.encode(JSON.stringify(view === 'summary' ? summarizeFinding(finding) : finding));
-    kept.set(id, { revision, json });
-    return json;
+    if (!finding) return kept.get(id) as Fragment;
+    const text = JSON.stringify(view === 'summary' ? summarizeFinding(finding) : finding);
+    const fragment = { revision, json: utf8.encode(asciiJson(text)), endsSegment: endsSegment(id) };
+    kept.set(id, fragment);
+    return fragment;
   });
   // The whole list names every finding there is: fragments of any other (a replaced file's) go.
   if (
@@ -95,21 +105,23 @@ function listJson(
     const ids = new Set(listed.map(({ id }) => id));
     for (const id of kept.keys()) if (!ids.has(id)) kept.delete(id);
   }
-  return splice(parts);
+  return parts;
 }
 
-/** `{"findings":[` part `,` part … `]}` in one buffer. */
-function splice(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let length = OPEN.length + CLOSE.length + Math.max(parts.length - 1, 0);
-  for (const part of parts) length += part.length;
-  const out = new Uint8Array(length);
-  out.set(OPEN);
-  let offset = OPEN.length;
-  for (const [index, part] of parts.entries()) {
-    if (index > 0) out.set(COMMA, offset++);
-    out.set(part, offset);
-    offset += part.length;
-  }
-  out.set(CLOSE, offset);
-  return out;
+const NON_ASCII = /[\u0080-\uffff]/g;
+
+/**
+ * JSON text with every character past ASCII written as a `\u` escape: the same value, and a client
+ * decodes a body of ASCII alone (a one-byte string) about twice as fast as UTF-8 with a few
+ * titles' `×` or `…` in it (TextDecoder, 500 KiB: 1.0 → 0.43 ms), holding half the memory.
+ */
+export function asciiJson(text: string): string {
+  return text.replace(NON_ASCII, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Whether a segment ends after this finding: by its id, so segments keep their bounds as others change. */
+function endsSegment(id: string): boolean {
+  let hash = 0;
+  for (let i = 0; i < id.length; i++) hash = (Math.imul(hash, 31) + id.charCodeAt(i)) | 0;
+  return (hash >>> 0) % FINDINGS_PER_SEGMENT === 0;
 }

@@ -204,6 +204,39 @@ describe('GET /api/findings for polling clients', () => {
   });
 });
 
+describe('GET /api/findings bytes', () => {
+  it('writes characters past ASCII as escapes: an ASCII body with the same values', async () => {
+    store.upsertFindings([{ ...finding('fp7', 3_000), title: 'N+1: 8× per request in GET /orders…' }], NOW);
+    const api = app();
+    for (const view of ['full', 'summary']) {
+      const bytes = new Uint8Array(await (await api.request(`/api/findings?view=${view}`)).arrayBuffer());
+      expect(bytes.every((byte) => byte < 0x80)).toBe(true);
+      const body = JSON.parse(new TextDecoder().decode(bytes)) as { findings: Finding[] };
+      expect(body.findings[0]?.title).toBe('N+1: 8× per request in GET /orders…');
+    }
+  });
+
+  it('gzips a list of many segments, changed in one finding, to the same bytes as it serves plain', async () => {
+    store.upsertFindings(
+      Array.from({ length: 300 }, (_, i) => finding(`many${i}`, 10 + i)),
+      NOW,
+    );
+    const api = app();
+    const gzip = { headers: { 'accept-encoding': 'gzip' } };
+    const inflated = async () =>
+      gunzipSync(
+        Buffer.from(await (await api.request('/api/findings?view=summary', gzip)).arrayBuffer()),
+      ).toString();
+    const plain = async () => (await api.request('/api/findings?view=summary')).text();
+    expect(await inflated()).toBe(await plain());
+
+    store.upsertFindings([{ ...finding('many150', 160), title: 'changed' }], NOW + 1_000);
+    const changed = await inflated();
+    expect(changed).toBe(await plain());
+    expect(changed).toContain('"title":"changed"');
+  });
+});
+
 describe('GET /api/findings?view=summary', () => {
   const summaryEvidence = {
     routes: [{ route: 'GET /orders', count: 40 }],
