@@ -363,6 +363,17 @@ describe('decodeProtobufTraceRequest on malformed bytes', () => {
     expect(decodeOne(string(5, 'é 🚀')).name).toBe('é 🚀');
   });
 
+  it('finds a byte above ASCII wherever it sits in a short string: in a group of four or in the tail', () => {
+    for (let length = 1; length <= 9; length++) {
+      for (let at = 0; at < length; at++) {
+        const text = `${'a'.repeat(at)}é${'b'.repeat(length - at - 1)}`;
+        expect(decodeOne(string(5, text)).name).toBe(text);
+        const invalid = Array.from({ length }, (_, i) => (i === at ? 0x80 : 0x61));
+        expect(decodeError(request(span(bytes(5, invalid)))).message).toMatch(/^invalid UTF-8 in Span.name/);
+      }
+    }
+  });
+
   it.each([
     ['Span.trace_id must be 16 bytes, got 15', () => request(span(bytes(1, new Array(15).fill(1))))],
     ['Span.trace_id must be 16 bytes, got 0', () => request(span(bytes(1, [])))],
