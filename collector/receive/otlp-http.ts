@@ -17,7 +17,7 @@
  */
 import { Hono } from 'hono';
 import type { SpanRecord } from '../../model/index.js';
-import { checkMaxBodyBytes, firstLine, Rejection, readDecodedBody } from './body.js';
+import { checkMaxBodyBytes, firstLine, nodeRequestOf, Rejection, readDecodedBody } from './body.js';
 import { OtlpDecodeError } from './decoding.js';
 import { decodeJsonTraceRequest } from './otlp-json.js';
 import { decodeProtobufTraceRequest } from './otlp-protobuf.js';
@@ -84,7 +84,7 @@ export function otlpTraceRoutes(options: OtlpTraceRoutesOptions): Hono {
       if (encoding === undefined) {
         throw new Rejection(415, 'unsupported content type: send application/x-protobuf or application/json');
       }
-      const body = await readDecodedBody(c.req.raw, maxBodyBytes);
+      const body = await readDecodedBody(c.req.raw, maxBodyBytes, nodeRequestOf(c.env));
       spans = encoding === 'protobuf' ? decodeProtobufTraceRequest(body) : decodeJsonTraceRequest(body);
       const implausible = implausibleSpanTimes(spans);
       if (implausible) throw new Rejection(400, implausible);

@@ -15,7 +15,7 @@
  */
 import { Hono } from 'hono';
 import type { CpuProfileSummary, ProfileFrame, RuntimeSample } from '../../model/index.js';
-import { checkMaxBodyBytes, firstLine, Rejection, readDecodedBody } from './body.js';
+import { checkMaxBodyBytes, firstLine, nodeRequestOf, Rejection, readDecodedBody } from './body.js';
 
 export interface RuntimeRoutesOptions {
   /** Receives the samples of each accepted request; not called for an empty list. */
@@ -77,7 +77,7 @@ export function runtimeRoutes(options: RuntimeRoutesOptions): Hono {
       const mediaType = c.req.header('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
       if (mediaType !== 'application/json')
         throw new Rejection(415, 'unsupported content type: send application/json');
-      const body = await readDecodedBody(c.req.raw, maxBodyBytes);
+      const body = await readDecodedBody(c.req.raw, maxBodyBytes, nodeRequestOf(c.env));
       samples = parseRuntimeReport(new TextDecoder().decode(body), maxSamples);
     } catch (error) {
       if (error instanceof Rejection) return reject(error.status, error.message);

@@ -379,6 +379,39 @@ describe('otlpTraceRoutes on a real @hono/node-server', () => {
     expect(received).toEqual([expectedSpans]);
   });
 
+  it('accepts a chunked body that arrives in pieces', async () => {
+    const { status } = await new Promise<{ status: number }>((resolve, reject) => {
+      const req = httpRequest(url(), { method: 'POST', headers: { 'content-type': PROTOBUF } });
+      req.on('response', (response) => {
+        response.resume();
+        response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+      const third = Math.ceil(protobufBody.length / 3);
+      req.write(protobufBody.subarray(0, third));
+      setTimeout(() => {
+        req.write(protobufBody.subarray(third, 2 * third));
+        setTimeout(() => req.end(protobufBody.subarray(2 * third)), 20);
+      }, 20);
+    });
+    expect(status).toBe(200);
+    expect(received).toEqual([expectedSpans]);
+  });
+
+  it('takes nothing from a client that leaves mid-body, and keeps serving', async () => {
+    const req = httpRequest(url(), { method: 'POST', headers: { 'content-type': PROTOBUF } });
+    req.on('error', () => {});
+    req.write(protobufBody.subarray(0, protobufBody.length >> 1));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    req.destroy();
+    for (let waited = 0; rejected.length === 0 && waited < 5_000; waited += 10) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(rejected).toEqual([[expect.stringMatching(/^request body could not be read: /), 400]]);
+    expect(received).toEqual([]);
+    expect((await postGood()).status).toBe(200);
+  });
+
   it('answers 413 to a chunked body while it is still being sent, then keeps serving', async () => {
     const { status, body } = await postOpenEnded(limit + 64 * 1024);
     expect(status).toBe(413);
