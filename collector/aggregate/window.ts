@@ -115,6 +115,8 @@ interface Entry<T> {
   dirty: boolean;
   /** A delta for a bucket memory does not hold whole: written as a merge, then dropped. */
   late: boolean;
+  /** Listed in its family's `changedSinceView`. */
+  changedSinceView: boolean;
 }
 
 /** One time bucket of one family: service → key → entry, so lookups build no composite key. */
@@ -144,25 +146,44 @@ class FamilyBuckets<T> {
   completeFromMs = Number.NEGATIVE_INFINITY;
   private readonly late = new Map<string, Entry<T>>();
   private view: ViewCache<T> | undefined;
-  /** Entries changed since the last view: the keys whose answer it must merge again. */
-  private readonly changedSinceView = new Set<Entry<T>>();
+  /**
+   * Entries changed since the last view: the keys whose answer it must merge again. A list and a
+   * flag on each entry rather than a Set: every record of a span asked the Set about its entry.
+   */
+  private changedSinceView: Array<Entry<T>> = [];
+  /** The keys `keysOf` last returned, and of which bucket and service: a trace's records share both. */
+  private lastKeys: Map<string, Entry<T>> | undefined;
+  private lastKeysStartMs = Number.NaN;
+  private lastKeysService = '';
 
   constructor(
     readonly family: Family<T>,
     private readonly dirty: Array<Entry<unknown>>,
   ) {}
 
-  upsert(bucketStartMs: number, service: string, key: string, create: () => T): T {
-    if (bucketStartMs < this.completeFromMs) return this.upsertLate(bucketStartMs, service, key, create);
-    const keys = this.keysOf(bucketStartMs, service);
-    let entry = keys.get(key);
-    if (!entry) {
-      entry = this.entry(bucketStartMs, service, key, create(), false);
-      keys.set(key, entry);
-    }
-    this.markDirty(entry);
-    if (this.view) this.changedSinceView.add(entry);
+  /**
+   * The statistics of `key` in the bucket at `bucketStartMs`, counted as changed; undefined when
+   * the bucket has none yet, which the caller then hands to `add`. Two calls rather than one
+   * taking a factory: the factory closed over the operation, an allocation per record.
+   */
+  find(bucketStartMs: number, service: string, key: string): T | undefined {
+    const entry =
+      bucketStartMs < this.completeFromMs
+        ? this.late.get(lateId(bucketStartMs, service, key))
+        : this.keysOf(bucketStartMs, service).get(key);
+    if (entry === undefined) return undefined;
+    this.changed(entry);
     return entry.stats;
+  }
+
+  /** Keeps `stats` for a key `find` found nothing for, counted as changed; returns them. */
+  add(bucketStartMs: number, service: string, key: string, stats: T): T {
+    const late = bucketStartMs < this.completeFromMs;
+    const entry = this.entry(bucketStartMs, service, key, stats, late);
+    if (late) this.late.set(lateId(bucketStartMs, service, key), entry);
+    else this.keysOf(bucketStartMs, service).set(key, entry);
+    this.changed(entry);
+    return stats;
   }
 
   load(record: BucketRecord): void {
@@ -175,7 +196,7 @@ class FamilyBuckets<T> {
       entry = this.entry(record.bucketStartMs, record.service, record.key, stats, false);
       keys.set(record.key, entry);
     }
-    if (this.view) this.changedSinceView.add(entry);
+    this.changedForView(entry);
   }
 
   /**
@@ -194,7 +215,7 @@ class FamilyBuckets<T> {
     } else {
       this.view = this.fullView(starts);
     }
-    this.changedSinceView.clear();
+    this.clearChangedSinceView();
     const result: T[] = [];
     for (const keys of (this.view as ViewCache<T>).combined.values())
       for (const stats of keys.values()) result.push(stats);
@@ -247,26 +268,36 @@ class FamilyBuckets<T> {
     for (const start of this.buckets.keys()) {
       if (start >= beforeMs) continue;
       this.buckets.delete(start);
+      this.lastKeys = undefined;
       // The next view covers other buckets: it starts afresh.
       this.view = undefined;
-      this.changedSinceView.clear();
+      this.clearChangedSinceView();
     }
     this.completeFromMs = Math.max(this.completeFromMs, beforeMs);
   }
 
-  private upsertLate(bucketStartMs: number, service: string, key: string, create: () => T): T {
-    const id = lateId(bucketStartMs, service, key);
-    let entry = this.late.get(id);
-    if (!entry) {
-      entry = this.entry(bucketStartMs, service, key, create(), true);
-      this.late.set(id, entry);
-    }
+  /** Queues a changed entry for the store and, unless it is a late delta, for the next view. */
+  private changed(entry: Entry<T>): void {
     this.markDirty(entry);
-    return entry.stats;
+    if (!entry.late) this.changedForView(entry);
   }
 
-  /** The keys of `service` in the bucket at `startMs`, which counts as changed. */
+  private changedForView(entry: Entry<T>): void {
+    if (this.view === undefined || entry.changedSinceView) return;
+    entry.changedSinceView = true;
+    this.changedSinceView.push(entry);
+  }
+
+  private clearChangedSinceView(): void {
+    for (const entry of this.changedSinceView) entry.changedSinceView = false;
+    this.changedSinceView = [];
+  }
+
+  /** The keys of `service` in the bucket at `startMs`. */
   private keysOf(startMs: number, service: string): Map<string, Entry<T>> {
+    if (this.lastKeys !== undefined && startMs === this.lastKeysStartMs && service === this.lastKeysService) {
+      return this.lastKeys;
+    }
     let bucket = this.buckets.get(startMs);
     if (!bucket) {
       bucket = { services: new Map() };
@@ -277,11 +308,14 @@ class FamilyBuckets<T> {
       keys = new Map();
       bucket.services.set(service, keys);
     }
+    this.lastKeys = keys;
+    this.lastKeysStartMs = startMs;
+    this.lastKeysService = service;
     return keys;
   }
 
   private entry(bucketStartMs: number, service: string, key: string, stats: T, late: boolean): Entry<T> {
-    return { family: this, service, key, bucketStartMs, stats, dirty: false, late };
+    return { family: this, service, key, bucketStartMs, stats, dirty: false, late, changedSinceView: false };
   }
 
   private markDirty(entry: Entry<T>): void {
@@ -493,25 +527,27 @@ export class Aggregator {
     for (const sample of samples) {
       const bucket = this.bucketOf(sample.timeMs, nowMs);
       this.profiles.add(sample, bucket);
-      const stats = this.runtimes.upsert(bucket, sample.service, sample.instanceId, () => ({
-        service: sample.service,
-        instanceId: sample.instanceId,
-        serviceVersion: undefined,
-        samples: 0,
-        intervalMs: 0,
-        delayP50: new QuantileSketch(),
-        delayMax: new QuantileSketch(),
-        maxDelayMs: 0,
-        blockedMs: 0,
-        gcCount: 0,
-        gcPauseMs: 0,
-        gcMaxPauseMs: 0,
-        gcWorstMsPerSecond: 0,
-        gcPauseMsByKind: emptyLabels(),
-        heapUsedMaxBytes: 0,
-        rssMaxBytes: 0,
-        cpuMs: 0,
-      }));
+      const stats =
+        this.runtimes.find(bucket, sample.service, sample.instanceId) ??
+        this.runtimes.add(bucket, sample.service, sample.instanceId, {
+          service: sample.service,
+          instanceId: sample.instanceId,
+          serviceVersion: undefined,
+          samples: 0,
+          intervalMs: 0,
+          delayP50: new QuantileSketch(),
+          delayMax: new QuantileSketch(),
+          maxDelayMs: 0,
+          blockedMs: 0,
+          gcCount: 0,
+          gcPauseMs: 0,
+          gcMaxPauseMs: 0,
+          gcWorstMsPerSecond: 0,
+          gcPauseMsByKind: emptyLabels(),
+          heapUsedMaxBytes: 0,
+          rssMaxBytes: 0,
+          cpuMs: 0,
+        });
       const lag = sample.eventLoopLag;
       const delay = (ms: number) => Math.max(0, ms - resolution);
       stats.samples += 1;
@@ -597,23 +633,25 @@ export class Aggregator {
     bucket: number,
   ) {
     // Every field, in the order queryFamily copies them: one hidden class for all (see stats.ts).
-    const stats = this.queries.upsert(bucket, operation.service, operation.fingerprintId, () => ({
-      count: 0,
-      errors: 0,
-      totalMs: 0,
-      maxMs: 0,
-      sketch: new QuantileSketch(),
-      service: operation.service,
-      system: operation.system,
-      fingerprintId: operation.fingerprintId,
-      fingerprint: operation.fingerprint,
-      statementType: operation.statementType,
-      tables: operation.tables,
-      entries: emptyLabels(),
-      exampleTraceId: trace.traceId,
-      exampleDurationMs: 0,
-      plan: undefined,
-    }));
+    const stats =
+      this.queries.find(bucket, operation.service, operation.fingerprintId) ??
+      this.queries.add(bucket, operation.service, operation.fingerprintId, {
+        count: 0,
+        errors: 0,
+        totalMs: 0,
+        maxMs: 0,
+        sketch: new QuantileSketch(),
+        service: operation.service,
+        system: operation.system,
+        fingerprintId: operation.fingerprintId,
+        fingerprint: operation.fingerprint,
+        statementType: operation.statementType,
+        tables: operation.tables,
+        entries: emptyLabels(),
+        exampleTraceId: trace.traceId,
+        exampleDurationMs: 0,
+        plan: undefined,
+      });
     addLatency(stats, operation.durationMs, operation.error);
     const label = trace.labelOf(operation);
     if (label) countLabel(stats.entries, label);
@@ -635,21 +673,23 @@ export class Aggregator {
   ) {
     const entry = trace.labelOf(operation) ?? `${operation.method} ${operation.route}`;
     const traceId = trace.traceId;
-    const stats = this.endpoints.upsert(bucket, operation.service, entry, () => ({
-      count: 0,
-      errors: 0,
-      totalMs: 0,
-      maxMs: 0,
-      sketch: new QuantileSketch(),
-      service: operation.service,
-      entry,
-      dbMs: 0,
-      cacheMs: 0,
-      httpMs: 0,
-      queueMs: 0,
-      exampleTraceId: traceId,
-      exampleDurationMs: 0,
-    }));
+    const stats =
+      this.endpoints.find(bucket, operation.service, entry) ??
+      this.endpoints.add(bucket, operation.service, entry, {
+        count: 0,
+        errors: 0,
+        totalMs: 0,
+        maxMs: 0,
+        sketch: new QuantileSketch(),
+        service: operation.service,
+        entry,
+        dbMs: 0,
+        cacheMs: 0,
+        httpMs: 0,
+        queueMs: 0,
+        exampleTraceId: traceId,
+        exampleDurationMs: 0,
+      });
     addLatency(stats, operation.durationMs, operation.error);
     if (childTime) {
       stats.dbMs += childTime.dbMs;
@@ -665,11 +705,10 @@ export class Aggregator {
   }
 
   private recordOccurrence(occurrence: Occurrence, bucket: number) {
-    const stats = this.patterns.upsert(
-      bucket,
-      occurrence.service,
-      `${occurrence.kind}:${occurrence.key}`,
-      () => ({
+    const key = `${occurrence.kind}:${occurrence.key}`;
+    const stats =
+      this.patterns.find(bucket, occurrence.service, key) ??
+      this.patterns.add(bucket, occurrence.service, key, {
         kind: occurrence.kind,
         service: occurrence.service,
         key: occurrence.key,
@@ -681,8 +720,7 @@ export class Aggregator {
         exampleTraceId: occurrence.traceId,
         exampleRepeats: 0,
         evidence: occurrence.evidence,
-      }),
-    );
+      });
     stats.occurrences += 1;
     stats.totalRepeats += occurrence.repeats;
     stats.totalMs += occurrence.durationMs;
@@ -696,18 +734,20 @@ export class Aggregator {
 
   private recordQueueMessage(operation: QueueMessageOperation, traceId: string, bucket: number) {
     const key = `${operation.system} ${operation.destination}`;
-    const stats = this.queues.upsert(bucket, operation.service, key, () => ({
-      service: operation.service,
-      system: operation.system,
-      destination: operation.destination,
-      published: 0,
-      consumed: 0,
-      consumeErrors: 0,
-      lag: emptyLatency(),
-      processing: emptyLatency(),
-      exampleTraceId: traceId,
-      exampleLagMs: 0,
-    }));
+    const stats =
+      this.queues.find(bucket, operation.service, key) ??
+      this.queues.add(bucket, operation.service, key, {
+        service: operation.service,
+        system: operation.system,
+        destination: operation.destination,
+        published: 0,
+        consumed: 0,
+        consumeErrors: 0,
+        lag: emptyLatency(),
+        processing: emptyLatency(),
+        exampleTraceId: traceId,
+        exampleLagMs: 0,
+      });
     if (operation.role === 'publish') {
       stats.published += 1;
       return;
@@ -772,29 +812,31 @@ export class Aggregator {
   }
 
   private cacheStats(operation: CacheCommandOperation, keyPattern: string, traceId: string, bucket: number) {
-    return this.caches.upsert(bucket, operation.service, `${operation.system} ${keyPattern}`, () => ({
-      service: operation.service,
-      system: operation.system,
-      keyPattern,
-      lookups: 0,
-      hits: 0,
-      misses: 0,
-      writes: 0,
-      ttlSeconds: emptyLabels(),
-      commandMs: 0,
-      refilledMisses: 0,
-      missQueries: emptyLabels<MissQuery>(),
-      entries: emptyLabels(),
-      exampleTraceId: traceId,
-    }));
+    const key = `${operation.system} ${keyPattern}`;
+    return (
+      this.caches.find(bucket, operation.service, key) ??
+      this.caches.add(bucket, operation.service, key, {
+        service: operation.service,
+        system: operation.system,
+        keyPattern,
+        lookups: 0,
+        hits: 0,
+        misses: 0,
+        writes: 0,
+        ttlSeconds: emptyLabels(),
+        commandMs: 0,
+        refilledMisses: 0,
+        missQueries: emptyLabels<MissQuery>(),
+        entries: emptyLabels(),
+        exampleTraceId: traceId,
+      })
+    );
   }
 
   private serviceStats(service: string, bucket: number): ServiceStats {
-    return this.services.upsert(bucket, service, service, () => ({
-      service,
-      requests: 0,
-      dbMs: 0,
-      dbQueries: 0,
-    }));
+    return (
+      this.services.find(bucket, service, service) ??
+      this.services.add(bucket, service, service, { service, requests: 0, dbMs: 0, dbQueries: 0 })
+    );
   }
 }

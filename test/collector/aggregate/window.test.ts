@@ -154,8 +154,11 @@ describe('Aggregator.view', () => {
     // And the merge handed out before is not changed by the views after it.
     const before = aggregator.view(T0, now + 1).queries[0];
     aggregator.record(trace(now - 500, ['select 1']), [], now);
-    aggregator.view(T0, now + 1);
+    expect(aggregator.view(T0, now + 1).queries[0]?.count).toBe(4);
     expect(before?.count).toBe(3);
+    // The first minute changes again after its last change was merged: merged again.
+    aggregator.record(trace(T0 + 30_000, ['select 1']), [], now);
+    expect(aggregator.view(T0, now + 1).queries[0]?.count).toBe(5);
   });
 
   it('answers a view over the same buckets with every key changed since, and only those merged again', () => {
