@@ -10,7 +10,7 @@ import { SEVERITY_IMPACT_MS_PER_MIN } from '../detect/severity.js';
 import { type DetectionConfig, defaultDetectionConfig } from '../detect/types.js';
 import type { Store } from '../store/types.js';
 import { findingSeries, SINCE, seriesSource } from './aggregates.js';
-import { sendBody } from './cached-body.js';
+import { sendBody, sendJson } from './cached-body.js';
 import { FINDING_VIEWS, type FindingView, findingsBodies } from './findings-body.js';
 import { LIST_NAMES, type ListAnswer, type ListRequest, listAnswer } from './list-answer.js';
 import { listBodies } from './list-cache.js';
@@ -116,7 +116,7 @@ export function createApiApp(options: ApiOptions): Hono {
       service: finding.service,
       fromMs: options.clock() - options.seriesMs,
     });
-    return c.json({ finding, series: findingSeries(finding.kind, records) });
+    return sendJson(c, { finding, series: findingSeries(finding.kind, records) });
   });
 
   app.get('/api/meta', (c) => {

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { constants, gzip } from 'node:zlib';
+import { constants, gzip, gzipSync } from 'node:zlib';
 import type { Context } from 'hono';
 import { accepts } from 'hono/accepts';
 
@@ -141,6 +141,28 @@ export async function sendBody(c: Context, body: CachedBody): Promise<Response> 
     return c.body(await body.gzipped());
   }
   return c.body(body.json);
+}
+
+/** Below this, a JSON answer is sent as it is (as hono's compress() leaves it). */
+const GZIP_MIN_BYTES = 1024;
+
+/**
+ * Answers `value` as JSON made once per request (a finding's detail), gzip'd in one zlib call
+ * when the client accepts it: hono's compress() pipes a body through a CompressionStream, whose
+ * web-stream plumbing cost an 18 KB detail 0.9 ms of its ~4. Level 1 on this thread: ~0.05 ms.
+ */
+export function sendJson(c: Context, value: unknown): Response {
+  const json = utf8.encode(JSON.stringify(value));
+  c.header('content-type', 'application/json');
+  c.header('vary', 'accept-encoding');
+  if (
+    json.length < GZIP_MIN_BYTES ||
+    accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) !== 'gzip'
+  ) {
+    return c.body(json);
+  }
+  c.header('content-encoding', 'gzip');
+  return c.body(new Uint8Array(gzipSync(json, { level: FAST_GZIP })));
 }
 
 /**
