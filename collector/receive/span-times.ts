@@ -26,20 +26,23 @@ export function implausibleSpanTimes(spans: readonly SpanRecord[]): string | und
   return undefined;
 }
 
+/** Checked for every span received: no array of the two times is built to loop over them. */
 function timesProblem(startTimeMs: number, endTimeMs: number): string | undefined {
-  for (const [which, timeMs] of [
-    ['start', startTimeMs],
-    ['end', endTimeMs],
-  ] as const) {
-    if (!(timeMs >= EARLIEST_MS && timeMs < LATEST_MS)) {
-      return `${which} time ${describeTime(timeMs)} is not between 2000 and 2100`;
-    }
-  }
+  if (!plausible(startTimeMs)) return outsideYears('start', startTimeMs);
+  if (!plausible(endTimeMs)) return outsideYears('end', endTimeMs);
   if (endTimeMs < startTimeMs) return 'it ends before it starts';
   if (endTimeMs - startTimeMs > MAX_SPAN_DURATION_MS) {
     return `it lasts more than ${MAX_SPAN_DURATION_MS / 3_600_000} hours`;
   }
   return undefined;
+}
+
+function plausible(timeMs: number): boolean {
+  return timeMs >= EARLIEST_MS && timeMs < LATEST_MS;
+}
+
+function outsideYears(which: 'start' | 'end', timeMs: number): string {
+  return `${which} time ${describeTime(timeMs)} is not between 2000 and 2100`;
 }
 
 function describeTime(timeMs: number): string {
