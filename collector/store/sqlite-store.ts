@@ -93,6 +93,14 @@ export class SqliteStore implements Store {
   private findingWrites = 0;
   /** The findings list's statements by columns and filter (sixteen at most), prepared once each. */
   private readonly findingQueries = new Map<string, Database.Statement<Record<string, string>>>();
+  /**
+   * Bucket reads by the fields they filter on (sixteen at most), prepared once each: a finding's
+   * detail prepared its union anew on every request.
+   */
+  private readonly bucketQueries = new Map<
+    string,
+    Database.Statement<Record<string, string | number>, BucketRow & { width: number | null }>
+  >();
 
   constructor(path: string, options: Partial<StoreOptions> = {}) {
     const { readonly = false, ...lifecycle } = options;
@@ -327,21 +335,22 @@ export class SqliteStore implements Store {
       }
     }
     const where = clauses.join(' AND ');
-    return this.db
-      .prepare<Record<string, string | number>, BucketRow & { width: number | null }>(
-        `SELECT *, NULL AS width FROM buckets WHERE ${where}
-         UNION ALL SELECT *, ${HOUR_MS} AS width FROM hourly_buckets WHERE ${where}
-         ORDER BY bucket_start`,
-      )
-      .all(params)
-      .map((row) => ({
-        family: row.family,
-        service: row.service,
-        key: row.key,
-        bucketStartMs: row.bucket_start,
-        ...(row.width === null ? {} : { bucketMs: row.width }),
-        data: JSON.parse(row.data) as unknown,
-      }));
+    const sql = `SELECT family, service, key, bucket_start, data, NULL AS width FROM buckets WHERE ${where}
+      UNION ALL SELECT family, service, key, bucket_start, data, ${HOUR_MS} AS width FROM hourly_buckets
+      WHERE ${where} ORDER BY bucket_start`;
+    let statement = this.bucketQueries.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.bucketQueries.set(sql, statement);
+    }
+    return statement.all(params).map((row) => ({
+      family: row.family,
+      service: row.service,
+      key: row.key,
+      bucketStartMs: row.bucket_start,
+      ...(row.width === null ? {} : { bucketMs: row.width }),
+      data: JSON.parse(row.data) as unknown,
+    }));
   }
 
   rollUpBuckets(beforeMs: number, merge: MergeBuckets, budgetMs = DEFAULT_ROLLUP_BUDGET_MS): number {
