@@ -164,6 +164,10 @@ export class SqliteStore implements Store {
       getExampleTrace: this.db.prepare<[string], { operations: string }>(
         'SELECT operations FROM example_traces WHERE trace_id = ?',
       ),
+      // The key's index alone: the operations (kilobytes of JSON) are not read to say they are there.
+      hasExampleTrace: this.db
+        .prepare<[string], number>('SELECT 1 FROM example_traces WHERE trace_id = ?')
+        .pluck(),
       pruneExampleTraces: this.db.prepare(
         `DELETE FROM example_traces WHERE captured_at < ? OR trace_id NOT IN
            (SELECT trace_id FROM example_traces ORDER BY captured_at DESC LIMIT ${MAX_EXAMPLE_TRACES})`,
@@ -413,7 +417,7 @@ export class SqliteStore implements Store {
   }
 
   hasExampleTrace(traceId: string): boolean {
-    return this.statements.getExampleTrace.get(traceId) !== undefined;
+    return this.statements.hasExampleTrace.get(traceId) !== undefined;
   }
 
   sizeBytes(): number {

@@ -90,6 +90,7 @@ describe('ThreadedStore', () => {
     expect(counts(store)).toEqual({ q1: 3, q2: 1 });
     expect(store.listFindings().map((f) => f.key)).toEqual(['q1']);
     expect(store.hasExampleTrace('trace-1')).toBe(true);
+    expect(store.hasExampleTrace('trace-2')).toBe(false);
 
     store.writeBuckets([queryBucket('q3', T0, [4])]);
     await store.close();
