@@ -5,23 +5,24 @@
  * `chokepoint.*` attributes the agent adds. Every text that leaves this module
  * has been scrubbed: statements are fingerprints, paths templates, keys patterns.
  */
-import {
-  type Attributes,
-  type CacheCommandOperation,
-  ChokepointAttributes,
-  type DbConnectOperation,
-  type DbQueryOperation,
-  type HttpClientOperation,
-  type HttpServerOperation,
-  type InternalOperation,
-  numberAttribute,
-  type Operation,
-  type QueueMessageOperation,
-  SpanKind,
-  type SpanRecord,
-  StatusCode,
-  stringAttribute,
+
+// Values from the modules that define them, not index.js: through its compiled CommonJS
+// re-export every use (a dozen per span) was a getter call, which also kept the helpers from
+// being inlined.
+import { ChokepointAttributes } from '../../model/attributes.js';
+import type {
+  Attributes,
+  CacheCommandOperation,
+  DbConnectOperation,
+  DbQueryOperation,
+  HttpClientOperation,
+  HttpServerOperation,
+  InternalOperation,
+  Operation,
+  QueueMessageOperation,
+  SpanRecord,
 } from '../../model/index.js';
+import { numberAttribute, SpanKind, StatusCode, stringAttribute } from '../../model/span.js';
 import { readPlan } from '../recommend/plan.js';
 import { errorKindOf } from './error-kind.js';
 import { LruCache } from './lru-cache.js';
@@ -30,10 +31,7 @@ import { scrubSpanName } from './span-name.js';
 import { identifySql } from './sql-fingerprint.js';
 import { hostOf, hostWithPort, templatePath } from './url-template.js';
 
-/*
- * The agent's attribute names, read once: through the compiled CommonJS re-export, every
- * `ChokepointAttributes.X` is a getter call per span.
- */
+/** The agent's attribute names, read once rather than as `ChokepointAttributes.X` per span. */
 const {
   CACHE_HIT,
   CACHE_HITS,
