@@ -33,7 +33,7 @@ interface Segment {
   deflated?: { bytes: Uint8Array; crc: number };
 }
 
-const COMMA = 0x2c;
+const COMMA = Uint8Array.of(0x2c);
 /** Magic, deflate, no flags, no time, no extra flags, Unix. */
 const GZIP_HEADER = Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3);
 /** An empty final block with fixed codes: what zlib ends a flushed stream with. */
@@ -133,7 +133,7 @@ function newSegment(
 ): Segment {
   const pieces: Uint8Array[] = [];
   for (const [index, part] of parts.entries()) {
-    if (index > 0 || !first) pieces.push(Uint8Array.of(COMMA));
+    if (index > 0 || !first) pieces.push(COMMA);
     pieces.push(part);
   }
   if (first) pieces.unshift(open);
