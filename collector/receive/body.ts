@@ -54,7 +54,7 @@ export function checkMaxBodyBytes(maxBodyBytes: number): void {
  *
  * @example
  * const bytes = await readDecodedBody(c.req.raw, 1 << 20); // throws Rejection(413, …) past 1 MiB
- * const same = await readDecodedBody(c.req.raw, 1 << 20, c.env?.incoming);
+ * const same = await readDecodedBody(c.req.raw, 1 << 20, nodeRequestOf(c.env)); // served by @hono/node-server
  */
 export async function readDecodedBody(
   request: Request,
