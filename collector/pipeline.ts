@@ -204,9 +204,10 @@ export class Pipeline {
     const traces = new Map<string, ExampleTrace>();
     for (const { evidence } of updates) {
       const traceId = evidence.exampleTraceId;
-      if (typeof traceId !== 'string' || traces.has(traceId) || this.store.hasExampleTrace(traceId)) continue;
+      if (typeof traceId !== 'string' || traces.has(traceId)) continue;
+      // Memory first: most examples left it long ago, and asking the store is a query each.
       const operations = this.recentTraces.get(traceId);
-      if (operations) traces.set(traceId, { traceId, operations });
+      if (operations && !this.store.hasExampleTrace(traceId)) traces.set(traceId, { traceId, operations });
     }
     return [...traces.values()];
   }
