@@ -94,6 +94,19 @@ describe('AssembledTrace.entryOf', () => {
     expect(entryLabel(trace?.entryOf(sql))).toBe('POST /orders/:id');
   });
 
+  it('labels every method of a route and every role of a destination, however many and in any order', () => {
+    const methods = Array.from({ length: 20 }, (_, i) => `M${i}`);
+    for (const round of [0, 1]) {
+      for (const method of round === 0 ? methods : [...methods].reverse()) {
+        expect(entryLabel(request('t', { route: '/orders/:id', method }))).toBe(`${method} /orders/:id`);
+        expect(entryLabel(request('t', { route: `/r${method}`, method }))).toBe(`${method} /r${method}`);
+      }
+      for (const role of ['consume', 'publish'] as const) {
+        expect(entryLabel(queueMessage('t', { role, destination: 'orders' }))).toBe(`${role} orders`);
+      }
+    }
+  });
+
   it('falls back to the topmost ancestor in the same service when there is no request', () => {
     const assembler = new TraceAssembler();
     const job = { ...internal(request('t4', { route: '/' }), 'nightly-report'), parentSpanId: '' };
