@@ -78,6 +78,12 @@ const HTTP_METHODS = new Set([
 const MAX_FINGERPRINT_LABEL = 300;
 
 /**
+ * Most (service, fingerprint) slots held: fingerprints are not capped (the long tail reads
+ * `other`), so past this the slots are dropped and made again as statements arrive.
+ */
+const MAX_QUERY_SLOTS = 10_000;
+
+/**
  * Registers the application series on `registry` and returns the observer that feeds them.
  *
  * @example
@@ -96,6 +102,57 @@ interface FingerprintInfo {
   fingerprintId: string;
   system: string;
   fingerprint: string;
+}
+
+/** A series' key and labels, made once per label set rather than per operation. */
+interface Slot<L extends string> {
+  key: string;
+  labels: Record<L, string>;
+}
+
+/** One (service, fingerprint): its top-N key, what its info series says, and its own series. */
+interface QuerySlot extends Slot<'service' | 'fingerprint_id'> {
+  info: FingerprintInfo;
+}
+
+/** One (service, key pattern), or the service's `other`: its hit and miss series. */
+interface LookupSlot {
+  hit: Slot<'service' | 'key_pattern' | 'outcome'>;
+  miss: Slot<'service' | 'key_pattern' | 'outcome'>;
+}
+
+/**
+ * Values under a path of two or three label values, looked up level by level: the values are
+ * strings the operations already hold, where joining them into one key would build and hash a
+ * new string per operation.
+ */
+class SlotMap<V> {
+  private readonly root = new Map<string, Map<string, Map<string, V>>>();
+  size = 0;
+
+  get(a: string, b: string, c = ''): V | undefined {
+    return this.root.get(a)?.get(b)?.get(c);
+  }
+
+  set(a: string, b: string, c: string, value: V): void {
+    let middle = this.root.get(a);
+    if (!middle) {
+      middle = new Map();
+      this.root.set(a, middle);
+    }
+    let leaves = middle.get(b);
+    if (!leaves) {
+      leaves = new Map();
+      middle.set(b, leaves);
+    }
+    if (!leaves.has(c)) this.size += 1;
+    leaves.set(c, value);
+  }
+
+  clear(): void {
+    this.root.clear();
+    this.size = 0;
+  }
 }
 
 /** The latest view of one app process, from its runtime samples. */
@@ -151,6 +208,13 @@ class PrometheusObserver implements PipelineObserver {
   private readonly destinations: LabelCap;
   private readonly dependencies: LabelCap;
   private readonly topFingerprints: TopKeys<FingerprintInfo>;
+  // Slots of admitted label sets (never dropped, so bounded by their caps) and of each `other`.
+  private readonly requestSlots = new SlotMap<Slot<'service' | 'method' | 'route'>>();
+  private readonly commandSlots = new SlotMap<Slot<'service' | 'command'>>();
+  private readonly lookupSlots = new SlotMap<LookupSlot>();
+  private readonly dependencySlots = new SlotMap<Slot<'service' | 'system' | 'host'>>();
+  private readonly querySlots = new SlotMap<QuerySlot>();
+  private readonly otherQuerySlots = new Map<string, Slot<'service' | 'fingerprint_id'>>();
   private readonly instances = new Map<string, InstanceState>();
   private lastRankMs: number;
 
@@ -323,53 +387,99 @@ class PrometheusObserver implements PipelineObserver {
   }
 
   private recordRequest(operation: HttpServerOperation): void {
-    const { service } = operation;
+    const { service, route } = operation;
     const method = HTTP_METHODS.has(operation.method) ? operation.method : '_OTHER';
-    const key = `${service}\u0000${method}\u0000${operation.route}`;
-    const admitted = this.routes.admits(key);
-    const series = admitted ? key : `${service}\u0000${method}\u0000${OTHER}`;
-    const labels = { service, method, route: admitted ? operation.route : OTHER };
-    this.requestDuration.series(series, labels).observe(operation.durationMs / 1000);
-    if (operation.error) this.requestErrors.series(series, labels).inc();
+    let slot = this.requestSlots.get(service, method, route);
+    if (!slot) {
+      const key = `${service}\u0000${method}\u0000${route}`;
+      const admitted = this.routes.admits(key);
+      slot = this.requestSlots.get(service, method, admitted ? route : OTHER);
+      if (!slot) {
+        slot = admitted
+          ? { key, labels: { service, method, route } }
+          : { key: `${service}\u0000${method}\u0000${OTHER}`, labels: { service, method, route: OTHER } };
+        this.requestSlots.set(service, method, admitted ? route : OTHER, slot);
+      }
+    }
+    this.requestDuration.series(slot.key, slot.labels).observe(operation.durationMs / 1000);
+    if (operation.error) this.requestErrors.series(slot.key, slot.labels).inc();
   }
 
   private recordQuery(operation: DbQueryOperation): void {
+    const slot = this.querySlot(operation);
+    const wasMember = this.topFingerprints.has(slot.key);
+    const member = this.topFingerprints.add(slot.key, operation.durationMs, slot.info);
+    if (member && !wasMember) this.queryInfo.set(infoLabels(slot.info), 1);
+    const series = member ? slot : this.otherQuerySlot(operation.service);
+    this.queryDuration.series(series.key, series.labels).observe(operation.durationMs / 1000);
+    this.queryCalls.series(series.key, series.labels).inc();
+    if (operation.error) this.queryErrors.series(series.key, series.labels).inc();
+  }
+
+  private querySlot(operation: DbQueryOperation): QuerySlot {
     const { service, fingerprintId } = operation;
-    const key = `${service}\u0000${fingerprintId}`;
-    const wasMember = this.topFingerprints.has(key);
-    const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
-    const member = this.topFingerprints.add(key, operation.durationMs, info);
-    if (member && !wasMember) this.queryInfo.set(infoLabels(info), 1);
-    const series = member ? key : `${service}\u0000${OTHER}`;
-    const labels = { service, fingerprint_id: member ? fingerprintId : OTHER };
-    this.queryDuration.series(series, labels).observe(operation.durationMs / 1000);
-    this.queryCalls.series(series, labels).inc();
-    if (operation.error) this.queryErrors.series(series, labels).inc();
+    let slot = this.querySlots.get(service, fingerprintId);
+    if (!slot) {
+      if (this.querySlots.size >= MAX_QUERY_SLOTS) this.querySlots.clear();
+      const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
+      slot = {
+        key: `${service}\u0000${fingerprintId}`,
+        labels: { service, fingerprint_id: fingerprintId },
+        info,
+      };
+      this.querySlots.set(service, fingerprintId, '', slot);
+    }
+    return slot;
+  }
+
+  private otherQuerySlot(service: string): Slot<'service' | 'fingerprint_id'> {
+    let slot = this.otherQuerySlots.get(service);
+    if (!slot) {
+      slot = { key: `${service}\u0000${OTHER}`, labels: { service, fingerprint_id: OTHER } };
+      this.otherQuerySlots.set(service, slot);
+    }
+    return slot;
   }
 
   private recordCacheCommand(operation: CacheCommandOperation): void {
     const { service } = operation;
-    const commandKey = `${service}\u0000${operation.command}`;
-    const commandAdmitted = this.commands.admits(commandKey);
-    const command = commandAdmitted ? operation.command : OTHER;
-    this.cacheCommandDuration
-      .series(commandAdmitted ? commandKey : `${service}\u0000${OTHER}`, { service, command })
-      .observe(operation.durationMs / 1000);
+    let command = this.commandSlots.get(service, operation.command);
+    if (!command) {
+      const key = `${service}\u0000${operation.command}`;
+      const name = this.commands.admits(key) ? operation.command : OTHER;
+      command = this.commandSlots.get(service, name);
+      if (!command) {
+        command = {
+          key: name === OTHER ? `${service}\u0000${OTHER}` : key,
+          labels: { service, command: name },
+        };
+        this.commandSlots.set(service, name, '', command);
+      }
+    }
+    this.cacheCommandDuration.series(command.key, command.labels).observe(operation.durationMs / 1000);
     if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
     // Multi-key reads count each key; single-key reads carry one outcome.
     const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
     const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
-    const pattern = operation.keyPattern ?? 'unknown';
+    const lookups = this.lookupSlot(service, operation.keyPattern ?? 'unknown');
+    this.cacheLookups.series(lookups.hit.key, lookups.hit.labels).inc(Math.max(0, hits));
+    this.cacheLookups.series(lookups.miss.key, lookups.miss.labels).inc(Math.max(0, misses));
+  }
+
+  private lookupSlot(service: string, pattern: string): LookupSlot {
+    let slot = this.lookupSlots.get(service, pattern);
+    if (slot) return slot;
     const patternKey = `${service}\u0000${pattern}`;
-    const admitted = this.keyPatterns.admits(patternKey);
-    const keyPattern = admitted ? pattern : OTHER;
-    const series = admitted ? patternKey : `${service}\u0000${OTHER}`;
-    this.cacheLookups
-      .series(`${series}\u0000hit`, { service, key_pattern: keyPattern, outcome: 'hit' })
-      .inc(Math.max(0, hits));
-    this.cacheLookups
-      .series(`${series}\u0000miss`, { service, key_pattern: keyPattern, outcome: 'miss' })
-      .inc(Math.max(0, misses));
+    const keyPattern = this.keyPatterns.admits(patternKey) ? pattern : OTHER;
+    slot = this.lookupSlots.get(service, keyPattern);
+    if (slot) return slot;
+    const series = keyPattern === OTHER ? `${service}\u0000${OTHER}` : patternKey;
+    slot = {
+      hit: { key: `${series}\u0000hit`, labels: { service, key_pattern: keyPattern, outcome: 'hit' } },
+      miss: { key: `${series}\u0000miss`, labels: { service, key_pattern: keyPattern, outcome: 'miss' } },
+    };
+    this.lookupSlots.set(service, keyPattern, '', slot);
+    return slot;
   }
 
   private recordMessage(operation: QueueMessageOperation): void {
@@ -395,17 +505,26 @@ class PrometheusObserver implements PipelineObserver {
 
   /** An outbound call, counted against the dependency it reached (see dependencyOf). */
   private recordDependencyCall(operation: Operation): void {
-    const dependency = dependencyOf(operation);
-    if (!dependency) return;
+    const system = dependencySystemOf(operation);
+    if (system === undefined) return;
     const { service } = operation;
-    const key = `${service}\u0000${dependency.system}\u0000${dependency.host}`;
-    const admitted = this.dependencies.admits(key);
-    const series = admitted ? key : `${service}\u0000${dependency.system}\u0000${OTHER}`;
-    const labels = { service, system: dependency.system, host: admitted ? dependency.host : OTHER };
-    this.dependencyCalls.series(series, labels).inc();
-    this.dependencyDuration.series(series, labels).observe(operation.durationMs / 1000);
+    const host = dependencyHostOf(operation, system);
+    let slot = this.dependencySlots.get(service, system, host);
+    if (!slot) {
+      const key = `${service}\u0000${system}\u0000${host}`;
+      const admitted = this.dependencies.admits(key);
+      slot = this.dependencySlots.get(service, system, admitted ? host : OTHER);
+      if (!slot) {
+        slot = admitted
+          ? { key, labels: { service, system, host } }
+          : { key: `${service}\u0000${system}\u0000${OTHER}`, labels: { service, system, host: OTHER } };
+        this.dependencySlots.set(service, system, admitted ? host : OTHER, slot);
+      }
+    }
+    this.dependencyCalls.series(slot.key, slot.labels).inc();
+    this.dependencyDuration.series(slot.key, slot.labels).observe(operation.durationMs / 1000);
     if (operation.error || (operation.type === 'http_client' && (operation.statusCode ?? 0) >= 500))
-      this.dependencyErrors.series(series, labels).inc();
+      this.dependencyErrors.series(slot.key, slot.labels).inc();
   }
 
   /** Re-ranks the fingerprints once per interval: the demoted lose their series, the promoted gain one. */
@@ -550,27 +669,32 @@ function insideCheckout(operation: DbConnectOperation, trace: AssembledTrace): b
 }
 
 /**
- * The dependency an operation calls, as dependency_resilience counts them: an outbound HTTP call
- * (system `http`, its `host[:port]`), a statement, a connection opened, a cache command or a
- * publish (their system, and server when the span names one, else the system again). A pool
- * checkout is the app's own queue, and consuming a message is work done, not a call.
+ * The system of the dependency an operation calls, as dependency_resilience counts them: an
+ * outbound HTTP call (system `http`; its host is its `host[:port]`), a statement, a connection
+ * opened, a cache command or a publish (their system; their host is the server when the span
+ * names one, else the system again). A pool checkout is the app's own queue, and consuming a
+ * message is work done, not a call.
  */
-function dependencyOf(operation: Operation): { system: string; host: string } | undefined {
+function dependencySystemOf(operation: Operation): string | undefined {
   switch (operation.type) {
     case 'http_client':
-      return { system: 'http', host: operation.host || 'unknown' };
+      return 'http';
     case 'db_connect':
-      if (operation.opensConnection !== true) return undefined;
-      return { system: operation.system, host: operation.host ?? operation.system };
+      return operation.opensConnection === true ? operation.system : undefined;
     case 'queue_message':
-      if (operation.role !== 'publish') return undefined;
-      return { system: operation.system, host: operation.host ?? operation.system };
+      return operation.role === 'publish' ? operation.system : undefined;
     case 'db_query':
     case 'cache_command':
-      return { system: operation.system, host: operation.host ?? operation.system };
+      return operation.system;
     default:
       return undefined;
   }
+}
+
+/** The host of the dependency an operation calls (given its system): see dependencySystemOf. */
+function dependencyHostOf(operation: Operation, system: string): string {
+  if (operation.type === 'http_client') return operation.host || 'unknown';
+  return ('host' in operation ? operation.host : undefined) ?? system;
 }
 
 function infoLabels(info: FingerprintInfo) {

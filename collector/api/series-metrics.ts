@@ -90,14 +90,18 @@ abstract class SeriesMetric<L extends string, Cell> {
     this.cells.clear();
   }
 
-  protected seriesOf(key: string, make: () => Cell): Cell {
+  /** The series `key` names, made with `labels` (which `key` must identify) on first use. */
+  series(key: string, labels: Labels<L>): Cell {
     let cell = this.cells.get(key);
     if (!cell) {
-      cell = make();
+      cell = this.newCell(labels);
       this.cells.set(key, cell);
     }
     return cell;
   }
+
+  /** A method, not a closure per lookup: `series` runs per operation. */
+  protected abstract newCell(labels: Labels<L>): Cell;
 }
 
 /**
@@ -110,9 +114,8 @@ abstract class SeriesMetric<L extends string, Cell> {
 export class SeriesCounter<L extends string> extends SeriesMetric<L, CounterCell<L>> {
   readonly type = 'counter';
 
-  /** The series `key` names, made with `labels` (which `key` must identify) on first use. */
-  series(key: string, labels: Labels<L>): CounterSeries {
-    return this.seriesOf(key, () => new CounterCell(labels));
+  protected newCell(labels: Labels<L>): CounterCell<L> {
+    return new CounterCell(labels);
   }
 
   async get() {
@@ -137,9 +140,8 @@ export class SeriesHistogram<L extends string> extends SeriesMetric<L, Histogram
     this.bounds = [...configuration.buckets].sort((a, b) => a - b);
   }
 
-  /** The series `key` names, made with `labels` (which `key` must identify) on first use. */
-  series(key: string, labels: Labels<L>): HistogramSeries {
-    return this.seriesOf(key, () => new HistogramCell(labels, this.bounds));
+  protected newCell(labels: Labels<L>): HistogramCell<L> {
+    return new HistogramCell(labels, this.bounds);
   }
 
   /** What the registry prints: prom-client's shape, `le` as the value's label and the series' shared (`le` prints first). */
