@@ -19,10 +19,11 @@
  * timeout the fix sets (`advisedTimeoutMs`) decided, here, so the recommender's code and the
  * dashboard read one number; `<dependency> @failing:<call>` counts the failures of each call.
  */
-import type { ErrorKind, FindingCandidate, Operation } from '../../model/index.js';
+import type { ErrorKind, Evidence, FindingCandidate, Operation } from '../../model/index.js';
 import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { entryLabel, isEntry } from '../assemble/trace.js';
+import { LruCache } from '../normalize/lru-cache.js';
 import { percent, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { DetectionConfig, Detector, Occurrence } from './types.js';
@@ -52,10 +53,8 @@ type OutboundCall = Exclude<Operation, { type: 'http_server' | 'internal' }>;
 
 interface Dependency {
   key: string;
-  type: DependencyType;
-  system: string;
-  /** Host and port when the spans name them. */
-  host: string;
+  /** Its evidence (type, system, and host and port when the spans name them) and part keys. */
+  shape: DependencyShape;
   calls: Call[];
   entry: Operation;
 }
@@ -84,7 +83,7 @@ export const dependencyResilienceDetector: Detector = {
     }
     const occurrences: Occurrence[] = [];
     for (const dependency of byDependency.values())
-      occurrences.push(...occurrencesOf(trace.traceId, dependency, config));
+      addOccurrences(occurrences, trace.traceId, dependency, config);
     return occurrences;
   },
 
@@ -131,32 +130,88 @@ function dependencyKeyOf(operation: Operation): string | undefined {
   }
 }
 
+/**
+ * Keys built so far, by system then server: a dependency gets the same string in every trace,
+ * so the per-trace map hashes it once instead of a new concatenation per call.
+ */
+const serverKeys = new LruCache<string, Map<string, string>>(1_000);
+/** Servers remembered per system; beyond them a key is built afresh. */
+const SERVERS_PER_SYSTEM = 256;
+
 function serverKey(system: string, server: string | undefined): string {
-  return server ? `${system} ${server}` : system;
+  if (!server) return system;
+  let bySystem = serverKeys.get(system);
+  const known = bySystem?.get(server);
+  if (known !== undefined) return known;
+  const key = `${system} ${server}`;
+  if (!bySystem) {
+    bySystem = new Map();
+    serverKeys.set(system, bySystem);
+  }
+  if (bySystem.size < SERVERS_PER_SYSTEM) bySystem.set(server, key);
+  return key;
 }
 
 /** A dependency of the trace, from the first call `dependencyKeyOf` keyed `key`. */
 function dependencyOf(key: string, call: OutboundCall, entry: Operation): Dependency {
-  const dependency = (type: DependencyType, system: string, server: string | undefined): Dependency => ({
-    key,
-    type,
-    system,
-    host: server || '',
-    calls: [call],
-    entry,
-  });
   switch (call.type) {
     case 'http_client':
-      return dependency('http', 'http', call.host);
+      return { key, shape: shapeOf(key, 'http', 'http', call.host), calls: [call], entry };
     case 'cache_command':
-      return dependency('cache', call.system, call.host);
+      return { key, shape: shapeOf(key, 'cache', call.system, call.host), calls: [call], entry };
     case 'queue_message':
-      return dependency('queue', call.system, call.host);
+      return { key, shape: shapeOf(key, 'queue', call.system, call.host), calls: [call], entry };
     case 'db_query':
-      return dependency(databaseType(call.system), call.system, call.host ?? call.namespace);
+      return {
+        key,
+        shape: shapeOf(key, databaseType(call.system), call.system, call.host ?? call.namespace),
+        calls: [call],
+        entry,
+      };
     case 'db_connect':
-      return dependency(databaseType(call.system), call.system, call.host);
+      return {
+        key,
+        shape: shapeOf(key, databaseType(call.system), call.system, call.host),
+        calls: [call],
+        entry,
+      };
   }
+}
+
+/**
+ * What every trace's occurrences of a dependency share, by its key: the evidence and the keys of
+ * its healthy parts (`calls`, `le:<bound>`), built once rather than per trace. Two kinds of
+ * dependency can share a key (a broker and a database on one server, named by one system): the
+ * shape kept is then checked and, when it is the other's, a fresh one is built for this trace.
+ */
+interface DependencyShape {
+  evidence: { dependency: DependencyType; system: string; host: string };
+  callsKey: string;
+  /** `<key> @le:<bound>` by latency bucket, filled as buckets are first seen. */
+  latencyKeys: Array<string | undefined>;
+}
+
+const shapes = new LruCache<string, DependencyShape>(1_000);
+
+function shapeOf(
+  key: string,
+  type: DependencyType,
+  system: string,
+  server: string | undefined,
+): DependencyShape {
+  const host = server || '';
+  const known = shapes.get(key);
+  if (known) {
+    const { evidence } = known;
+    if (evidence.dependency === type && evidence.system === system && evidence.host === host) return known;
+  }
+  const shape: DependencyShape = {
+    evidence: { dependency: type, system, host },
+    callsKey: `${key} @calls`,
+    latencyKeys: [],
+  };
+  if (!known) shapes.set(key, shape);
+  return shape;
 }
 
 /** A cache server reached through database spans (Redis, when not read as cache commands) is a cache. */
@@ -185,24 +240,23 @@ function labelOf(call: Call): string {
   }
 }
 
-function occurrencesOf(traceId: string, dependency: Dependency, config: DetectionConfig): Occurrence[] {
-  const { key, type, system, host, calls, entry } = dependency;
-  const evidence = { dependency: type, system, host };
+/** Appends the dependency's occurrences in this trace to `occurrences`. */
+function addOccurrences(
+  occurrences: Occurrence[],
+  traceId: string,
+  dependency: Dependency,
+  config: DetectionConfig,
+): void {
+  const { key, shape, calls, entry } = dependency;
+  const { evidence } = shape;
+  const service = entry.service;
   const label = entryLabel(entry);
-  const occurrence = (part: string, repeats: number, durationMs: number, own = evidence): Occurrence => ({
-    kind: 'dependency_resilience',
-    service: entry.service,
-    key: part === 'held' ? key : `${key} @${part}`,
-    traceId,
-    entry: label,
-    repeats,
-    durationMs,
-    evidence: own,
-  });
   // One pass over the calls, since every request pays it: healthy calls are counted by latency
-  // bucket (the latency a timeout is set from); anything else is rare and looked at below.
-  const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
-  const sums = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+  // bucket (the latency a timeout is set from); anything else is rare and looked at below. The
+  // first bucket is left implied (successP99 derives it): most calls to a database or a cache
+  // fall in it, so the other buckets' counts are only allocated once a call falls past it.
+  let counts: number[] | undefined;
+  let sums: number[] | undefined;
   let totalMs = 0;
   let unhealthy = false;
   for (const operation of calls) {
@@ -212,17 +266,56 @@ function occurrencesOf(traceId: string, dependency: Dependency, config: Detectio
       continue;
     }
     const bucket = bucketOf(operation.durationMs);
+    if (bucket === 0) continue;
+    counts ??= new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
+    sums ??= new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
     counts[bucket] = (counts[bucket] ?? 0) + 1;
     sums[bucket] = (sums[bucket] ?? 0) + operation.durationMs;
   }
-  const occurrences = [occurrence('calls', calls.length, totalMs)];
-  // The first bucket is left implied (successP99 derives it): most calls to a database or a cache fall in it.
-  for (let bucket = 1; bucket < counts.length; bucket++) {
-    const count = counts[bucket] ?? 0;
-    if (count > 0) occurrences.push(occurrence(`le:${boundName(bucket)}`, count, sums[bucket] ?? 0));
+  occurrences.push({
+    kind: 'dependency_resilience',
+    service,
+    key: shape.callsKey,
+    traceId,
+    entry: label,
+    repeats: calls.length,
+    durationMs: totalMs,
+    evidence,
+  });
+  if (counts && sums) {
+    for (let bucket = 1; bucket < counts.length; bucket++) {
+      const count = counts[bucket] ?? 0;
+      if (count === 0) continue;
+      shape.latencyKeys[bucket] ??= `${key} @le:${boundName(bucket)}`;
+      occurrences.push({
+        kind: 'dependency_resilience',
+        service,
+        key: shape.latencyKeys[bucket] as string,
+        traceId,
+        entry: label,
+        repeats: count,
+        durationMs: sums[bucket] ?? 0,
+        evidence,
+      });
+    }
   }
-  if (!unhealthy) return occurrences;
+  if (!unhealthy) return;
 
+  const occurrence = (
+    part: string,
+    repeats: number,
+    durationMs: number,
+    own: Evidence = evidence,
+  ): Occurrence => ({
+    kind: 'dependency_resilience',
+    service,
+    key: part === 'held' ? key : `${key} @${part}`,
+    traceId,
+    entry: label,
+    repeats,
+    durationMs,
+    evidence: own,
+  });
   const failed = calls.filter((call) => call.error);
   const hung = calls.filter((call) => call.durationMs >= config.dependencyHangMs);
   const retries = retriesOf(calls);
@@ -254,7 +347,6 @@ function occurrencesOf(traceId: string, dependency: Dependency, config: Detectio
     const named = { ...evidence, call: labelOf(same[0] as Call) };
     occurrences.push(occurrence(`failing:${identity}`, same.length, wallTime(same), named));
   }
-  return occurrences;
 }
 
 function candidateOf(

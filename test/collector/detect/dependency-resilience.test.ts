@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { TraceAssembler } from '../../../collector/assemble/trace-assembler.js';
 import {
   dependencyResilienceDetector,
   LATENCY_BOUNDS_MS,
 } from '../../../collector/detect/dependency-resilience.js';
+import { defaultDetectionConfig } from '../../../collector/detect/types.js';
 import { recommend } from '../../../collector/recommend/index.js';
-import { runDetector } from '../../support/detect-harness.js';
+import { FIXTURE_NOW, runDetector } from '../../support/detect-harness.js';
+import { cacheCommand, httpCall, request } from '../../support/operations.js';
 import {
   flakyDependency,
   hangingDependency,
@@ -200,5 +203,38 @@ describe('dependency_resilience detector: databases, caches and brokers', () => 
     expect(runDetector(dependencyResilienceDetector, unreachableCache(), { dependencyMinCalls: 20 })).toEqual(
       [],
     );
+  });
+
+  it('names each call its own dependency when an HTTP host and a cache share a key, in either order', () => {
+    // An HTTP host named `redis` and a Redis whose spans name no server are both keyed `redis`.
+    const inspect = (call: 'http' | 'cache', slow: boolean) => {
+      const root = request(`dep-shared-${call}-${slow}`, { route: '/shared', durationMs: 100 });
+      const durationMs = slow ? 40 : 1;
+      const operation =
+        call === 'http'
+          ? httpCall(root, { host: 'redis', urlTemplate: '/ping', durationMs })
+          : cacheCommand(root, { command: 'GET', keyPattern: 'user:{id}', host: undefined, durationMs });
+      const assembler = new TraceAssembler();
+      assembler.add([root, operation], FIXTURE_NOW);
+      const [trace] = assembler.drainAll();
+      return trace ? (dependencyResilienceDetector.inspectTrace?.(trace, defaultDetectionConfig) ?? []) : [];
+    };
+    const http = { dependency: 'http', system: 'http', host: 'redis' };
+    const cache = { dependency: 'cache', system: 'redis', host: '' };
+    for (const [first, second] of [
+      ['http', 'cache'],
+      ['cache', 'http'],
+    ] as const) {
+      for (const slow of [false, true]) {
+        for (const call of [first, second, first]) {
+          const occurrences = inspect(call, slow);
+          expect(occurrences.map((occurrence) => occurrence.key)).toEqual(
+            slow ? ['redis @calls', 'redis @le:50'] : ['redis @calls'],
+          );
+          for (const occurrence of occurrences)
+            expect(occurrence.evidence).toEqual(call === 'http' ? http : cache);
+        }
+      }
+    }
   });
 });
