@@ -85,7 +85,7 @@ export class TopKeys<T> {
       this.members.add(key);
       return true;
     }
-    if (this.tracked.size > 2 * this.trackLimit) this.keepHighest(this.trackLimit);
+    if (this.tracked.size > 2 * this.trackLimit) this.trim(this.trackLimit);
     return false;
   }
 
@@ -101,6 +101,25 @@ export class TopKeys<T> {
     for (const key of promoted) this.members.add(key);
     const valueFor = (key: string) => (this.tracked.get(key) as { value: T }).value;
     return { promoted: promoted.map(valueFor), demoted: demoted.map(valueFor) };
+  }
+
+  /**
+   * Forgets all but the `count` highest totals, as {@link keepHighest} does (ties kept oldest
+   * first), from a threshold rather than an order: it runs between rankings, as keys arrive.
+   */
+  private trim(count: number): void {
+    const totals = new Float64Array(this.tracked.size);
+    let i = 0;
+    for (const entry of this.tracked.values()) totals[i++] = entry.total;
+    totals.sort();
+    const threshold = totals[totals.length - count] as number;
+    let ties = count;
+    for (const total of totals) if (total > threshold) ties -= 1;
+    for (const [key, entry] of this.tracked) {
+      if (entry.total > threshold) continue;
+      if (entry.total === threshold && ties > 0) ties -= 1;
+      else if (!this.members.has(key)) this.tracked.delete(key);
+    }
   }
 
   /** Forgets all but the `count` highest totals (members are always kept); returns the kept keys, highest first. */

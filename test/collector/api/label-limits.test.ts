@@ -63,4 +63,15 @@ describe('TopKeys', () => {
     // The 1 000 highest, and the three just demoted (members when the ranking trimmed).
     expect(top.trackedCount).toBe(1_003);
   });
+
+  it('keeps the oldest of equal totals when it trims between rankings', () => {
+    const top = new TopKeys<string>(1, Number.POSITIVE_INFINITY, T0);
+    top.add('member', 0, 'member');
+    // With 2 000 keys of 1 each it tracks past twice its limit (1 000): the 1 000 oldest are kept.
+    for (let i = 0; i < 2_000; i++) top.add(`key-${i}`, 1, `key-${i}`);
+    expect(top.trackedCount).toBe(1_001);
+    top.add('key-1500', 1, 'key-1500'); // forgotten: starts again at 1
+    top.add('key-500', 0.5, 'key-500'); // kept: 1.5
+    expect(top.rerank(T0)).toEqual({ promoted: ['key-500'], demoted: ['member'] });
+  });
 });
