@@ -122,36 +122,49 @@ interface LookupSlot {
 }
 
 /**
- * Values under a path of two or three label values, looked up level by level: the values are
- * strings the operations already hold, where joining them into one key would build and hash a
- * new string per operation.
+ * Values under a pair of label values, looked up one level at a time: the values are strings
+ * the operations already hold, where joining them into one key would build and hash a new
+ * string per operation.
  */
-class SlotMap<V> {
-  private readonly root = new Map<string, Map<string, Map<string, V>>>();
+class SlotsByPair<V> {
+  private readonly root = new Map<string, Map<string, V>>();
   size = 0;
 
-  get(a: string, b: string, c = ''): V | undefined {
-    return this.root.get(a)?.get(b)?.get(c);
+  get(a: string, b: string): V | undefined {
+    return this.root.get(a)?.get(b);
   }
 
-  set(a: string, b: string, c: string, value: V): void {
-    let middle = this.root.get(a);
-    if (!middle) {
-      middle = new Map();
-      this.root.set(a, middle);
-    }
-    let leaves = middle.get(b);
+  set(a: string, b: string, value: V): void {
+    let leaves = this.root.get(a);
     if (!leaves) {
       leaves = new Map();
-      middle.set(b, leaves);
+      this.root.set(a, leaves);
     }
-    if (!leaves.has(c)) this.size += 1;
-    leaves.set(c, value);
+    if (!leaves.has(b)) this.size += 1;
+    leaves.set(b, value);
   }
 
   clear(): void {
     this.root.clear();
     this.size = 0;
+  }
+}
+
+/** Values under three label values (see SlotsByPair). */
+class SlotsByTriple<V> {
+  private readonly pairs = new SlotsByPair<Map<string, V>>();
+
+  get(a: string, b: string, c: string): V | undefined {
+    return this.pairs.get(a, b)?.get(c);
+  }
+
+  set(a: string, b: string, c: string, value: V): void {
+    let leaves = this.pairs.get(a, b);
+    if (!leaves) {
+      leaves = new Map();
+      this.pairs.set(a, b, leaves);
+    }
+    leaves.set(c, value);
   }
 }
 
@@ -209,11 +222,11 @@ class PrometheusObserver implements PipelineObserver {
   private readonly dependencies: LabelCap;
   private readonly topFingerprints: TopKeys<FingerprintInfo>;
   // Slots of admitted label sets (never dropped, so bounded by their caps) and of each `other`.
-  private readonly requestSlots = new SlotMap<Slot<'service' | 'method' | 'route'>>();
-  private readonly commandSlots = new SlotMap<Slot<'service' | 'command'>>();
-  private readonly lookupSlots = new SlotMap<LookupSlot>();
-  private readonly dependencySlots = new SlotMap<Slot<'service' | 'system' | 'host'>>();
-  private readonly querySlots = new SlotMap<QuerySlot>();
+  private readonly requestSlots = new SlotsByTriple<Slot<'service' | 'method' | 'route'>>();
+  private readonly commandSlots = new SlotsByPair<Slot<'service' | 'command'>>();
+  private readonly lookupSlots = new SlotsByPair<LookupSlot>();
+  private readonly dependencySlots = new SlotsByTriple<Slot<'service' | 'system' | 'host'>>();
+  private readonly querySlots = new SlotsByPair<QuerySlot>();
   private readonly otherQuerySlots = new Map<string, Slot<'service' | 'fingerprint_id'>>();
   private readonly instances = new Map<string, InstanceState>();
   private lastRankMs: number;
@@ -427,7 +440,7 @@ class PrometheusObserver implements PipelineObserver {
         labels: { service, fingerprint_id: fingerprintId },
         info,
       };
-      this.querySlots.set(service, fingerprintId, '', slot);
+      this.querySlots.set(service, fingerprintId, slot);
     }
     return slot;
   }
@@ -453,7 +466,7 @@ class PrometheusObserver implements PipelineObserver {
           key: name === OTHER ? `${service}\u0000${OTHER}` : key,
           labels: { service, command: name },
         };
-        this.commandSlots.set(service, name, '', command);
+        this.commandSlots.set(service, name, command);
       }
     }
     this.cacheCommandDuration.series(command.key, command.labels).observe(operation.durationMs / 1000);
@@ -478,7 +491,7 @@ class PrometheusObserver implements PipelineObserver {
       hit: { key: `${series}\u0000hit`, labels: { service, key_pattern: keyPattern, outcome: 'hit' } },
       miss: { key: `${series}\u0000miss`, labels: { service, key_pattern: keyPattern, outcome: 'miss' } },
     };
-    this.lookupSlots.set(service, keyPattern, '', slot);
+    this.lookupSlots.set(service, keyPattern, slot);
     return slot;
   }
 
