@@ -34,6 +34,13 @@ export function repeatsUnderParent<T extends Operation>(
   rule: RepeatRule<T>,
   min: number,
 ): Occurrence[] {
+  // Most traces hold fewer candidate operations than a repeat needs: counted first, they cost
+  // no maps and no groups.
+  let selected = 0;
+  for (const operation of trace.operations) {
+    if (operation.parentSpanId && rule.select(operation)) selected++;
+  }
+  if (selected < min) return [];
   // Parent, then identity: a map per parent rather than a joined key string per operation.
   const byParent = new Map<string, Map<string, T[]>>();
   for (const operation of trace.operations) {

@@ -63,4 +63,17 @@ describe('wallTime', () => {
     ).toBe(20);
     expect(wallTime([])).toBe(0);
   });
+
+  it('gives operations out of start order the time it gives them in order, without reordering them', () => {
+    const operations = [
+      { startTimeMs: 30, durationMs: 5 },
+      { startTimeMs: 0, durationMs: 10 },
+      { startTimeMs: 31, durationMs: 1 },
+      { startTimeMs: 5, durationMs: 10 },
+      { startTimeMs: 50, durationMs: 2 },
+    ];
+    const given = [...operations];
+    expect(wallTime(operations)).toBe(22);
+    expect(operations).toEqual(given);
+  });
 });
