@@ -74,6 +74,8 @@ const HTTP_METHODS = new Set([
   'PATCH',
 ]);
 
+const NO_LABELS = {};
+
 /** The longest fingerprint text carried in `chokepoint_db_query_info`. */
 const MAX_FINGERPRINT_LABEL = 300;
 
@@ -196,9 +198,9 @@ type InstanceLevel =
 type InstanceTotal = 'gcPauseSeconds' | 'gcCollections';
 
 class PrometheusObserver implements PipelineObserver {
-  private readonly tracesAssembled: Counter;
+  private readonly tracesAssembled: SeriesCounter<never>;
   private readonly runtimeSamplesReceived: Counter;
-  private readonly patternOccurrences: Counter<'service' | 'kind'>;
+  private readonly patternOccurrences: SeriesCounter<'service' | 'kind'>;
   private readonly requestDuration: SeriesHistogram<'service' | 'method' | 'route'>;
   private readonly requestErrors: SeriesCounter<'service' | 'method' | 'route'>;
   private readonly queryDuration: SeriesHistogram<'service' | 'fingerprint_id'>;
@@ -227,6 +229,7 @@ class PrometheusObserver implements PipelineObserver {
   private readonly lookupSlots = new SlotsByPair<LookupSlot>();
   private readonly dependencySlots = new SlotsByTriple<Slot<'service' | 'system' | 'host'>>();
   private readonly querySlots = new SlotsByPair<QuerySlot>();
+  private readonly occurrenceSlots = new SlotsByPair<Slot<'service' | 'kind'>>();
   private readonly otherQuerySlots = new Map<string, Slot<'service' | 'fingerprint_id'>>();
   private readonly instances = new Map<string, InstanceState>();
   private lastRankMs: number;
@@ -264,15 +267,18 @@ class PrometheusObserver implements PipelineObserver {
       buckets: number[],
     ) => new SeriesHistogram<L>({ name, help, labelNames, buckets, registers });
 
-    this.tracesAssembled = counter(
+    this.tracesAssembled = seriesCounter(
       'chokepoint_collector_traces_assembled_total',
       'Traces assembled and inspected by the detectors.',
+      [],
     );
+    // Unlabelled: it reads 0 before the first trace, as a prom-client counter does.
+    this.tracesAssembled.series('', NO_LABELS);
     this.runtimeSamplesReceived = counter(
       'chokepoint_collector_runtime_samples_received_total',
       'Runtime samples received from agents.',
     );
-    this.patternOccurrences = counter(
+    this.patternOccurrences = seriesCounter(
       'chokepoint_pattern_occurrences_total',
       'Traces in which a per-trace detector found its pattern (an N+1 loop, …), by kind.',
       ['service', 'kind'],
@@ -366,7 +372,7 @@ class PrometheusObserver implements PipelineObserver {
   }
 
   onTrace(trace: AssembledTrace, occurrences: readonly Occurrence[]): void {
-    this.tracesAssembled.inc();
+    this.tracesAssembled.series('', NO_LABELS).inc();
     this.rerankWhenDue();
     for (const operation of trace.operations) {
       switch (operation.type) {
@@ -388,8 +394,13 @@ class PrometheusObserver implements PipelineObserver {
       }
       this.recordDependencyCall(operation);
     }
-    for (const occurrence of occurrences) {
-      this.patternOccurrences.inc({ service: occurrence.service, kind: occurrence.kind });
+    for (const { service, kind } of occurrences) {
+      let slot = this.occurrenceSlots.get(service, kind);
+      if (!slot) {
+        slot = { key: `${service}\u0000${kind}`, labels: { service, kind } };
+        this.occurrenceSlots.set(service, kind, slot);
+      }
+      this.patternOccurrences.series(slot.key, slot.labels).inc();
     }
   }
 
