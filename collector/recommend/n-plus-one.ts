@@ -1,16 +1,55 @@
 /** The fix for an n_plus_one: one batched statement instead of one per row. */
 import type { FindingCandidate, Recommendation } from '../../model/index.js';
+import { LruCache } from '../normalize/lru-cache.js';
 import { predicateShape } from './sql-shape.js';
+
+/** All the advice is made from: nothing else of the candidate is read. */
+interface NPlusOneInputs {
+  fingerprint: string;
+  system: string;
+  statementType: string;
+  /** Average repeats per request, rounded. */
+  repeats: number;
+  /** The first table the statement names, if any. */
+  table: string | undefined;
+}
+
+/**
+ * Advice made so far, by its inputs joined: each detection run recommends every N+1 candidate
+ * of the window again (a thousand in the ingest bench), and their inputs rarely change between
+ * runs. Keyed by every input, so a hit is advice for exactly these inputs; shared, never changed.
+ */
+const advice = new LruCache<string, Recommendation>(4_096);
 
 export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
   const { evidence } = candidate;
-  const fingerprint = String(evidence.fingerprint ?? '');
-  const system = String(evidence.system ?? '');
-  const statementType = String(evidence.statementType ?? '');
-  const repeats = Math.round(Number(evidence.avgRepeats ?? 0));
-  const column = predicateShape(fingerprint).equality[0]?.column;
   const tables = Array.isArray(evidence.tables) ? (evidence.tables as string[]) : [];
+  const inputs: NPlusOneInputs = {
+    fingerprint: String(evidence.fingerprint ?? ''),
+    system: String(evidence.system ?? ''),
+    statementType: String(evidence.statementType ?? ''),
+    repeats: Math.round(Number(evidence.avgRepeats ?? 0)),
+    table: tables[0],
+  };
+  // A table that is no string is not kept (JSON would name it as it names none).
+  if (inputs.table !== undefined && typeof inputs.table !== 'string') return adviceFor(inputs);
+  const key = JSON.stringify([
+    inputs.system,
+    inputs.statementType,
+    inputs.repeats,
+    inputs.table,
+    inputs.fingerprint,
+  ]);
+  let recommendation = advice.get(key);
+  if (recommendation === undefined) {
+    recommendation = adviceFor(inputs);
+    advice.set(key, recommendation);
+  }
+  return recommendation;
+}
 
+function adviceFor({ fingerprint, system, statementType, repeats, table }: NPlusOneInputs): Recommendation {
+  const column = predicateShape(fingerprint).equality[0]?.column;
   if (statementType === 'select' && column) {
     const batched = batchedSelect(fingerprint, column, system);
     return {
@@ -19,7 +58,7 @@ export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
         `Each request runs this SELECT once per ${column} (${repeats}× on average). Collect the ${column} values ` +
         'first, fetch them in one statement, and group the rows in memory. With an ORM, eager-load the ' +
         'relation (include/with/join); in GraphQL resolvers, batch with DataLoader.',
-      code: `-- one query for all ${column} values\n${batched}\n\n${batchedJavaScript(batched, column, system, tables[0])}`,
+      code: `-- one query for all ${column} values\n${batched}\n\n${batchedJavaScript(batched, column, system, table)}`,
       language: 'javascript',
     };
   }

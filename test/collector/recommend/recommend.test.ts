@@ -198,6 +198,34 @@ describe('recommend: batched JavaScript', () => {
     expect(pg.code).toContain('const ids = parents.map((parent) => parent.user_id);');
     expect(pg.code).toContain("await pool.query('select * from users where id = any($1)', [ids])");
   });
+
+  it('advises again when any input changes, and the same when only evidence it does not read changes', () => {
+    const base = {
+      system: 'postgresql',
+      fingerprint: 'select * from order_lines where order_id = ?',
+      statementType: 'select',
+      tables: ['order_lines'],
+      avgRepeats: 6,
+    };
+    const advise = (evidence: Record<string, unknown>) => recommend(candidate('n_plus_one', evidence));
+    const first = advise(base);
+    expect(advise({ ...base, avgRepeats: 6.2, routes: [{ route: 'GET /orders', requests: 3 }] })).toEqual(
+      first,
+    );
+    expect(advise({ ...base, avgRepeats: 9 }).summary).toContain('instead of 9 queries');
+    expect(advise({ ...base, system: 'mysql' }).code).toContain('(await connection.query(sql, ids))[0]');
+    expect(
+      advise({ ...base, tables: ['lines'], fingerprint: 'select * from lines where id = ?' }).code,
+    ).toContain('parent.line_id');
+    expect(advise({ ...base, tables: [], fingerprint: 'select * from lines where id = ?' }).code).toContain(
+      'parent.row_id',
+    );
+    expect(
+      advise({ ...base, fingerprint: 'select * from order_lines where order_id = ? limit ?' }).code,
+    ).toContain('where order_id = any($1) limit ?');
+    expect(advise({ ...base, statementType: 'insert' }).language).toBe('sql');
+    expect(advise(base)).toEqual(first);
+  });
 });
 
 describe('recommend: slow_query with a captured plan', () => {
