@@ -15,11 +15,12 @@ interface NPlusOneInputs {
 }
 
 /**
- * Advice made so far, by its inputs joined: each detection run recommends every N+1 candidate
- * of the window again (a thousand in the ingest bench), and their inputs rarely change between
- * runs. Keyed by every input, so a hit is advice for exactly these inputs; shared, never changed.
+ * Advice made so far, by fingerprint, with the inputs it was made from: each detection run
+ * recommends every N+1 candidate of the window again (a thousand in the ingest bench), and
+ * their inputs rarely change between runs. Kept advice is given only when all five inputs are
+ * the same as it was made from; it is shared, never changed.
  */
-const advice = new LruCache<string, Recommendation>(4_096);
+const advice = new LruCache<string, { inputs: NPlusOneInputs; recommendation: Recommendation }>(4_096);
 
 export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
   const { evidence } = candidate;
@@ -31,21 +32,21 @@ export function recommendNPlusOne(candidate: FindingCandidate): Recommendation {
     repeats: Math.round(Number(evidence.avgRepeats ?? 0)),
     table: tables[0],
   };
-  // A table that is no string is not kept (JSON would name it as it names none).
-  if (inputs.table !== undefined && typeof inputs.table !== 'string') return adviceFor(inputs);
-  const key = JSON.stringify([
-    inputs.system,
-    inputs.statementType,
-    inputs.repeats,
-    inputs.table,
-    inputs.fingerprint,
-  ]);
-  let recommendation = advice.get(key);
-  if (recommendation === undefined) {
-    recommendation = adviceFor(inputs);
-    advice.set(key, recommendation);
-  }
+  const kept = advice.get(inputs.fingerprint);
+  if (kept && sameInputs(kept.inputs, inputs)) return kept.recommendation;
+  const recommendation = adviceFor(inputs);
+  advice.set(inputs.fingerprint, { inputs, recommendation });
   return recommendation;
+}
+
+function sameInputs(a: NPlusOneInputs, b: NPlusOneInputs): boolean {
+  return (
+    a.fingerprint === b.fingerprint &&
+    a.system === b.system &&
+    a.statementType === b.statementType &&
+    a.repeats === b.repeats &&
+    a.table === b.table
+  );
 }
 
 function adviceFor({ fingerprint, system, statementType, repeats, table }: NPlusOneInputs): Recommendation {
