@@ -70,6 +70,11 @@ export class TopKeys<T> {
     return this.members.has(key);
   }
 
+  /** How many keys are in the top: it grows as keys join while there is room. */
+  get memberCount(): number {
+    return this.members.size;
+  }
+
   /** How many keys have a total held: at most twice the tracking limit. */
   get trackedCount(): number {
     return this.tracked.size;

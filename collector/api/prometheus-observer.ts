@@ -431,9 +431,10 @@ class PrometheusObserver implements PipelineObserver {
 
   private recordQuery(operation: DbQueryOperation): void {
     const slot = this.querySlot(operation);
-    const wasMember = this.topFingerprints.has(slot.key);
+    const members = this.topFingerprints.memberCount;
     const member = this.topFingerprints.add(slot.key, operation.durationMs, slot.info);
-    if (member && !wasMember) this.queryInfo.set(infoLabels(slot.info), 1);
+    // Between rankings the top only grows: it grew when this fingerprint joined it.
+    if (member && this.topFingerprints.memberCount > members) this.queryInfo.set(infoLabels(slot.info), 1);
     const series = member ? slot : this.otherQuerySlot(operation.service);
     this.queryDuration.series(series.key, series.labels).observe(operation.durationMs / 1000);
     this.queryCalls.series(series.key, series.labels).inc();

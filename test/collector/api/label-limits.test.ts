@@ -23,6 +23,7 @@ describe('TopKeys', () => {
     const top = new TopKeys<string>(2, MINUTE, T0);
     expect(top.add('a', 5, 'A')).toBe(true);
     expect(top.add('b', 1, 'B')).toBe(true);
+    expect(top.memberCount).toBe(2);
     expect(top.add('c', 50, 'C'), 'full: waits for the next ranking').toBe(false);
     expect(top.add('b', 1, 'B'), 'members stay members between rankings').toBe(true);
     expect(top.rerank(T0)).toEqual({ promoted: ['C'], demoted: ['B'] });
