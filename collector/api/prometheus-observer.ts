@@ -124,50 +124,43 @@ interface LookupSlot {
 }
 
 /**
- * Values under a pair of label values, looked up one level at a time: the values are strings
- * the operations already hold, where joining them into one key would build and hash a new
- * string per operation.
+ * One service's slots, by the label values under the service: an operation finds its service's
+ * once and then its own by strings it already holds, where joining them into one key would
+ * build and hash a new string per operation. Admitted label sets are never dropped (their caps
+ * bound them); fingerprints are not capped, so their slots are (MAX_QUERY_SLOTS).
  */
-class SlotsByPair<V> {
-  private readonly root = new Map<string, Map<string, V>>();
-  size = 0;
-
-  get(a: string, b: string): V | undefined {
-    return this.root.get(a)?.get(b);
-  }
-
-  set(a: string, b: string, value: V): void {
-    let leaves = this.root.get(a);
-    if (!leaves) {
-      leaves = new Map();
-      this.root.set(a, leaves);
-    }
-    if (!leaves.has(b)) this.size += 1;
-    leaves.set(b, value);
-  }
-
-  clear(): void {
-    this.root.clear();
-    this.size = 0;
-  }
+interface ServiceSlots {
+  /** By method, then route. */
+  requests: Map<string, Map<string, Slot<'service' | 'method' | 'route'>>>;
+  queries: Map<string, QuerySlot>;
+  otherQueries: Slot<'service' | 'fingerprint_id'>;
+  commands: Map<string, Slot<'service' | 'command'>>;
+  lookups: Map<string, LookupSlot>;
+  /** By system, then host. */
+  dependencies: Map<string, Map<string, Slot<'service' | 'system' | 'host'>>>;
+  occurrences: Map<string, Slot<'service' | 'kind'>>;
 }
 
-/** Values under three label values (see SlotsByPair). */
-class SlotsByTriple<V> {
-  private readonly pairs = new SlotsByPair<Map<string, V>>();
+function serviceSlots(service: string): ServiceSlots {
+  return {
+    requests: new Map(),
+    queries: new Map(),
+    otherQueries: { key: `${service}\u0000${OTHER}`, labels: { service, fingerprint_id: OTHER } },
+    commands: new Map(),
+    lookups: new Map(),
+    dependencies: new Map(),
+    occurrences: new Map(),
+  };
+}
 
-  get(a: string, b: string, c: string): V | undefined {
-    return this.pairs.get(a, b)?.get(c);
+/** The map under `key` in `map`, made empty on first use. */
+function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V> {
+  let found = map.get(key);
+  if (!found) {
+    found = new Map();
+    map.set(key, found);
   }
-
-  set(a: string, b: string, c: string, value: V): void {
-    let leaves = this.pairs.get(a, b);
-    if (!leaves) {
-      leaves = new Map();
-      this.pairs.set(a, b, leaves);
-    }
-    leaves.set(c, value);
-  }
+  return found;
 }
 
 /** The latest view of one app process, from its runtime samples. */
@@ -223,14 +216,11 @@ class PrometheusObserver implements PipelineObserver {
   private readonly destinations: LabelCap;
   private readonly dependencies: LabelCap;
   private readonly topFingerprints: TopKeys<FingerprintInfo>;
-  // Slots of admitted label sets (never dropped, so bounded by their caps) and of each `other`.
-  private readonly requestSlots = new SlotsByTriple<Slot<'service' | 'method' | 'route'>>();
-  private readonly commandSlots = new SlotsByPair<Slot<'service' | 'command'>>();
-  private readonly lookupSlots = new SlotsByPair<LookupSlot>();
-  private readonly dependencySlots = new SlotsByTriple<Slot<'service' | 'system' | 'host'>>();
-  private readonly querySlots = new SlotsByPair<QuerySlot>();
-  private readonly occurrenceSlots = new SlotsByPair<Slot<'service' | 'kind'>>();
-  private readonly otherQuerySlots = new Map<string, Slot<'service' | 'fingerprint_id'>>();
+  private readonly slotsByService = new Map<string, ServiceSlots>();
+  /** The last service's slots: a trace's operations mostly share one. */
+  private lastService: string | undefined;
+  private lastSlots: ServiceSlots | undefined;
+  private querySlotCount = 0;
   private readonly instances = new Map<string, InstanceState>();
   private lastRankMs: number;
 
@@ -375,15 +365,16 @@ class PrometheusObserver implements PipelineObserver {
     this.tracesAssembled.series('', NO_LABELS).inc();
     this.rerankWhenDue();
     for (const operation of trace.operations) {
+      const slots = this.slotsOf(operation.service);
       switch (operation.type) {
         case 'http_server':
-          this.recordRequest(operation);
+          this.recordRequest(operation, slots);
           break;
         case 'db_query':
-          this.recordQuery(operation);
+          this.recordQuery(operation, slots);
           break;
         case 'cache_command':
-          this.recordCacheCommand(operation);
+          this.recordCacheCommand(operation, slots);
           break;
         case 'queue_message':
           this.recordMessage(operation);
@@ -392,16 +383,29 @@ class PrometheusObserver implements PipelineObserver {
           this.recordConnect(operation, trace);
           break;
       }
-      this.recordDependencyCall(operation);
+      this.recordDependencyCall(operation, slots);
     }
     for (const { service, kind } of occurrences) {
-      let slot = this.occurrenceSlots.get(service, kind);
+      const { occurrences: slotsByKind } = this.slotsOf(service);
+      let slot = slotsByKind.get(kind);
       if (!slot) {
         slot = { key: `${service}\u0000${kind}`, labels: { service, kind } };
-        this.occurrenceSlots.set(service, kind, slot);
+        slotsByKind.set(kind, slot);
       }
       this.patternOccurrences.series(slot.key, slot.labels).inc();
     }
+  }
+
+  private slotsOf(service: string): ServiceSlots {
+    if (service === this.lastService) return this.lastSlots as ServiceSlots;
+    let slots = this.slotsByService.get(service);
+    if (!slots) {
+      slots = serviceSlots(service);
+      this.slotsByService.set(service, slots);
+    }
+    this.lastService = service;
+    this.lastSlots = slots;
+    return slots;
   }
 
   onRuntime(samples: readonly RuntimeSample[]): void {
@@ -410,75 +414,71 @@ class PrometheusObserver implements PipelineObserver {
     for (const sample of samples) this.recordSample(sample, now);
   }
 
-  private recordRequest(operation: HttpServerOperation): void {
+  private recordRequest(operation: HttpServerOperation, slots: ServiceSlots): void {
     const { service, route } = operation;
     const method = HTTP_METHODS.has(operation.method) ? operation.method : '_OTHER';
-    let slot = this.requestSlots.get(service, method, route);
+    const byRoute = inner(slots.requests, method);
+    let slot = byRoute.get(route);
     if (!slot) {
       const key = `${service}\u0000${method}\u0000${route}`;
       const admitted = this.routes.admits(key);
-      slot = this.requestSlots.get(service, method, admitted ? route : OTHER);
+      slot = byRoute.get(admitted ? route : OTHER);
       if (!slot) {
         slot = admitted
           ? { key, labels: { service, method, route } }
           : { key: `${service}\u0000${method}\u0000${OTHER}`, labels: { service, method, route: OTHER } };
-        this.requestSlots.set(service, method, admitted ? route : OTHER, slot);
+        byRoute.set(admitted ? route : OTHER, slot);
       }
     }
     this.requestDuration.series(slot.key, slot.labels).observe(operation.durationMs / 1000);
     if (operation.error) this.requestErrors.series(slot.key, slot.labels).inc();
   }
 
-  private recordQuery(operation: DbQueryOperation): void {
-    const slot = this.querySlot(operation);
+  private recordQuery(operation: DbQueryOperation, slots: ServiceSlots): void {
+    const slot = this.querySlot(operation, slots);
     const members = this.topFingerprints.memberCount;
     const member = this.topFingerprints.add(slot.key, operation.durationMs, slot.info);
     // Between rankings the top only grows: it grew when this fingerprint joined it.
     if (member && this.topFingerprints.memberCount > members) this.queryInfo.set(infoLabels(slot.info), 1);
-    const series = member ? slot : this.otherQuerySlot(operation.service);
+    const series = member ? slot : slots.otherQueries;
     this.queryDuration.series(series.key, series.labels).observe(operation.durationMs / 1000);
     this.queryCalls.series(series.key, series.labels).inc();
     if (operation.error) this.queryErrors.series(series.key, series.labels).inc();
   }
 
-  private querySlot(operation: DbQueryOperation): QuerySlot {
+  private querySlot(operation: DbQueryOperation, slots: ServiceSlots): QuerySlot {
     const { service, fingerprintId } = operation;
-    let slot = this.querySlots.get(service, fingerprintId);
+    let slot = slots.queries.get(fingerprintId);
     if (!slot) {
-      if (this.querySlots.size >= MAX_QUERY_SLOTS) this.querySlots.clear();
+      if (this.querySlotCount >= MAX_QUERY_SLOTS) {
+        for (const { queries } of this.slotsByService.values()) queries.clear();
+        this.querySlotCount = 0;
+      }
       const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
       slot = {
         key: `${service}\u0000${fingerprintId}`,
         labels: { service, fingerprint_id: fingerprintId },
         info,
       };
-      this.querySlots.set(service, fingerprintId, slot);
+      slots.queries.set(fingerprintId, slot);
+      this.querySlotCount += 1;
     }
     return slot;
   }
 
-  private otherQuerySlot(service: string): Slot<'service' | 'fingerprint_id'> {
-    let slot = this.otherQuerySlots.get(service);
-    if (!slot) {
-      slot = { key: `${service}\u0000${OTHER}`, labels: { service, fingerprint_id: OTHER } };
-      this.otherQuerySlots.set(service, slot);
-    }
-    return slot;
-  }
-
-  private recordCacheCommand(operation: CacheCommandOperation): void {
+  private recordCacheCommand(operation: CacheCommandOperation, slots: ServiceSlots): void {
     const { service } = operation;
-    let command = this.commandSlots.get(service, operation.command);
+    let command = slots.commands.get(operation.command);
     if (!command) {
       const key = `${service}\u0000${operation.command}`;
       const name = this.commands.admits(key) ? operation.command : OTHER;
-      command = this.commandSlots.get(service, name);
+      command = slots.commands.get(name);
       if (!command) {
         command = {
           key: name === OTHER ? `${service}\u0000${OTHER}` : key,
           labels: { service, command: name },
         };
-        this.commandSlots.set(service, name, command);
+        slots.commands.set(name, command);
       }
     }
     this.cacheCommandDuration.series(command.key, command.labels).observe(operation.durationMs / 1000);
@@ -486,24 +486,24 @@ class PrometheusObserver implements PipelineObserver {
     // Multi-key reads count each key; single-key reads carry one outcome.
     const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
     const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
-    const lookups = this.lookupSlot(service, operation.keyPattern ?? 'unknown');
+    const lookups = this.lookupSlot(service, operation.keyPattern ?? 'unknown', slots);
     this.cacheLookups.series(lookups.hit.key, lookups.hit.labels).inc(Math.max(0, hits));
     this.cacheLookups.series(lookups.miss.key, lookups.miss.labels).inc(Math.max(0, misses));
   }
 
-  private lookupSlot(service: string, pattern: string): LookupSlot {
-    let slot = this.lookupSlots.get(service, pattern);
+  private lookupSlot(service: string, pattern: string, slots: ServiceSlots): LookupSlot {
+    let slot = slots.lookups.get(pattern);
     if (slot) return slot;
     const patternKey = `${service}\u0000${pattern}`;
     const keyPattern = this.keyPatterns.admits(patternKey) ? pattern : OTHER;
-    slot = this.lookupSlots.get(service, keyPattern);
+    slot = slots.lookups.get(keyPattern);
     if (slot) return slot;
     const series = keyPattern === OTHER ? `${service}\u0000${OTHER}` : patternKey;
     slot = {
       hit: { key: `${series}\u0000hit`, labels: { service, key_pattern: keyPattern, outcome: 'hit' } },
       miss: { key: `${series}\u0000miss`, labels: { service, key_pattern: keyPattern, outcome: 'miss' } },
     };
-    this.lookupSlots.set(service, keyPattern, slot);
+    slots.lookups.set(keyPattern, slot);
     return slot;
   }
 
@@ -529,21 +529,22 @@ class PrometheusObserver implements PipelineObserver {
   }
 
   /** An outbound call, counted against the dependency it reached (see dependencyOf). */
-  private recordDependencyCall(operation: Operation): void {
+  private recordDependencyCall(operation: Operation, slots: ServiceSlots): void {
     const system = dependencySystemOf(operation);
     if (system === undefined) return;
     const { service } = operation;
     const host = dependencyHostOf(operation, system);
-    let slot = this.dependencySlots.get(service, system, host);
+    const byHost = inner(slots.dependencies, system);
+    let slot = byHost.get(host);
     if (!slot) {
       const key = `${service}\u0000${system}\u0000${host}`;
       const admitted = this.dependencies.admits(key);
-      slot = this.dependencySlots.get(service, system, admitted ? host : OTHER);
+      slot = byHost.get(admitted ? host : OTHER);
       if (!slot) {
         slot = admitted
           ? { key, labels: { service, system, host } }
           : { key: `${service}\u0000${system}\u0000${OTHER}`, labels: { service, system, host: OTHER } };
-        this.dependencySlots.set(service, system, admitted ? host : OTHER, slot);
+        byHost.set(admitted ? host : OTHER, slot);
       }
     }
     this.dependencyCalls.series(slot.key, slot.labels).inc();
