@@ -210,6 +210,21 @@ describe('database statements', () => {
     ).toEqual([]);
   });
 
+  it('counts each fingerprint right past the number of fingerprints it holds ready (10 000)', async () => {
+    const tap = observer({ topFingerprints: 1 });
+    tap.onTrace?.(trace(parent, statement('select a', 5)), []);
+    const others = Array.from({ length: 12_000 }, (_, i) => statement(`select n${i}`, 1));
+    tap.onTrace?.(trace(parent, ...others), []);
+    tap.onTrace?.(trace(parent, statement('select a', 5), statement('select n1', 1)), []);
+    const samples = await scrape();
+    const calls = (id: string) => sampleValue(samples, 'chokepoint_db_queries_total', { fingerprint_id: id });
+    expect(calls('select-a')).toBe(2);
+    expect(calls('other')).toBe(12_001);
+    expect(
+      samplesOf(samples, 'chokepoint_db_query_info').map((sample) => sample.labels.fingerprint_id),
+    ).toEqual(['select-a']);
+  });
+
   it('truncates a very long fingerprint in the info series', async () => {
     const long = `select ${Array.from({ length: 200 }, (_, i) => `c${i}`).join(', ')} from wide`;
     observer().onTrace?.(trace(parent, statement(long, 1)), []);
