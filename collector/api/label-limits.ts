@@ -38,6 +38,17 @@ export interface RankChange<T> {
   demoted: T[];
 }
 
+/** A key's total and value, which a caller can hold and add to without looking the key up again. */
+export interface TopEntry<T> {
+  readonly key: string;
+  readonly value: T;
+  total: number;
+  /** In the top. */
+  member: boolean;
+  /** Held among the tracked keys; once forgotten, the next amount starts its total again. */
+  tracked: boolean;
+}
+
 /**
  * The `limit` keys with the most recent total (time spent, say), each total halving every
  * `halfLifeMs` so that a query heavy yesterday gives its place to one heavy now. While the
@@ -50,9 +61,12 @@ export interface RankChange<T> {
  * const top = new TopKeys<Info>(100, 30 * 60_000, Date.now());
  * const label = top.add(fingerprintId, durationMs, info) ? fingerprintId : OTHER;
  * const { promoted, demoted } = top.rerank(Date.now());
+ * // Or, for a key added to often: hold its entry.
+ * const entry = top.entry(fingerprintId, info);
+ * top.addTo(entry, durationMs);
  */
 export class TopKeys<T> {
-  private readonly tracked = new Map<string, { total: number; value: T }>();
+  private readonly tracked = new Map<string, TopEntry<T>>();
   private readonly members = new Set<string>();
   private readonly trackLimit: number;
   private decayedAtMs: number;
@@ -82,12 +96,26 @@ export class TopKeys<T> {
 
   /** Adds to a key's total (first `value` kept); true when the key is in the top, joining it if there is room. */
   add(key: string, amount: number, value: T): boolean {
-    const entry = this.tracked.get(key);
-    if (entry) entry.total += amount;
-    else this.tracked.set(key, { total: amount, value });
-    if (this.members.has(key)) return true;
+    return this.addTo(this.entry(key, value), amount);
+  }
+
+  /** The entry of `key` while it is tracked, else a new one (tracked from its first {@link addTo}). */
+  entry(key: string, value: T): TopEntry<T> {
+    return this.tracked.get(key) ?? { key, value, total: 0, member: false, tracked: false };
+  }
+
+  /** {@link add} to an entry held from {@link entry}: the latest one for its key. */
+  addTo(entry: TopEntry<T>, amount: number): boolean {
+    if (entry.tracked) entry.total += amount;
+    else {
+      entry.total = amount;
+      entry.tracked = true;
+      this.tracked.set(entry.key, entry);
+    }
+    if (entry.member) return true;
     if (this.members.size < this.limit) {
-      this.members.add(key);
+      this.members.add(entry.key);
+      entry.member = true;
       return true;
     }
     if (this.tracked.size > 2 * this.trackLimit) this.trim(this.trackLimit);
@@ -102,9 +130,16 @@ export class TopKeys<T> {
     const top = new Set(this.keepHighest(this.trackLimit).slice(0, this.limit));
     const demoted = [...this.members].filter((key) => !top.has(key));
     const promoted = [...top].filter((key) => !this.members.has(key));
-    for (const key of demoted) this.members.delete(key);
-    for (const key of promoted) this.members.add(key);
-    const valueFor = (key: string) => (this.tracked.get(key) as { value: T }).value;
+    const entryOf = (key: string) => this.tracked.get(key) as TopEntry<T>;
+    for (const key of demoted) {
+      this.members.delete(key);
+      entryOf(key).member = false;
+    }
+    for (const key of promoted) {
+      this.members.add(key);
+      entryOf(key).member = true;
+    }
+    const valueFor = (key: string) => entryOf(key).value;
     return { promoted: promoted.map(valueFor), demoted: demoted.map(valueFor) };
   }
 
@@ -120,17 +155,22 @@ export class TopKeys<T> {
     const threshold = totals[totals.length - count] as number;
     let ties = count;
     for (const total of totals) if (total > threshold) ties -= 1;
-    for (const [key, entry] of this.tracked) {
+    for (const entry of this.tracked.values()) {
       if (entry.total > threshold) continue;
       if (entry.total === threshold && ties > 0) ties -= 1;
-      else if (!this.members.has(key)) this.tracked.delete(key);
+      else if (!entry.member) this.forget(entry);
     }
+  }
+
+  private forget(entry: TopEntry<T>): void {
+    this.tracked.delete(entry.key);
+    entry.tracked = false;
   }
 
   /** Forgets all but the `count` highest totals (members are always kept); returns the kept keys, highest first. */
   private keepHighest(count: number): string[] {
-    const ranked = [...this.tracked.entries()].sort((a, b) => b[1].total - a[1].total).map(([key]) => key);
-    for (const key of ranked.slice(count)) if (!this.members.has(key)) this.tracked.delete(key);
-    return ranked.filter((key) => this.tracked.has(key));
+    const ranked = [...this.tracked.values()].sort((a, b) => b.total - a.total);
+    for (const entry of ranked.slice(count)) if (!entry.member) this.forget(entry);
+    return ranked.filter((entry) => entry.tracked).map((entry) => entry.key);
   }
 }

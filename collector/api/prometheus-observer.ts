@@ -22,7 +22,7 @@ import type {
 import type { AssembledTrace } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
 import type { PipelineObserver } from '../pipeline.js';
-import { LabelCap, OTHER, TopKeys } from './label-limits.js';
+import { LabelCap, OTHER, type TopEntry, TopKeys } from './label-limits.js';
 import { SeriesCounter, SeriesHistogram } from './series-metrics.js';
 
 export interface PrometheusObserverOptions {
@@ -112,9 +112,9 @@ interface Slot<L extends string> {
   labels: Record<L, string>;
 }
 
-/** One (service, fingerprint): its top-N key, what its info series says, and its own series. */
+/** One (service, fingerprint): its own series, and its entry in the top N (valued with what its info series says). */
 interface QuerySlot extends Slot<'service' | 'fingerprint_id'> {
-  info: FingerprintInfo;
+  top: TopEntry<FingerprintInfo>;
 }
 
 /** One (service, key pattern), or the service's `other`: its hit and miss series. */
@@ -437,9 +437,10 @@ class PrometheusObserver implements PipelineObserver {
   private recordQuery(operation: DbQueryOperation, slots: ServiceSlots): void {
     const slot = this.querySlot(operation, slots);
     const members = this.topFingerprints.memberCount;
-    const member = this.topFingerprints.add(slot.key, operation.durationMs, slot.info);
+    const member = this.topFingerprints.addTo(slot.top, operation.durationMs);
     // Between rankings the top only grows: it grew when this fingerprint joined it.
-    if (member && this.topFingerprints.memberCount > members) this.queryInfo.set(infoLabels(slot.info), 1);
+    if (member && this.topFingerprints.memberCount > members)
+      this.queryInfo.set(infoLabels(slot.top.value), 1);
     const series = member ? slot : slots.otherQueries;
     this.queryDuration.series(series.key, series.labels).observe(operation.durationMs / 1000);
     this.queryCalls.series(series.key, series.labels).inc();
@@ -454,11 +455,12 @@ class PrometheusObserver implements PipelineObserver {
         for (const { queries } of this.slotsByService.values()) queries.clear();
         this.querySlotCount = 0;
       }
+      const key = `${service}\u0000${fingerprintId}`;
       const info = { service, fingerprintId, system: operation.system, fingerprint: operation.fingerprint };
       slot = {
-        key: `${service}\u0000${fingerprintId}`,
+        key,
         labels: { service, fingerprint_id: fingerprintId },
-        info,
+        top: this.topFingerprints.entry(key, info),
       };
       slots.queries.set(fingerprintId, slot);
       this.querySlotCount += 1;

@@ -75,4 +75,21 @@ describe('TopKeys', () => {
     top.add('key-500', 0.5, 'key-500'); // kept: 1.5
     expect(top.rerank(T0)).toEqual({ promoted: ['key-500'], demoted: ['member'] });
   });
+
+  it('adds to a held entry as to its key, and starts a forgotten one again', () => {
+    const top = new TopKeys<string>(1, Number.POSITIVE_INFINITY, T0);
+    const member = top.entry('member', 'member');
+    expect(top.addTo(member, 0)).toBe(true);
+    const late = top.entry('key-1500', 'key-1500');
+    for (let i = 0; i < 2_000; i++) {
+      if (i === 1_500) top.addTo(late, 1);
+      else top.add(`key-${i}`, 1, `key-${i}`);
+    }
+    expect(late.tracked, 'among the newest of equal totals: forgotten').toBe(false);
+    expect(top.entry('key-500', 'another value').value, 'the tracked entry').toBe('key-500');
+    top.addTo(late, 1); // 1 again, not 2
+    top.add('key-500', 0.5, 'key-500'); // 1.5
+    expect(top.rerank(T0)).toEqual({ promoted: ['key-500'], demoted: ['member'] });
+    expect([member.member, top.entry('key-500', '').member]).toEqual([false, true]);
+  });
 });
