@@ -45,10 +45,10 @@ export const offloadCandidateDetector: Detector = {
   }),
 
   inspectTrace(trace) {
-    const byWork = new Map<
-      string,
-      { entry: Operation; operations: Operation[]; evidence: Record<string, unknown> }
-    >();
+    // Made at the first piece of work: most traces hold none, and pay for no map.
+    let byWork:
+      | Map<string, { entry: Operation; operations: Operation[]; evidence: Record<string, unknown> }>
+      | undefined;
     for (const operation of trace.operations) {
       const work = sideEffectOf(operation);
       if (!work) continue;
@@ -62,11 +62,13 @@ export const offloadCandidateDetector: Detector = {
         continue;
       }
       const id = `${entry.spanId} ${work.key}`;
+      byWork ??= new Map();
       const group = byWork.get(id);
       if (group) group.operations.push(operation);
       else byWork.set(id, { entry, operations: [operation], evidence: work.evidence });
     }
     const occurrences: Occurrence[] = [];
+    if (!byWork) return occurrences;
     for (const { entry, operations, evidence } of byWork.values()) {
       const key = String(evidence.work);
       const base = { kind: 'offload_candidate' as const, service: entry.service, traceId: trace.traceId };
