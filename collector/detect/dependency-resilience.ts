@@ -42,6 +42,8 @@ const FALLBACK_TIMEOUT_MS = 2_000;
 const TIMEOUT_STEP_MS = 100;
 
 const CACHE_SYSTEMS = new Set(['redis', 'valkey', 'memcached']);
+/** Dependencies of one trace found by a scan of their keys; past them, by a map. */
+const SCANNED_DEPENDENCIES = 8;
 /** Failing calls named in the evidence, most failures first. */
 const FAILING_LISTED = 5;
 
@@ -70,20 +72,36 @@ export const dependencyResilienceDetector: Detector = {
   }),
 
   inspectTrace(trace, config) {
-    const byDependency = new Map<string, Dependency>();
+    // A trace calls a few dependencies: they are found by a scan of their (shared) keys, and
+    // through a map only once the trace has called more than SCANNED_DEPENDENCIES.
+    const dependencies: Dependency[] = [];
+    let byKey: Map<string, Dependency> | undefined;
     for (const operation of trace.operations) {
       const key = dependencyKeyOf(operation);
       if (key === undefined) continue;
       const entry = trace.entryOf(operation);
       if (!entry || !isEntry(entry)) continue;
-      const dependency = byDependency.get(key);
-      if (dependency) dependency.calls.push(operation);
+      let dependency = byKey?.get(key);
+      if (!byKey) {
+        for (const known of dependencies) {
+          if (known.key !== key) continue;
+          dependency = known;
+          break;
+        }
+      }
+      if (dependency) {
+        dependency.calls.push(operation);
+        continue;
+      }
       // Keyed, so a call: one of the types dependencyKeyOf keys.
-      else byDependency.set(key, dependencyOf(key, operation as OutboundCall, entry));
+      const added = dependencyOf(key, operation as OutboundCall, entry);
+      dependencies.push(added);
+      if (byKey) byKey.set(key, added);
+      else if (dependencies.length > SCANNED_DEPENDENCIES)
+        byKey = new Map(dependencies.map((d) => [d.key, d]));
     }
     const occurrences: Occurrence[] = [];
-    for (const dependency of byDependency.values())
-      addOccurrences(occurrences, trace.traceId, dependency, config);
+    for (const dependency of dependencies) addOccurrences(occurrences, trace.traceId, dependency, config);
     return occurrences;
   },
 

@@ -237,4 +237,28 @@ describe('dependency_resilience detector: databases, caches and brokers', () => 
       }
     }
   });
+
+  it('groups a trace calling many hosts by host, in the order first called, past the hosts it scans', () => {
+    const root = request('dep-many-hosts', { route: '/fan-out', durationMs: 500 });
+    // Twelve hosts, each called twice: all twelve, then all twelve again.
+    const calls = [0, 1].flatMap((round) =>
+      Array.from({ length: 12 }, (_, host) =>
+        httpCall(root, {
+          host: `h${host}.internal`,
+          urlTemplate: '/x',
+          durationMs: 1 + round,
+          startTimeMs: root.startTimeMs + round * 20 + host,
+        }),
+      ),
+    );
+    const assembler = new TraceAssembler();
+    assembler.add([root, ...calls], FIXTURE_NOW);
+    const [trace] = assembler.drainAll();
+    const occurrences = trace
+      ? (dependencyResilienceDetector.inspectTrace?.(trace, defaultDetectionConfig) ?? [])
+      : [];
+    expect(occurrences.map(({ key, repeats, durationMs }) => [key, repeats, durationMs])).toEqual(
+      Array.from({ length: 12 }, (_, host) => [`h${host}.internal @calls`, 2, 3]),
+    );
+  });
 });
