@@ -163,6 +163,28 @@ function inner<V>(map: Map<string, Map<string, V>>, key: string): Map<string, V>
   return found;
 }
 
+/**
+ * The slot of a label value met for the first time under its parents (`prefix` joins them):
+ * its own when `cap` admits `prefix + value`, else the parents' `other`, made by `make` from the
+ * label value it gets and its series key, and kept under that value. Callers look the value up
+ * first themselves, so traffic already seen costs one lookup and no closure.
+ */
+function admittedSlot<S>(
+  byValue: Map<string, S>,
+  value: string,
+  cap: LabelCap,
+  prefix: string,
+  make: (name: string, key: string) => S,
+): S {
+  const name = cap.admits(prefix + value) ? value : OTHER;
+  let slot = byValue.get(name);
+  if (!slot) {
+    slot = make(name, prefix + name);
+    byValue.set(name, slot);
+  }
+  return slot;
+}
+
 /** The latest view of one app process, from its runtime samples. */
 interface InstanceState {
   service: string;
@@ -418,18 +440,12 @@ class PrometheusObserver implements PipelineObserver {
     const { service, route } = operation;
     const method = HTTP_METHODS.has(operation.method) ? operation.method : '_OTHER';
     const byRoute = inner(slots.requests, method);
-    let slot = byRoute.get(route);
-    if (!slot) {
-      const key = `${service}\u0000${method}\u0000${route}`;
-      const admitted = this.routes.admits(key);
-      slot = byRoute.get(admitted ? route : OTHER);
-      if (!slot) {
-        slot = admitted
-          ? { key, labels: { service, method, route } }
-          : { key: `${service}\u0000${method}\u0000${OTHER}`, labels: { service, method, route: OTHER } };
-        byRoute.set(admitted ? route : OTHER, slot);
-      }
-    }
+    const slot =
+      byRoute.get(route) ??
+      admittedSlot(byRoute, route, this.routes, `${service}\u0000${method}\u0000`, (name, key) => ({
+        key,
+        labels: { service, method, route: name },
+      }));
     this.requestDuration.series(slot.key, slot.labels).observe(operation.durationMs / 1000);
     if (operation.error) this.requestErrors.series(slot.key, slot.labels).inc();
   }
@@ -470,43 +486,26 @@ class PrometheusObserver implements PipelineObserver {
 
   private recordCacheCommand(operation: CacheCommandOperation, slots: ServiceSlots): void {
     const { service } = operation;
-    let command = slots.commands.get(operation.command);
-    if (!command) {
-      const key = `${service}\u0000${operation.command}`;
-      const name = this.commands.admits(key) ? operation.command : OTHER;
-      command = slots.commands.get(name);
-      if (!command) {
-        command = {
-          key: name === OTHER ? `${service}\u0000${OTHER}` : key,
-          labels: { service, command: name },
-        };
-        slots.commands.set(name, command);
-      }
-    }
+    const command =
+      slots.commands.get(operation.command) ??
+      admittedSlot(slots.commands, operation.command, this.commands, `${service}\u0000`, (name, key) => ({
+        key,
+        labels: { service, command: name },
+      }));
     this.cacheCommandDuration.series(command.key, command.labels).observe(operation.durationMs / 1000);
     if (operation.hit === undefined && operation.hits === undefined && operation.misses === undefined) return;
     // Multi-key reads count each key; single-key reads carry one outcome.
     const hits = operation.hits ?? (operation.hit === true ? 1 : 0);
     const misses = operation.misses ?? (operation.hit === false ? 1 : 0);
-    const lookups = this.lookupSlot(service, operation.keyPattern ?? 'unknown', slots);
+    const pattern = operation.keyPattern ?? 'unknown';
+    const lookups =
+      slots.lookups.get(pattern) ??
+      admittedSlot(slots.lookups, pattern, this.keyPatterns, `${service}\u0000`, (name, key) => ({
+        hit: { key: `${key}\u0000hit`, labels: { service, key_pattern: name, outcome: 'hit' } },
+        miss: { key: `${key}\u0000miss`, labels: { service, key_pattern: name, outcome: 'miss' } },
+      }));
     this.cacheLookups.series(lookups.hit.key, lookups.hit.labels).inc(Math.max(0, hits));
     this.cacheLookups.series(lookups.miss.key, lookups.miss.labels).inc(Math.max(0, misses));
-  }
-
-  private lookupSlot(service: string, pattern: string, slots: ServiceSlots): LookupSlot {
-    let slot = slots.lookups.get(pattern);
-    if (slot) return slot;
-    const patternKey = `${service}\u0000${pattern}`;
-    const keyPattern = this.keyPatterns.admits(patternKey) ? pattern : OTHER;
-    slot = slots.lookups.get(keyPattern);
-    if (slot) return slot;
-    const series = keyPattern === OTHER ? `${service}\u0000${OTHER}` : patternKey;
-    slot = {
-      hit: { key: `${series}\u0000hit`, labels: { service, key_pattern: keyPattern, outcome: 'hit' } },
-      miss: { key: `${series}\u0000miss`, labels: { service, key_pattern: keyPattern, outcome: 'miss' } },
-    };
-    slots.lookups.set(keyPattern, slot);
-    return slot;
   }
 
   private recordMessage(operation: QueueMessageOperation): void {
@@ -537,18 +536,12 @@ class PrometheusObserver implements PipelineObserver {
     const { service } = operation;
     const host = dependencyHostOf(operation, system);
     const byHost = inner(slots.dependencies, system);
-    let slot = byHost.get(host);
-    if (!slot) {
-      const key = `${service}\u0000${system}\u0000${host}`;
-      const admitted = this.dependencies.admits(key);
-      slot = byHost.get(admitted ? host : OTHER);
-      if (!slot) {
-        slot = admitted
-          ? { key, labels: { service, system, host } }
-          : { key: `${service}\u0000${system}\u0000${OTHER}`, labels: { service, system, host: OTHER } };
-        byHost.set(admitted ? host : OTHER, slot);
-      }
-    }
+    const slot =
+      byHost.get(host) ??
+      admittedSlot(byHost, host, this.dependencies, `${service}\u0000${system}\u0000`, (name, key) => ({
+        key,
+        labels: { service, system, host: name },
+      }));
     this.dependencyCalls.series(slot.key, slot.labels).inc();
     this.dependencyDuration.series(slot.key, slot.labels).observe(operation.durationMs / 1000);
     if (operation.error || (operation.type === 'http_client' && (operation.statusCode ?? 0) >= 500))
