@@ -3,7 +3,7 @@
  * parent/child navigation per-trace detectors need.
  */
 import type { Operation } from '../../model/index.js';
-import { LruCache } from '../normalize/lru-cache.js';
+import { SharedJoins } from '../normalize/shared-joins.js';
 
 /** The walk `entryOf` remembers an entry for: reused, as nothing interrupts a walk. */
 const walked: Operation[] = [];
@@ -126,6 +126,12 @@ export function isEntry(operation: Operation): boolean {
 }
 
 /**
+ * Labels as one string per unit of work (grouped by route or destination, at most 16 methods or
+ * roles each): the maps and label counts keyed by them hash each once.
+ */
+const labels = new SharedJoins({ groupBy: 'second', maxGroups: 10_000, maxPerGroup: 16 });
+
+/**
  * A short, scrubbed label for the unit of work: `GET /orders/:id`, `consume orders`.
  *
  * @example
@@ -135,35 +141,12 @@ export function entryLabel(entry: Operation | undefined): string | undefined {
   if (!entry) return undefined;
   switch (entry.type) {
     case 'http_server':
-      return joinedLabel(entry.method, entry.route);
+      return labels.join(entry.method, entry.route);
     case 'queue_message':
-      return joinedLabel(entry.role, entry.destination);
+      return labels.join(entry.role, entry.destination);
     case 'internal':
       return entry.name;
     default:
       return undefined;
   }
-}
-
-/**
- * Labels built so far, by route (or destination) then method (or role): a unit of work gets the
- * same string in every trace, so the maps and label counts keyed by it hash (and internalise)
- * it once, instead of a new string per trace and per detector.
- */
-const labels = new LruCache<string, Map<string, string>>(10_000);
-/** Methods or roles remembered per route or destination; beyond them a label is built afresh. */
-const LABELS_PER_ROUTE = 16;
-
-/** `${first} ${second}`, shared. */
-function joinedLabel(first: string, second: string): string {
-  let byFirst = labels.get(second);
-  const known = byFirst?.get(first);
-  if (known !== undefined) return known;
-  const label = `${first} ${second}`;
-  if (!byFirst) {
-    byFirst = new Map();
-    labels.set(second, byFirst);
-  }
-  if (byFirst.size < LABELS_PER_ROUTE) byFirst.set(first, label);
-  return label;
 }

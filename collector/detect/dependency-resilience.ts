@@ -24,6 +24,7 @@ import type { PatternStats } from '../aggregate/stats.js';
 import { topLabels } from '../aggregate/stats.js';
 import { entryLabel, isEntry } from '../assemble/trace.js';
 import { LruCache } from '../normalize/lru-cache.js';
+import { SharedJoins } from '../normalize/shared-joins.js';
 import { percent, round2 } from './format.js';
 import { severityForImpact } from './severity.js';
 import type { DetectionConfig, Detector, Occurrence } from './types.js';
@@ -149,25 +150,13 @@ function dependencyKeyOf(operation: Operation): string | undefined {
 }
 
 /**
- * Keys built so far, by system then server: a dependency gets the same string in every trace,
- * so the per-trace map hashes it once instead of a new concatenation per call.
+ * Keys as one string per dependency (grouped by system, at most 256 servers each): the
+ * per-trace map hashes each once instead of a new concatenation per call.
  */
-const serverKeys = new LruCache<string, Map<string, string>>(1_000);
-/** Servers remembered per system; beyond them a key is built afresh. */
-const SERVERS_PER_SYSTEM = 256;
+const serverKeys = new SharedJoins({ groupBy: 'first', maxGroups: 1_000, maxPerGroup: 256 });
 
 function serverKey(system: string, server: string | undefined): string {
-  if (!server) return system;
-  let bySystem = serverKeys.get(system);
-  const known = bySystem?.get(server);
-  if (known !== undefined) return known;
-  const key = `${system} ${server}`;
-  if (!bySystem) {
-    bySystem = new Map();
-    serverKeys.set(system, bySystem);
-  }
-  if (bySystem.size < SERVERS_PER_SYSTEM) bySystem.set(server, key);
-  return key;
+  return server ? serverKeys.join(system, server) : system;
 }
 
 /** A dependency of the trace, from the first call `dependencyKeyOf` keyed `key`. */
