@@ -136,7 +136,7 @@ export async function sendBody(c: Context, body: CachedBody): Promise<Response> 
   c.header('vary', 'accept-encoding');
   if (ifNoneMatch(c.req.header('if-none-match'), body.etag)) return c.body(null, 304);
   c.header('content-type', 'application/json');
-  if (accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip') {
+  if (acceptsGzip(c)) {
     c.header('content-encoding', 'gzip');
     return c.body(await body.gzipped());
   }
@@ -155,14 +155,13 @@ export function sendJson(c: Context, value: unknown): Response {
   const json = utf8.encode(JSON.stringify(value));
   c.header('content-type', 'application/json');
   c.header('vary', 'accept-encoding');
-  if (
-    json.length < GZIP_MIN_BYTES ||
-    accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) !== 'gzip'
-  ) {
-    return c.body(json);
-  }
+  if (json.length < GZIP_MIN_BYTES || !acceptsGzip(c)) return c.body(json);
   c.header('content-encoding', 'gzip');
   return c.body(new Uint8Array(gzipSync(json, { level: FAST_GZIP })));
+}
+
+function acceptsGzip(c: Context): boolean {
+  return accepts(c, { header: 'Accept-Encoding', supports: ['gzip'], default: 'identity' }) === 'gzip';
 }
 
 /**
