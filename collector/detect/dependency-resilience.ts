@@ -161,27 +161,21 @@ function serverKey(system: string, server: string | undefined): string {
 
 /** A dependency of the trace, from the first call `dependencyKeyOf` keyed `key`. */
 function dependencyOf(key: string, call: OutboundCall, entry: Operation): Dependency {
+  return { key, shape: shapeOfCall(key, call), calls: [call], entry };
+}
+
+function shapeOfCall(key: string, call: OutboundCall): DependencyShape {
   switch (call.type) {
     case 'http_client':
-      return { key, shape: shapeOf(key, 'http', 'http', call.host), calls: [call], entry };
+      return shapeOf(key, 'http', 'http', call.host);
     case 'cache_command':
-      return { key, shape: shapeOf(key, 'cache', call.system, call.host), calls: [call], entry };
+      return shapeOf(key, 'cache', call.system, call.host);
     case 'queue_message':
-      return { key, shape: shapeOf(key, 'queue', call.system, call.host), calls: [call], entry };
+      return shapeOf(key, 'queue', call.system, call.host);
     case 'db_query':
-      return {
-        key,
-        shape: shapeOf(key, databaseType(call.system), call.system, call.host ?? call.namespace),
-        calls: [call],
-        entry,
-      };
+      return shapeOf(key, databaseType(call.system), call.system, call.host ?? call.namespace);
     case 'db_connect':
-      return {
-        key,
-        shape: shapeOf(key, databaseType(call.system), call.system, call.host),
-        calls: [call],
-        entry,
-      };
+      return shapeOf(key, databaseType(call.system), call.system, call.host);
   }
 }
 
@@ -279,50 +273,28 @@ function addOccurrences(
     counts[bucket] = (counts[bucket] ?? 0) + 1;
     sums[bucket] = (sums[bucket] ?? 0) + operation.durationMs;
   }
-  occurrences.push({
-    kind: 'dependency_resilience',
-    service,
-    key: shape.callsKey,
-    traceId,
-    entry: label,
-    repeats: calls.length,
-    durationMs: totalMs,
-    evidence,
-  });
+  occurrences.push(occurrenceOf(service, shape.callsKey, traceId, label, calls.length, totalMs, evidence));
   if (counts && sums) {
     for (let bucket = 1; bucket < counts.length; bucket++) {
       const count = counts[bucket] ?? 0;
       if (count === 0) continue;
       shape.latencyKeys[bucket] ??= `${key} @le:${boundName(bucket)}`;
-      occurrences.push({
-        kind: 'dependency_resilience',
-        service,
-        key: shape.latencyKeys[bucket] as string,
-        traceId,
-        entry: label,
-        repeats: count,
-        durationMs: sums[bucket] ?? 0,
-        evidence,
-      });
+      const partKey = shape.latencyKeys[bucket] as string;
+      occurrences.push(occurrenceOf(service, partKey, traceId, label, count, sums[bucket] ?? 0, evidence));
     }
   }
   if (!unhealthy) return;
 
-  const occurrence = (
-    part: string,
-    repeats: number,
-    durationMs: number,
-    own: Evidence = evidence,
-  ): Occurrence => ({
-    kind: 'dependency_resilience',
-    service,
-    key: part === 'held' ? key : `${key} @${part}`,
-    traceId,
-    entry: label,
-    repeats,
-    durationMs,
-    evidence: own,
-  });
+  const occurrence = (part: string, repeats: number, durationMs: number, own: Evidence = evidence) =>
+    occurrenceOf(
+      service,
+      part === 'held' ? key : `${key} @${part}`,
+      traceId,
+      label,
+      repeats,
+      durationMs,
+      own,
+    );
   const failed = calls.filter((call) => call.error);
   const hung = calls.filter((call) => call.durationMs >= config.dependencyHangMs);
   const retries = retriesOf(calls);
@@ -354,6 +326,19 @@ function addOccurrences(
     const named = { ...evidence, call: labelOf(same[0] as Call) };
     occurrences.push(occurrence(`failing:${identity}`, same.length, wallTime(same), named));
   }
+}
+
+/** One occurrence of a dependency's part (`key`) in a trace. */
+function occurrenceOf(
+  service: string,
+  key: string,
+  traceId: string,
+  entry: string | undefined,
+  repeats: number,
+  durationMs: number,
+  evidence: Evidence,
+): Occurrence {
+  return { kind: 'dependency_resilience', service, key, traceId, entry, repeats, durationMs, evidence };
 }
 
 function candidateOf(
