@@ -7,9 +7,9 @@
  * vanilla (nothing differs but the agent). With CHOKEPOINT_BASELINE_AGENT=<another build's
  * dist/agent/register.js>, that build runs too, to the sink, for a before/after in one run.
  *
- * The server has CPU 1 to itself; the load generator, the sink and the collector share CPU 0
- * (bench/overhead/harness.mjs), so the collector's work is not taken from the server it
- * measures. Variants take turns, in a rotated order every round, so drift on the machine
+ * The server has CPU 1 to itself; the load generator, the sink, the collector and the bench's
+ * own Redis (bench/lib/redis.mjs) share CPU 0 (bench/overhead/harness.mjs), so the
+ * collector's work is not taken from the server it measures. Variants take turns, in a rotated order every round, so drift on the machine
  * spreads over all of them; each figure is the median of the rounds.
  *
  * Per variant and endpoint, after a warm-up: the most req/s the load generator gets (wrk
@@ -25,8 +25,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNode, withoutTelemetrySettings } from './lib/children.mjs';
-import { requireRedis } from './lib/load.mjs';
 import { startOtlpSink } from './lib/otlp-sink.mjs';
+import { startBenchRedis } from './lib/redis.mjs';
 import { median, ratio } from './lib/stats.mjs';
 import { formatNumber, formatRatio } from './lib/table.mjs';
 import {
@@ -68,8 +68,8 @@ export async function benchAgentOverhead({
   startupRuns = 15,
   baselineAgent = process.env.CHOKEPOINT_BASELINE_AGENT,
 } = {}) {
-  await requireRedis();
   const plan = corePlan();
+  const redis = await startBenchRedis({ taskset: plan?.others });
   const unpin = plan ? pinThisProcess(plan.others) : () => {};
   const workDir = mkdtempSync(join(tmpdir(), 'chokepoint-bench-overhead-'));
   const sink = await startOtlpSink();
@@ -105,7 +105,7 @@ export async function benchAgentOverhead({
     for (let round = 0; round < rounds; round++) {
       for (const name of names.map((_, i) => names[(i + round) % names.length])) {
         const variant = variants[name];
-        const server = await startServer(variant, plan);
+        const server = await startServer(variant, plan, redis.port);
         try {
           for (const path of PATHS) {
             const { saturated, ...steady } = await measureEndpoint(server.url, path, {
@@ -136,10 +136,20 @@ export async function benchAgentOverhead({
   } finally {
     await collector.stop();
     await sink.close();
+    await redis.stop();
     rmSync(workDir, { recursive: true, force: true });
     unpin();
   }
-  const settings = { durationS, warmupS, rounds, connections, fixedRate, startupRuns, pinned: plan ?? null };
+  const settings = {
+    durationS,
+    warmupS,
+    rounds,
+    connections,
+    fixedRate,
+    startupRuns,
+    pinned: plan ?? null,
+    ownRedis: redis.own,
+  };
   // The agent starts the same whichever its endpoint: once is enough.
   const startup = names
     .filter((name) => name !== 'chokepoint, to the sink')
@@ -224,9 +234,11 @@ function summarize(samples, startup, settings) {
   }
   notes.push(
     settings.pinned
-      ? `server pinned to CPU ${settings.pinned.server}; load generator, sink and collector to CPU ${settings.pinned.others}`
+      ? `server pinned to CPU ${settings.pinned.server}; load generator, sink, collector${settings.ownRedis ? " and the bench's own Redis" : ''} to CPU ${settings.pinned.others}`
       : 'not pinned (one CPU or no taskset): the collector competes with the server it measures',
   );
+  if (!settings.ownRedis)
+    notes.push("/db read the machine's Redis on 127.0.0.1:6379 (no redis-server on the PATH), unpinned");
   const official = ['bare', 'vanilla', 'chokepoint'];
   const sameSink = variants.filter((variant) => variant !== 'chokepoint');
   const targetsOf = (chokepoint) => {

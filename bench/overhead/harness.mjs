@@ -88,16 +88,17 @@ export function pinThisProcess(cpus) {
 const PRODUCTION = { NODE_ENV: 'production' };
 
 /**
- * Starts the bench server under `args` (an agent's `--require`, or none), on the plan's server CPU.
+ * Starts the bench server under `args` (an agent's `--require`, or none), on the plan's server
+ * CPU, reading Redis on `redisPort` (bench/lib/redis.mjs starts one of the bench's own).
  *
  * @example
  * const server = await startServer({ args: AGENT, env: agentEnv(otlpUrl) }, corePlan());
  * await measureEndpoint(server.url, '/db', { durationS: 5, warmupS: 2, connections: 10, rate: 2000 });
  */
-export async function startServer({ args = [], env = {} }, plan) {
+export async function startServer({ args = [], env = {} }, plan, redisPort = 6379) {
   const server = await startNode([...args, SERVER], {
     cwd: ROOT,
-    env: { ...PRODUCTION, ...env },
+    env: { ...PRODUCTION, BENCH_REDIS_PORT: String(redisPort), ...env },
     ready: /listening on (\d+)/,
     taskset: plan?.server,
   });

@@ -20,7 +20,9 @@ db.transaction(() => {
   for (let id = 1; id <= ROWS; id++) insert.run(id, `user ${id}`, id % 10 === 0 ? 'pro' : 'free');
 })();
 const userById = db.prepare('SELECT id, name, plan FROM users WHERE id = ?');
-const redis = new Redis({ host: '127.0.0.1', port: 6379 });
+// The bench starts a Redis of its own and names its port (bench/lib/redis.mjs); else the machine's.
+const redisPort = Number(process.env.BENCH_REDIS_PORT ?? 6379);
+const redis = new Redis({ host: '127.0.0.1', port: redisPort });
 
 let served = 0;
 let nextId = 0;
@@ -71,7 +73,7 @@ const server = http.createServer((req, res) => {
 redis.set(redisKey, 'hello', 'EX', 3600).then(
   () => server.listen(0, '127.0.0.1', () => console.log(`listening on ${server.address().port}`)),
   (error) => {
-    console.error(`cannot reach Redis on 127.0.0.1:6379: ${error.message}`);
+    console.error(`cannot reach Redis on 127.0.0.1:${redisPort}: ${error.message}`);
     process.exit(1);
   },
 );
