@@ -269,9 +269,13 @@ function listeningUrl(
   });
 }
 
-/** Polls the findings API and prints each finding the first time it appears. Returns a stopper. */
+/**
+ * Polls the findings API and prints each finding the first time it appears, and again when its
+ * recommended fix changes. Returns a stopper.
+ */
 function watchFindings(dashboardUrl: string, print: (line?: string) => void): () => Promise<void> {
-  const seen = new Set<string>();
+  /** Finding id → the fix printed for it. */
+  const printedFixes = new Map<string, string>();
   const poll = async () => {
     let findings: Finding[];
     try {
@@ -280,12 +284,10 @@ function watchFindings(dashboardUrl: string, print: (line?: string) => void): ()
       return; // The next poll tries again; the collector is in this process, so this is rare.
     }
     for (const finding of findings) {
-      if (seen.has(finding.id)) continue;
-      seen.add(finding.id);
-      print(
-        `finding    ${finding.kind} [${finding.severity}] ${finding.title} (${Math.round(finding.impact)} ms/min)`,
-      );
-      print(`           fix: ${finding.recommendation.summary}`);
+      const lines = findingLines(finding, printedFixes.get(finding.id));
+      if (lines.length === 0) continue;
+      printedFixes.set(finding.id, finding.recommendation.summary);
+      for (const line of lines) print(line);
     }
   };
   let polling = Promise.resolve();
@@ -297,6 +299,30 @@ function watchFindings(dashboardUrl: string, print: (line?: string) => void): ()
     await polling;
     await poll();
   };
+}
+
+/**
+ * The demo's lines for a polled finding, given the fix already printed for it: both lines the
+ * first time; the new fix when a later detection tick changed it (a slow query found before the
+ * stalled event loop behind it gets "unblock the event loop first" a tick later); else none.
+ *
+ * @example
+ * findingLines(finding, undefined); // ['finding    slow_query [high] Slow SELECT … (850 ms/min)', '           fix: …']
+ * findingLines(finding, finding.recommendation.summary); // []
+ */
+export function findingLines(
+  finding: Pick<Finding, 'kind' | 'severity' | 'title' | 'impact' | 'recommendation'>,
+  printedFix: string | undefined,
+): string[] {
+  const fix = finding.recommendation.summary;
+  if (printedFix === fix) return [];
+  if (printedFix === undefined) {
+    return [
+      `finding    ${finding.kind} [${finding.severity}] ${finding.title} (${Math.round(finding.impact)} ms/min)`,
+      `           fix: ${fix}`,
+    ];
+  }
+  return [`update     ${finding.kind} ${finding.title}`, `           fix now: ${fix}`];
 }
 
 function banner(dashboardUrl: string): string {
