@@ -5,8 +5,11 @@
 import type { Operation } from '../../model/index.js';
 import { SharedJoins } from '../normalize/shared-joins.js';
 
-/** The walk `entryOf` remembers an entry for: reused, as nothing interrupts a walk. */
-const walked: Operation[] = [];
+/**
+ * Positions of the operations `entryOf` walked through, to remember an entry for: reused, as nothing
+ * interrupts a walk, and written up to a count rather than emptied (emptying an array is a runtime call).
+ */
+const walked: number[] = [];
 
 export class AssembledTrace {
   /*
@@ -54,18 +57,21 @@ export class AssembledTrace {
   entryOf(operation: Operation): Operation | undefined {
     const positions = this.index();
     const entries = this.entries as (Operation | undefined)[];
+    const operations = this.operations;
     const start = positions.get(operation.spanId);
     const known = start === undefined ? undefined : entries[start];
     if (known !== undefined) return known;
     // Every operation walked through (same service, below the entry) has the same entry: remember it
-    // for all of them. A parent cycle ends the walk after as many steps as the trace has operations.
-    walked.length = 0;
+    // for all of them, by the positions found on the way up (each looked up once). A parent cycle
+    // ends the walk after as many steps as the trace has operations.
+    let count = 0;
     let current: Operation | undefined = operation;
+    /** Where `current` sits; undefined only for an operation passed in that the trace does not hold. */
+    let position = start;
     let entry: Operation = operation;
-    while (current && current.service === operation.service && walked.length < this.operations.length) {
-      if (walked.length > 0) {
-        const position = positions.get(current.spanId);
-        const cached = position === undefined ? undefined : entries[position];
+    while (current && current.service === operation.service && count < operations.length) {
+      if (count > 0) {
+        const cached = entries[position as number];
         if (cached !== undefined) {
           entry = cached;
           break;
@@ -75,15 +81,15 @@ export class AssembledTrace {
         entry = current;
         break;
       }
-      walked.push(current);
+      walked[count++] = position ?? -1;
       entry = current;
-      current = current.parentSpanId ? this.get(current.parentSpanId) : undefined;
+      position = current.parentSpanId ? positions.get(current.parentSpanId) : undefined;
+      current = position === undefined ? undefined : operations[position];
     }
-    for (const step of walked) {
-      const position = positions.get(step.spanId);
-      if (position !== undefined) entries[position] = entry;
+    for (let step = 0; step < count; step++) {
+      const walkedPosition = walked[step] as number;
+      if (walkedPosition >= 0) entries[walkedPosition] = entry;
     }
-    walked.length = 0;
     if (start !== undefined) entries[start] = entry;
     return entry;
   }
