@@ -167,6 +167,17 @@ const cache = new LruCache<string, CachedFingerprint>(CACHE_ENTRIES);
  * per fingerprint, rather than a new one (and tables array) per statement text held.
  */
 const byFingerprint = new LruCache<string, CachedFingerprint>(CACHE_ENTRIES);
+/**
+ * The same entries by a hash of their fingerprint taken as it is rendered (one per slot, the newest
+ * winning; a power of two), checked first: `byFingerprint` hashes a fingerprint only once it is
+ * flattened, a copy of the few dozen pieces `render` joins, which was most of its lookup's cost.
+ */
+const FINGERPRINT_SLOTS = 1 << 14;
+const fingerprintSlots: (CachedFingerprint | undefined)[] = new Array<CachedFingerprint | undefined>(
+  FINGERPRINT_SLOTS,
+).fill(undefined);
+/** The hash of the fingerprint `render` returned last (FNV-1a over its code units). */
+let renderedHash = 0;
 
 /**
  * Fingerprints a statement: the same query with other literals, IN-list lengths,
@@ -209,15 +220,21 @@ function cachedFingerprint(sql: string, dialect: SqlDialect | undefined): Cached
   trimTrailingSemicolons(tokens);
   const matches = matchParentheses(tokens);
   const fingerprint = render(tokens, matches);
-  let entry = byFingerprint.get(fingerprint);
-  if (entry?.lexicon !== lexicon) {
-    const result: SqlFingerprint = Object.freeze({
-      fingerprint,
-      statementType: statementTypeOf(tokens, matches),
-      tables: Object.freeze(tablesOf(tokens, matches)) as string[],
-    });
-    entry = { lexicon, result, system: '', id: '' };
-    byFingerprint.set(fingerprint, entry);
+  const slot = renderedHash & (FINGERPRINT_SLOTS - 1);
+  let entry = fingerprintSlots[slot];
+  // Compared as rendered: a string of a few dozen pieces, which a Map lookup would first flatten.
+  if (entry?.lexicon !== lexicon || entry.result.fingerprint !== fingerprint) {
+    entry = byFingerprint.get(fingerprint);
+    if (entry?.lexicon !== lexicon) {
+      const result: SqlFingerprint = Object.freeze({
+        fingerprint,
+        statementType: statementTypeOf(tokens, matches),
+        tables: Object.freeze(tablesOf(tokens, matches)) as string[],
+      });
+      entry = { lexicon, result, system: '', id: '' };
+      byFingerprint.set(fingerprint, entry);
+    }
+    fingerprintSlots[slot] = entry;
   }
   if (cacheable && missedBefore(sql)) cache.set(sql, entry);
   return entry;
@@ -599,9 +616,14 @@ function render(tokens: Tokens, matches: number[]): string {
   let out = '';
   let previousKind = -1;
   let previousText = '';
+  let hash = 0x811c9dc5;
   const emit = (kind: number, text: string): void => {
-    if (previousKind !== -1 && needsSpace(previousKind, previousText, kind, text)) out += ' ';
+    if (previousKind !== -1 && needsSpace(previousKind, previousText, kind, text)) {
+      out += ' ';
+      hash = Math.imul(hash ^ 32, 0x01000193);
+    }
     out += text;
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
     previousKind = kind;
     previousText = text;
   };
@@ -638,6 +660,7 @@ function render(tokens: Tokens, matches: number[]): string {
       firstRowEnd = -1;
     }
   }
+  renderedHash = hash ^ (hash >>> 15);
   return out;
 }
 
