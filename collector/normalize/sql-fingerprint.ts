@@ -317,23 +317,6 @@ function isOperatorChar(code: number): boolean {
 function tokenize(sql: string, lexicon: Lexicon): Tokens {
   const kinds: number[] = [];
   const texts: string[] = [];
-  const push = (kind: number, text: string): void => {
-    kinds.push(kind);
-    texts.push(text);
-  };
-  /** A literal; a sign just before it is folded in when it cannot be a subtraction. */
-  const pushLiteral = (): void => {
-    const last = texts.length - 1;
-    if (
-      kinds[last] === OPERATOR &&
-      (texts[last] === '-' || texts[last] === '+') &&
-      !endsOperand(kinds, texts, last - 1)
-    ) {
-      kinds.pop();
-      texts.pop();
-    }
-    push(LITERAL, '?');
-  };
   const length = sql.length;
   let i = 0;
   while (i < length) {
@@ -348,22 +331,29 @@ function tokenize(sql: string, lexicon: Lexicon): Tokens {
       i = skipBlockComment(sql, i, lexicon.nestedComments);
     } else if (code === 39) {
       i = skipQuoted(sql, i, 39, lexicon.backslashEscapes);
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (code === 34) {
       const end = skipQuoted(sql, i, 34, lexicon.doubleQuotedStrings || lexicon.documentStrings);
-      if (lexicon.doubleQuotedStrings || (lexicon.documentStrings && !isObjectKey(sql, end))) pushLiteral();
-      else push(end > length ? LITERAL : QUOTED_IDENTIFIER, end > length ? '?' : sql.slice(i, end));
+      if (lexicon.doubleQuotedStrings || (lexicon.documentStrings && !isObjectKey(sql, end)))
+        pushLiteral(kinds, texts);
+      else
+        push(
+          kinds,
+          texts,
+          end > length ? LITERAL : QUOTED_IDENTIFIER,
+          end > length ? '?' : sql.slice(i, end),
+        );
       i = end;
     } else if (code === 96 || (code === 91 && lexicon.bracketIdentifiers)) {
       const end = skipQuoted(sql, i, code === 91 ? 93 : 96, false);
-      push(end > length ? LITERAL : QUOTED_IDENTIFIER, end > length ? '?' : sql.slice(i, end));
+      push(kinds, texts, end > length ? LITERAL : QUOTED_IDENTIFIER, end > length ? '?' : sql.slice(i, end));
       i = end;
     } else if (
       isDigit(code) ||
       (code === 46 && isDigit(next) && !endsOperand(kinds, texts, texts.length - 1))
     ) {
       i = skipNumber(sql, i);
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (isIdentifierStart(code)) {
       let end = i + 1;
       while (end < length && isIdentifierPart(sql.charCodeAt(end))) end++;
@@ -372,21 +362,21 @@ function tokenize(sql: string, lexicon: Lexicon): Tokens {
       if (after === 39 && isStringPrefix(word, lexicon)) {
         // E'…', X'…', B'…', N'…', MySQL charset introducers (_utf8mb4'…'): the prefix belongs to the literal.
         i = skipQuoted(sql, end, 39, lexicon.backslashEscapes || word === 'e');
-        pushLiteral();
+        pushLiteral(kinds, texts);
       } else if (word === 'u' && after === 38 && sql.charCodeAt(end + 1) === 39) {
         i = skipQuoted(sql, end + 1, 39, false);
-        pushLiteral();
+        pushLiteral(kinds, texts);
       } else if (word === 'true' || word === 'false') {
         i = end;
-        pushLiteral();
+        pushLiteral(kinds, texts);
       } else {
         i = end;
-        push(WORD, word);
+        push(kinds, texts, WORD, word);
       }
     } else if (code === 36 && isDigit(next)) {
       i += 2;
       while (i < length && isDigit(sql.charCodeAt(i))) i++;
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (code === 36 && (next === 36 || isIdentifierStart(next))) {
       // Postgres `$tag$…$tag$` quoting, recognised everywhere: read as names elsewhere, its text would leak.
       // Without a closing `$` it is SQLite's `$name` parameter.
@@ -398,37 +388,56 @@ function tokenize(sql: string, lexicon: Lexicon): Tokens {
         const close = sql.indexOf(sql.slice(i, tagEnd), tagEnd);
         i = close === -1 ? length : close + (tagEnd - i);
       }
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (code === 63) {
       // `?` and SQLite's `?NNN`.
       i++;
       while (i < length && isDigit(sql.charCodeAt(i))) i++;
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (code === 58 && next === 58) {
       i += 2;
-      push(OPERATOR, '::');
+      push(kinds, texts, OPERATOR, '::');
     } else if ((code === 58 || (code === 64 && !lexicon.atVariables)) && isIdentifierStart(next)) {
       // :name and @name bind parameters.
       i += 2;
       while (i < length && isIdentifierPart(sql.charCodeAt(i))) i++;
-      pushLiteral();
+      pushLiteral(kinds, texts);
     } else if (code === 64 && lexicon.atVariables && (next === 64 || isIdentifierStart(next))) {
       // MySQL @variable and @@system.variable: names, not values.
       let end = i + (next === 64 ? 2 : 1);
       while (end < length && (isIdentifierPart(sql.charCodeAt(end)) || sql.charCodeAt(end) === 46)) end++;
-      push(WORD, sql.slice(i, end).toLowerCase());
+      push(kinds, texts, WORD, sql.slice(i, end).toLowerCase());
       i = end;
     } else if (isOperatorChar(code)) {
       const end = operatorEnd(sql, i, lexicon);
-      push(OPERATOR, sql.slice(i, end));
+      push(kinds, texts, OPERATOR, sql.slice(i, end));
       i = end;
     } else {
       // ( ) , ; . [ ] { } and anything unexpected.
-      push(PUNCTUATION, sql[i] ?? '');
+      push(kinds, texts, PUNCTUATION, sql[i] ?? '');
       i++;
     }
   }
   return { kinds, texts };
+}
+
+function push(kinds: number[], texts: string[], kind: number, text: string): void {
+  kinds.push(kind);
+  texts.push(text);
+}
+
+/** A literal; a sign just before it is folded in when it cannot be a subtraction. */
+function pushLiteral(kinds: number[], texts: string[]): void {
+  const last = texts.length - 1;
+  if (
+    kinds[last] === OPERATOR &&
+    (texts[last] === '-' || texts[last] === '+') &&
+    !endsOperand(kinds, texts, last - 1)
+  ) {
+    kinds.pop();
+    texts.pop();
+  }
+  push(kinds, texts, LITERAL, '?');
 }
 
 /** True when the token at `index` ends an operand, so that a following `-` subtracts. */
