@@ -33,6 +33,9 @@ const LEN = 2;
 const I32 = 5;
 
 const TRACE_ID_BYTES = 16;
+/** Trace ids a request remembers (a power of two: 2^(32 - TRACE_ID_SHIFT)); a newer one evicts the one in its slot. */
+const TRACE_ID_SLOTS = 256;
+const TRACE_ID_SHIFT = 24;
 const SPAN_ID_BYTES = 8;
 /**
  * ASCII strings up to this many bytes are interned: attribute keys, service and scope names,
@@ -444,9 +447,13 @@ class Reader {
   private readonly view: DataView;
   /** The same bytes as a Buffer, for its native latin1 and hex slicing. */
   private readonly buffer: Buffer;
-  /** The last trace id read, and where: the spans of a trace usually follow each other. */
-  private traceId = '';
-  private traceIdAt = -1;
+  /**
+   * Trace ids read, and where, by a hash of their last four bytes: a trace's spans arrive together
+   * but split by instrumentation scope (http, express, pg, …), so the previous span is often of
+   * another trace, and each trace would be hex-decoded (and its string held) once per scope.
+   */
+  private traceIds: string[] | undefined;
+  private traceIdsAt: Int32Array | undefined;
   /** The last parent span id read, and where: siblings usually follow each other. */
   private parentId = '';
   private parentIdAt = -1;
@@ -589,14 +596,20 @@ class Reader {
       throw new OtlpDecodeError(`${field} must be ${size} bytes, got ${stop - this.pos} at byte ${start}`);
     }
     if (size !== TRACE_ID_BYTES) return this.hex(stop);
-    // A span of the same trace as the previous one shares its id string.
-    if (this.traceIdAt >= 0 && this.sameBytes(this.pos, this.traceIdAt, size)) {
+    // A span of a trace read before in this request shares its id string.
+    this.traceIds ??= new Array<string>(TRACE_ID_SLOTS).fill('');
+    this.traceIdsAt ??= new Int32Array(TRACE_ID_SLOTS).fill(-1);
+    const at = this.pos;
+    const slot = Math.imul(this.view.getUint32(at + TRACE_ID_BYTES - 4, true), 0x9e3779b1) >>> TRACE_ID_SHIFT;
+    const seenAt = this.traceIdsAt[slot] as number;
+    if (seenAt >= 0 && this.sameBytes(at, seenAt, size)) {
       this.pos = stop;
-      return this.traceId;
+      return this.traceIds[slot] as string;
     }
-    this.traceIdAt = this.pos;
-    this.traceId = this.hex(stop);
-    return this.traceId;
+    const traceId = this.hex(stop);
+    this.traceIds[slot] = traceId;
+    this.traceIdsAt[slot] = at;
+    return traceId;
   }
 
   /**

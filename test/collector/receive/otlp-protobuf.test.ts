@@ -161,6 +161,28 @@ describe('decodeProtobufTraceRequest on hand-built messages', () => {
     expect(decoded.map((record) => record.parentSpanId)).toEqual(parents);
   });
 
+  it("reads each span's own trace id among traces interleaved, alike in all but one byte", () => {
+    // Trace ids read before are kept by their last four bytes: ids that share them, or share all
+    // but one of the others, must still each read as their own.
+    const traceIds: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let trace = 0; trace < 300; trace++) {
+        const head = (trace % 20).toString(16).padStart(2, '0');
+        const tail = Math.floor(trace / 20)
+          .toString(16)
+          .padStart(2, '0');
+        traceIds.push(
+          `${head}a2a3a4a5a6a7a8b1b2b3b4b5b6b7${tail}`,
+          `a1a2a3a4a5a6a7a8b1b2b3b4${head}${tail}b7b8`,
+        );
+      }
+    }
+    const decoded = decodeProtobufTraceRequest(
+      request(...traceIds.map((traceId) => span(bytes(1, Buffer.from(traceId, 'hex'))))),
+    );
+    expect(decoded.map((record) => record.traceId)).toEqual(traceIds);
+  });
+
   it('reads fields in any order: resource after its spans, scope after its spans, value before key', () => {
     const body = message(
       1,
