@@ -33,9 +33,30 @@ const LEN = 2;
 const I32 = 5;
 
 const TRACE_ID_BYTES = 16;
-/** Trace ids a request remembers (a power of two: 2^(32 - TRACE_ID_SHIFT)); a newer one evicts the one in its slot. */
-const TRACE_ID_SLOTS = 256;
-const TRACE_ID_SHIFT = 24;
+/**
+ * Ids read in the request being decoded, by a hash of their last four bytes, trace ids and span ids
+ * apart: each id string is decoded and held once per request, however often the id recurs. A
+ * trace's spans arrive split by instrumentation scope (http, express, pg, …), so the span before is
+ * often of another trace, and a child names its parent by the id the parent span itself carries.
+ * A slot holds where the id's bytes were read, valid in the request stamped on it; a newer id
+ * evicts the one in its slot. Module-level, as decoding never interleaves: nothing per request.
+ */
+const ID_SLOTS_LOG2 = 10;
+const ID_SLOTS = 1 << ID_SLOTS_LOG2;
+interface IdSlots {
+  strings: string[];
+  at: Int32Array;
+  request: Int32Array;
+}
+const idSlots = (): IdSlots => ({
+  strings: new Array<string>(ID_SLOTS).fill(''),
+  at: new Int32Array(ID_SLOTS),
+  request: new Int32Array(ID_SLOTS),
+});
+const traceIdSlots = idSlots();
+const spanIdSlots = idSlots();
+/** Stamps the request being decoded (never 0, which marks a slot never written). */
+let requestStamp = 0;
 const SPAN_ID_BYTES = 8;
 /**
  * ASCII strings up to this many bytes are interned: attribute keys, service and scope names,
@@ -447,20 +468,14 @@ class Reader {
   private readonly view: DataView;
   /** The same bytes as a Buffer, for its native latin1 and hex slicing. */
   private readonly buffer: Buffer;
-  /**
-   * Trace ids read, and where, by a hash of their last four bytes: a trace's spans arrive together
-   * but split by instrumentation scope (http, express, pg, …), so the previous span is often of
-   * another trace, and each trace would be hex-decoded (and its string held) once per scope.
-   */
-  private traceIds: string[] | undefined;
-  private traceIdsAt: Int32Array | undefined;
-  /** The last parent span id read, and where: siblings usually follow each other. */
-  private parentId = '';
-  private parentIdAt = -1;
+  /** This request's stamp on the id slots it writes. */
+  private readonly stamp: number;
 
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    requestStamp = requestStamp === 0x7fffffff ? 1 : requestStamp + 1;
+    this.stamp = requestStamp;
   }
 
   /** Reads a field tag: field number in the high bits, wire type in the low 3. */
@@ -595,27 +610,10 @@ class Reader {
     if (stop - this.pos !== size) {
       throw new OtlpDecodeError(`${field} must be ${size} bytes, got ${stop - this.pos} at byte ${start}`);
     }
-    if (size !== TRACE_ID_BYTES) return this.hex(stop);
-    // A span of a trace read before in this request shares its id string.
-    this.traceIds ??= new Array<string>(TRACE_ID_SLOTS).fill('');
-    this.traceIdsAt ??= new Int32Array(TRACE_ID_SLOTS).fill(-1);
-    const at = this.pos;
-    const slot = Math.imul(this.view.getUint32(at + TRACE_ID_BYTES - 4, true), 0x9e3779b1) >>> TRACE_ID_SHIFT;
-    const seenAt = this.traceIdsAt[slot] as number;
-    if (seenAt >= 0 && this.sameBytes(at, seenAt, size)) {
-      this.pos = stop;
-      return this.traceIds[slot] as string;
-    }
-    const traceId = this.hex(stop);
-    this.traceIds[slot] = traceId;
-    this.traceIdsAt[slot] = at;
-    return traceId;
+    return this.sharedId(stop, size === TRACE_ID_BYTES ? traceIdSlots : spanIdSlots);
   }
 
-  /**
-   * A parent span id; empty means absent (a root span). A span with the same parent as the previous
-   * one shares its string: one fewer string per span that the assembler holds.
-   */
+  /** A parent span id; empty means absent (a root span). */
   parentSpanId(end: number, field: string): string {
     const start = this.pos;
     const stop = this.length(end, field);
@@ -625,13 +623,22 @@ class Reader {
         `${field} must be ${SPAN_ID_BYTES} bytes or empty, got ${stop - this.pos} at byte ${start}`,
       );
     }
-    if (this.parentIdAt >= 0 && this.sameBytes(this.pos, this.parentIdAt, SPAN_ID_BYTES)) {
+    return this.sharedId(stop, spanIdSlots);
+  }
+
+  /** The id in [pos, stop) as lowercase hex: the string read before for the same bytes while `slots` holds it. */
+  private sharedId(stop: number, slots: IdSlots): string {
+    const at = this.pos;
+    const slot = Math.imul(this.view.getUint32(stop - 4, true), 0x9e3779b1) >>> (32 - ID_SLOTS_LOG2);
+    if (slots.request[slot] === this.stamp && this.sameBytes(at, slots.at[slot] as number, stop - at)) {
       this.pos = stop;
-      return this.parentId;
+      return slots.strings[slot] as string;
     }
-    this.parentIdAt = this.pos;
-    this.parentId = this.hex(stop);
-    return this.parentId;
+    const id = this.hex(stop);
+    slots.strings[slot] = id;
+    slots.at[slot] = at;
+    slots.request[slot] = this.stamp;
+    return id;
   }
 
   /** The bytes up to `stop` as lowercase hex. */

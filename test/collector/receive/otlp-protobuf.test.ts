@@ -161,26 +161,63 @@ describe('decodeProtobufTraceRequest on hand-built messages', () => {
     expect(decoded.map((record) => record.parentSpanId)).toEqual(parents);
   });
 
-  it("reads each span's own trace id among traces interleaved, alike in all but one byte", () => {
-    // Trace ids read before are kept by their last four bytes: ids that share them, or share all
-    // but one of the others, must still each read as their own.
-    const traceIds: string[] = [];
+  it('reads each id as its own among ids interleaved and alike in all but one byte', () => {
+    // Ids read before in a request are kept by their last four bytes: ids that share them, or
+    // share all but one of the others, must still each read as their own.
+    const alike = (size: number, index: number, at: number): string => {
+      const id = Buffer.alloc(size, 0xa5);
+      id[at === 0 ? 0 : size - 3] = index % 20;
+      id[size - 1] = Math.floor(index / 20);
+      return id.toString('hex');
+    };
+    const spans: Array<{ traceId: string; spanId: string; parentSpanId: string }> = [];
     for (let round = 0; round < 2; round++) {
-      for (let trace = 0; trace < 300; trace++) {
-        const head = (trace % 20).toString(16).padStart(2, '0');
-        const tail = Math.floor(trace / 20)
-          .toString(16)
-          .padStart(2, '0');
-        traceIds.push(
-          `${head}a2a3a4a5a6a7a8b1b2b3b4b5b6b7${tail}`,
-          `a1a2a3a4a5a6a7a8b1b2b3b4${head}${tail}b7b8`,
-        );
+      for (let index = 0; index < 300; index++) {
+        for (const at of [0, 1]) {
+          spans.push({
+            traceId: alike(16, index, at),
+            spanId: alike(8, index + round, at),
+            parentSpanId: alike(8, index + 1 - at, 1 - at),
+          });
+        }
       }
     }
     const decoded = decodeProtobufTraceRequest(
-      request(...traceIds.map((traceId) => span(bytes(1, Buffer.from(traceId, 'hex'))))),
+      request(
+        ...spans.map(({ traceId, spanId, parentSpanId }) =>
+          span(
+            bytes(1, Buffer.from(traceId, 'hex')),
+            bytes(2, Buffer.from(spanId, 'hex')),
+            bytes(4, Buffer.from(parentSpanId, 'hex')),
+          ),
+        ),
+      ),
     );
-    expect(decoded.map((record) => record.traceId)).toEqual(traceIds);
+    expect(decoded.map(({ traceId, spanId, parentSpanId }) => ({ traceId, spanId, parentSpanId }))).toEqual(
+      spans,
+    );
+  });
+
+  it('keeps trace ids apart from span ids, and ids of one request from the next', () => {
+    // A trace id that repeats a span id twice falls in that span id's slot, and so does the same
+    // place in the next request, bytes unseen there.
+    const spanId = 'c1c2c3c4c5c6c7c8';
+    const ids = (traceId: string, parent: string) =>
+      span(
+        bytes(1, Buffer.from(traceId, 'hex')),
+        bytes(2, Buffer.from(spanId, 'hex')),
+        bytes(4, Buffer.from(parent, 'hex')),
+      );
+    const [first] = decodeProtobufTraceRequest(request(ids(spanId + spanId, spanId)));
+    const [second] = decodeProtobufTraceRequest(
+      request(ids(`d1d2d3d4d5d6d7d8${spanId}`, 'e1e2e3e4c5c6c7c8')),
+    );
+    expect(first).toMatchObject({ traceId: spanId + spanId, spanId, parentSpanId: spanId });
+    expect(second).toMatchObject({
+      traceId: `d1d2d3d4d5d6d7d8${spanId}`,
+      spanId,
+      parentSpanId: 'e1e2e3e4c5c6c7c8',
+    });
   });
 
   it('reads fields in any order: resource after its spans, scope after its spans, value before key', () => {
