@@ -26,6 +26,7 @@ import { defaultDetectionConfig } from './detect/types.js';
 import { Pipeline } from './pipeline.js';
 import { otlpTraceRoutes } from './receive/otlp-http.js';
 import { runtimeRoutes } from './receive/runtime-http.js';
+import { releaseMemory } from './store/release-memory.js';
 import { ThreadedStore } from './store/threaded-store.js';
 
 export type { CollectorOptions } from './config.js';
@@ -47,6 +48,19 @@ const HEAP_GROWING_PERCENT = 50;
  * young generation is set when the process starts, and ingest wants it large.
  */
 const WORKER_SEMI_SPACE_MB = 2;
+
+/**
+ * A burst of at least this many spans, once ingest has been quiet for QUIET_MS, is followed by a
+ * release of memory here and on the store's writer thread (see store/release-memory.ts): the
+ * heaps otherwise keep the size the burst grew them to. Steady ingest is never quiet that long,
+ * and a trickle pays one release per this many spans.
+ */
+const RELEASE_AFTER_SPANS = 100_000;
+/**
+ * Quiet long enough that the assembler's grace period (1 s) is over: the tick that sees it has
+ * released the burst's traces, so they are garbage by then.
+ */
+const QUIET_MS = 1_000;
 
 export interface RunningCollector {
   /** Base URL of the OTLP/HTTP receiver (`POST /v1/traces`). */
@@ -84,6 +98,16 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     rollupAfterMs: options.rollupAfterHours * 60 * 60_000,
     observers: [createPrometheusObserver(metrics.registry, { topFingerprints: options.metricsTopQueries })],
   });
+  let spansSinceRelease = 0;
+  let lastSpansAtMs = 0;
+  const releaseMemoryIfQuiet = () => {
+    if (spansSinceRelease < RELEASE_AFTER_SPANS || Date.now() - lastSpansAtMs < QUIET_MS) return;
+    spansSinceRelease = 0;
+    // Here first: the writer's turn is sent after this task, so the two never collect at once
+    // (the size tuning is a process-wide flag).
+    releaseMemory();
+    store.releaseMemory();
+  };
   const onRejected = (_reason: string, status: number) =>
     metrics.requestsRejected.inc({ reason: String(status) });
   const otlpApp = new Hono()
@@ -91,7 +115,11 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
       '/',
       otlpTraceRoutes({
         maxBodyBytes: Math.round(options.maxBodyMb * 1024 * 1024),
-        onSpans: (spans) => recordIngest(metrics, spans.length, () => pipeline.ingest(spans)),
+        onSpans: (spans) => {
+          spansSinceRelease += spans.length;
+          lastSpansAtMs = Date.now();
+          recordIngest(metrics, spans.length, () => pipeline.ingest(spans));
+        },
         onRejected,
       }),
     )
@@ -121,7 +149,10 @@ export async function startCollector(overrides: Partial<CollectorOptions> = {}):
     const api = await listen(guardedApiApp, options.host, options.port, 'dashboard');
     servers.push(api.server);
     let closing: Promise<void> | undefined;
-    const timer = setInterval(() => pipeline.tick(), options.detectIntervalMs);
+    const timer = setInterval(() => {
+      pipeline.tick();
+      releaseMemoryIfQuiet();
+    }, options.detectIntervalMs);
     timer.unref();
     const collector: RunningCollector = {
       otlpUrl: otlp.url,

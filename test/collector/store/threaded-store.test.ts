@@ -1,11 +1,12 @@
 /**
  * The store with its writer on a worker thread (the built `writer-thread.js`: run
  * `node scripts/build.mjs` first): what it was asked to write is committed by `flushed()`,
- * kept by `close()`, survives a SIGKILL once committed, late data is merged there, and a
- * writer that cannot start leaves writes on the calling thread rather than losing them.
+ * kept by `close()`, survives a SIGKILL once committed, late data is merged there, the writer
+ * collects its garbage when asked, after the writes before, and a writer that cannot start
+ * leaves writes on the calling thread rather than losing them.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -177,5 +178,44 @@ describe('ThreadedStore', () => {
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/store writer thread .*writing on the main thread/);
     await store.close();
+  });
+
+  it('has the writer thread run a full collection when asked, after the writes queued before', async () => {
+    // The writer's script behind a watcher that notes each forced full collection in a file.
+    const noted = join(workDir, 'forced-collections.txt');
+    const watched = join(workDir, 'watched-writer.js');
+    writeFileSync(
+      watched,
+      `const { appendFileSync } = require('node:fs');
+      const { PerformanceObserver, constants } = require('node:perf_hooks');
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const { kind, flags } = entry.detail;
+          if (kind === constants.NODE_PERFORMANCE_GC_MAJOR && flags & constants.NODE_PERFORMANCE_GC_FLAGS_FORCED)
+            appendFileSync(${JSON.stringify(noted)}, 'forced\\n');
+        }
+      }).observe({ entryTypes: ['gc'] });
+      require(${JSON.stringify(join(ROOT, 'dist', 'collector', 'store', 'writer-thread.js'))});`,
+    );
+    const errors: string[] = [];
+    const store = new ThreadedStore(dbPath(), {
+      onError: (message) => errors.push(message),
+      writerScript: watched,
+    });
+    store.writeBuckets([queryBucket('q1', T0, [5, 7])]);
+    await store.flushed();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(existsSync(noted)).toBe(false);
+
+    store.writeBuckets([queryBucket('q2', T0, [3])]);
+    store.releaseMemory();
+    await store.flushed();
+    expect(counts(store)).toEqual({ q1: 2, q2: 1 });
+    for (let waited = 0; waited < 2_000 && !existsSync(noted); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(readFileSync(noted, 'utf8')).toBe('forced\n');
+    await store.close();
+    expect(errors).toEqual([]);
   });
 });
