@@ -335,7 +335,7 @@ function cacheCommand(span: SpanRecord, system: string): Operation {
     system,
     host: serverOf(attributes),
     command,
-    keyPattern: key === undefined ? undefined : keyPattern(key),
+    keyPattern: key === undefined ? undefined : shared(keyPattern(key)),
     hit: typeof hit === 'boolean' ? hit : undefined,
     hits: numberAttribute(attributes, CACHE_HITS),
     misses: numberAttribute(attributes, CACHE_MISSES),
@@ -390,5 +390,19 @@ function destinationOf(span: SpanRecord): string {
   );
   if (destination === undefined) return scrubSpanName(span.name);
   if (destination.startsWith(RABBITMQ_GENERATED_QUEUE)) return `${RABBITMQ_GENERATED_QUEUE}{hash}`;
-  return keyPattern(destination);
+  return shared(keyPattern(destination));
+}
+
+/**
+ * Folded key patterns and destinations, one string each: folded afresh per span, a pattern was a
+ * chain of a few pieces that the operation held until its trace was released (~100 bytes a trace
+ * of the ingest workload), and that every map keyed by it copied flat to hash.
+ */
+const patterns = new LruCache<string, string>(10_000);
+
+function shared(pattern: string): string {
+  const known = patterns.get(pattern);
+  if (known !== undefined) return known;
+  patterns.set(pattern, pattern);
+  return pattern;
 }

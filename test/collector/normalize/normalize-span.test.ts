@@ -599,6 +599,26 @@ describe('normalizeSpan: cache_command', () => {
     });
     expect(JSON.stringify(operation)).not.toContain('secret');
   });
+
+  it('gives each key its own pattern, however many patterns were seen before', () => {
+    // Patterns are kept as one shared string each, past the 10,000 kept.
+    const patternOf = (statement: string) => {
+      const operation = normalizeSpan(
+        span('get', SpanKind.CLIENT, { 'db.system.name': 'redis', 'db.query.text': statement }),
+      );
+      return operation.type === 'cache_command' ? operation.keyPattern : undefined;
+    };
+    /** A name per number, in letters (digits would fold). */
+    const tenant = (i: number) => String(i).replace(/\d/g, (digit) => 'abcdefghij'.charAt(Number(digit)));
+    const wrong: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 12_000; i++) {
+        const pattern = patternOf(`get ${tenant(i)}:user:${round * 7 + i}`);
+        if (pattern !== `${tenant(i)}:user:{id}`) wrong.push(`${pattern}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('normalizeSpan: queue_message', () => {
