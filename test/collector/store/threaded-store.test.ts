@@ -214,7 +214,8 @@ describe('ThreadedStore', () => {
     for (let waited = 0; waited < 2_000 && !existsSync(noted); waited += 50) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    expect(readFileSync(noted, 'utf8')).toBe('forced\n');
+    // One forced collection per round (see release-memory.ts), and none before it was asked for.
+    expect(readFileSync(noted, 'utf8')).toMatch(/^(forced\n)+$/);
     await store.close();
     expect(errors).toEqual([]);
   });
