@@ -11,6 +11,7 @@ import type {
 } from '../../model/index.js';
 import type { AssembledTrace } from '../assemble/trace.js';
 import type { Occurrence } from '../detect/types.js';
+import { SharedJoins } from '../normalize/shared-joins.js';
 import { type ReceivedProfile, RecentProfiles } from './profiles.js';
 import { QuantileSketch } from './sketch.js';
 import {
@@ -64,6 +65,19 @@ const STALL_MS = 10;
 const MISS_FOLLOW_UP_OPERATIONS = 200;
 /** Commands that fill a cache entry: the refill after a miss. */
 const CACHE_WRITES = new Set(['SET', 'SETEX', 'PSETEX', 'SETNX', 'MSET', 'HSET', 'HMSET', 'GETSET']);
+
+/**
+ * Keys of the pattern and cache families as one string each (`<kind>:<key>`, `<system> <pattern>`):
+ * a trace records several, and a new concatenation per record was flattened and hashed again by
+ * the bucket's map. Grouped by the pattern, which has few kinds or systems.
+ */
+const occurrenceKeys = new SharedJoins({
+  groupBy: 'second',
+  maxGroups: 10_000,
+  maxPerGroup: 16,
+  separator: ':',
+});
+const cacheKeys = new SharedJoins({ groupBy: 'second', maxGroups: 10_000, maxPerGroup: 16 });
 
 /** One stored bucket of one family, as the store persists it. */
 export interface BucketRecord {
@@ -705,7 +719,7 @@ export class Aggregator {
   }
 
   private recordOccurrence(occurrence: Occurrence, bucket: number) {
-    const key = `${occurrence.kind}:${occurrence.key}`;
+    const key = occurrenceKeys.join(occurrence.kind, occurrence.key);
     const stats =
       this.patterns.find(bucket, occurrence.service, key) ??
       this.patterns.add(bucket, occurrence.service, key, {
@@ -812,7 +826,7 @@ export class Aggregator {
   }
 
   private cacheStats(operation: CacheCommandOperation, keyPattern: string, traceId: string, bucket: number) {
-    const key = `${operation.system} ${keyPattern}`;
+    const key = cacheKeys.join(operation.system, keyPattern);
     return (
       this.caches.find(bucket, operation.service, key) ??
       this.caches.add(bucket, operation.service, key, {

@@ -12,6 +12,8 @@ export interface SharedJoinsOptions {
   maxGroups: number;
   /** Joins held per group; beyond them a join is built afresh each time. */
   maxPerGroup: number;
+  /** What stands between the parts; a space unless given. */
+  separator?: string;
 }
 
 /**
@@ -23,21 +25,23 @@ export class SharedJoins {
   private readonly groups: LruCache<string, Map<string, string>>;
   private readonly bySecond: boolean;
   private readonly maxPerGroup: number;
+  private readonly separator: string;
 
-  constructor({ groupBy, maxGroups, maxPerGroup }: SharedJoinsOptions) {
+  constructor({ groupBy, maxGroups, maxPerGroup, separator = ' ' }: SharedJoinsOptions) {
     this.groups = new LruCache(maxGroups);
     this.bySecond = groupBy === 'second';
     this.maxPerGroup = maxPerGroup;
+    this.separator = separator;
   }
 
-  /** `${first} ${second}`, the same string as the last time this pair was joined while held. */
+  /** `${first}${separator}${second}`, the same string as the last time this pair was joined while held. */
   join(first: string, second: string): string {
     const groupKey = this.bySecond ? second : first;
     const member = this.bySecond ? first : second;
     let group = this.groups.get(groupKey);
     const known = group?.get(member);
     if (known !== undefined) return known;
-    const joined = `${first} ${second}`;
+    const joined = first + this.separator + second;
     if (!group) {
       group = new Map();
       this.groups.set(groupKey, group);

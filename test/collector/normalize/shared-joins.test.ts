@@ -16,4 +16,10 @@ describe('SharedJoins', () => {
       }
     });
   }
+
+  it('joins with the separator it was given', () => {
+    const joins = new SharedJoins({ groupBy: 'second', maxGroups: 4, maxPerGroup: 3, separator: ':' });
+    expect(joins.join('n_plus_one', 'select ?')).toBe('n_plus_one:select ?');
+    expect(joins.join('n_plus_one', 'select ?')).toBe('n_plus_one:select ?');
+  });
 });
