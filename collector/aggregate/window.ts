@@ -438,6 +438,10 @@ function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, index) => value === b[index]);
 }
 
+function byStartTime(a: Operation, b: Operation): number {
+  return a.startTimeMs - b.startTimeMs;
+}
+
 const CHILD_TIME_FIELDS = {
   db_query: 'dbMs',
   cache_command: 'cacheMs',
@@ -784,11 +788,22 @@ export class Aggregator {
    * first statement run after it, and whether a write of the same pattern refills it.
    */
   private recordCacheCommands(trace: AssembledTrace, nowMs: number) {
-    const operations = trace.operations
-      .filter((o) => o.type === 'cache_command' || o.type === 'db_query')
-      .sort((a, b) => a.startTimeMs - b.startTimeMs);
-    operations.forEach((operation, index) => {
-      if (operation.type !== 'cache_command' || operation.keyPattern === undefined) return;
+    // Commands and statements by start time; they mostly arrive in it, and then are not sorted
+    // (a stable sort would keep them as they are). A loop rather than filter, sort and forEach:
+    // this runs for every trace with a cache command.
+    const operations: Operation[] = [];
+    let inOrder = true;
+    let lastStartMs = Number.NEGATIVE_INFINITY;
+    for (const operation of trace.operations) {
+      if (operation.type !== 'cache_command' && operation.type !== 'db_query') continue;
+      if (!(operation.startTimeMs >= lastStartMs)) inOrder = false;
+      lastStartMs = operation.startTimeMs;
+      operations.push(operation);
+    }
+    if (!inOrder) operations.sort(byStartTime);
+    for (let index = 0; index < operations.length; index++) {
+      const operation = operations[index] as Operation;
+      if (operation.type !== 'cache_command' || operation.keyPattern === undefined) continue;
       const bucket = this.bucketOf(operation.startTimeMs + operation.durationMs, nowMs);
       const stats = this.cacheStats(operation, operation.keyPattern, trace.traceId, bucket);
       stats.commandMs += operation.durationMs;
@@ -796,17 +811,19 @@ export class Aggregator {
       if (CACHE_WRITES.has(operation.command)) stats.writes += 1;
       const hits = operation.hit === undefined ? (operation.hits ?? 0) : operation.hit ? 1 : 0;
       const misses = operation.hit === undefined ? (operation.misses ?? 0) : operation.hit ? 0 : 1;
-      if (hits + misses === 0) return;
+      if (hits + misses === 0) continue;
       stats.lookups += hits + misses;
       stats.hits += hits;
       stats.misses += misses;
       const label = trace.labelOf(operation);
       if (label) countLabel(stats.entries, label, hits + misses);
-      if (misses === 0) return;
+      if (misses === 0) continue;
       stats.exampleTraceId = trace.traceId;
       // Up to the refill, or to the next read of the same pattern (a later, separate lookup).
       let query: Operation | undefined;
-      for (const next of operations.slice(index + 1, index + 1 + MISS_FOLLOW_UP_OPERATIONS)) {
+      const followUpEnd = Math.min(operations.length, index + 1 + MISS_FOLLOW_UP_OPERATIONS);
+      for (let at = index + 1; at < followUpEnd; at++) {
+        const next = operations[at] as Operation;
         if (next.type === 'db_query') query ??= next;
         else if (next.type === 'cache_command' && next.keyPattern === operation.keyPattern) {
           if (CACHE_WRITES.has(next.command)) stats.refilledMisses += misses;
@@ -822,7 +839,7 @@ export class Aggregator {
           totalMs: query.durationMs,
         });
       }
-    });
+    }
   }
 
   private cacheStats(operation: CacheCommandOperation, keyPattern: string, traceId: string, bucket: number) {

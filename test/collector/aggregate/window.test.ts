@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import type { QueryStats } from '../../../collector/aggregate/stats.js';
 import { Aggregator, type BucketRecord } from '../../../collector/aggregate/window.js';
 import { AssembledTrace } from '../../../collector/assemble/trace.js';
-import { query, request } from '../../support/operations.js';
+import { cacheCommand, query, request } from '../../support/operations.js';
 
 const MINUTE = 60_000;
 const T0 = Date.parse('2026-11-20T08:00:00Z');
@@ -200,5 +200,29 @@ describe('Aggregator.view', () => {
     expect(countIn(T0 + MINUTE, T0 + 2 * MINUTE)).toBe(2);
     const stored = queryRecords(aggregator.takeDirty()).filter((record) => record.key === 'select 1');
     expect(stored.map(countOf)).toEqual([1, 2]);
+  });
+});
+
+describe('Aggregator: cache commands', () => {
+  it('follows a miss in start-time order, whatever order the spans arrived in', () => {
+    const aggregator = new Aggregator();
+    const now = T0 + 30_000;
+    const root = request('trace-cache', { route: '/orders', startTimeMs: now - 100, durationMs: 100 });
+    const at = (offsetMs: number) => now - 100 + offsetMs;
+    const statement = (fingerprint: string, offsetMs: number) =>
+      query(root, { fingerprint, fingerprintId: fingerprint, startTimeMs: at(offsetMs), durationMs: 2 });
+    const miss = cacheCommand(root, {
+      command: 'GET',
+      keyPattern: 'order:{id}',
+      hit: false,
+      startTimeMs: at(10),
+    });
+    const refill = cacheCommand(root, { command: 'SET', keyPattern: 'order:{id}', startTimeMs: at(30) });
+    // Arrival order: the statement that ran before the miss arrives after it, the refill first.
+    const operations = [root, refill, miss, statement('select before', 5), statement('select after', 20)];
+    aggregator.record(new AssembledTrace(root.traceId, operations), [], now);
+    const [cache] = aggregator.view(now - MINUTE, now + 1).caches;
+    expect(cache).toMatchObject({ misses: 1, refilledMisses: 1, writes: 1 });
+    expect(Object.keys(cache?.missQueries ?? {})).toEqual(['select after']);
   });
 });
