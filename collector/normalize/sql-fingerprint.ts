@@ -270,7 +270,14 @@ const idCache = new LruCache<string, { system: string; id: string }>(CACHE_ENTRI
 export function fingerprintId(system: string, fingerprint: string): string {
   const cached = idCache.get(fingerprint);
   if (cached?.system === system) return cached.id;
-  const id = createHash('sha256').update(system).update('\0').update(fingerprint).digest('hex').slice(0, 16);
+  // The first 8 bytes as hex: a string of its own, where slicing the whole digest's hex kept all
+  // 64 characters behind each id (every map keyed by fingerprint id reads through it).
+  const id = createHash('sha256')
+    .update(system)
+    .update('\0')
+    .update(fingerprint)
+    .digest()
+    .toString('hex', 0, 8);
   idCache.set(fingerprint, { system, id });
   return id;
 }
