@@ -195,6 +195,8 @@ describe('ThreadedStore', () => {
             appendFileSync(${JSON.stringify(noted)}, 'forced\\n');
         }
       }).observe({ entryTypes: ['gc'] });
+      // Collections are told to observers on a later turn of the thread's loop: keep it turning.
+      setInterval(() => {}, 20).unref();
       require(${JSON.stringify(join(ROOT, 'dist', 'collector', 'store', 'writer-thread.js'))});`,
     );
     const errors: string[] = [];
