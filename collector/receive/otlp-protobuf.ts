@@ -65,9 +65,15 @@ const SPAN_ID_BYTES = 8;
  * its cached hash. Longer strings, and any that are not ASCII, are decoded afresh.
  */
 const INTERN_MAX_BYTES = 512;
-/** Interned strings held at once (a power of two); a newer string evicts the one in its slot. */
+/**
+ * Interned strings held at once (a power of two). A string takes its slot on its second sighting,
+ * when the slot's last miss was of the same hash: statements with inline literals, unique, came
+ * every few spans and evicted the keys and values that recur, which were then decoded afresh.
+ */
 const INTERN_SLOTS = 8192;
 const interned: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** Per slot, the hash of the last string that missed it. */
+const internMisses = new Int32Array(INTERN_SLOTS);
 /** 2^32 nanoseconds is 4294 ms plus 967296 ns: splitting it keeps every product exact. */
 const HIGH_WORD_WHOLE_MS = 4294;
 const HIGH_WORD_REMAINDER_NS = 967_296;
@@ -592,7 +598,7 @@ class Reader {
         hash = Math.imul(hash ^ byte, 0x9e3779b1);
         hash ^= hash >>> 15;
       }
-      if ((bits & 0x80808080) === 0) return this.interned(start, stop, hash & (INTERN_SLOTS - 1));
+      if ((bits & 0x80808080) === 0) return this.interned(start, stop, hash);
     } else if (isAscii(bytes, start, stop)) {
       return this.buffer.toString('latin1', start, stop);
     }
@@ -654,8 +660,9 @@ class Reader {
     return true;
   }
 
-  /** The ASCII bytes [start, stop) as the string interned in `slot`, replacing it if it differs. */
-  private interned(start: number, stop: number, slot: number): string {
+  /** The ASCII bytes [start, stop), whose hash is `hash`, as the string interned for them if any. */
+  private interned(start: number, stop: number, hash: number): string {
+    const slot = hash & (INTERN_SLOTS - 1);
     const candidate = interned[slot] as string;
     if (candidate.length === stop - start) {
       const bytes = this.bytes;
@@ -664,7 +671,8 @@ class Reader {
       if (pos === stop) return candidate;
     }
     const decoded = this.buffer.toString('latin1', start, stop);
-    interned[slot] = decoded;
+    if (internMisses[slot] === hash) interned[slot] = decoded;
+    else internMisses[slot] = hash;
     return decoded;
   }
 

@@ -418,6 +418,17 @@ describe('decodeProtobufTraceRequest on malformed bytes', () => {
     expect(decodeError(build()).message).toMatch(new RegExp(`^invalid UTF-8 in ${field} at byte \\d+$`));
   });
 
+  it('reads every short string as its own, seen once, twice or often, however many share a slot', () => {
+    // 20,000 values of one length over 8,192 slots: a string is kept from its second sighting on.
+    const values = Array.from({ length: 20_000 }, (_, i) => `value-${String(i).padStart(6, '0')}`);
+    const sightings = [...values, ...values, ...values.slice(0, 100), ...values.slice(0, 100)];
+    const decoded = decodeProtobufTraceRequest(
+      request(...sightings.map((value) => span(keyValue(9, 'key', string(1, value))))),
+    );
+    const wrong = decoded.filter((record, i) => record.attributes.key !== sightings[i]);
+    expect(wrong).toEqual([]);
+  });
+
   it('keeps valid multi-byte UTF-8 in short strings', () => {
     expect(decodeOne(string(5, 'é 🚀')).name).toBe('é 🚀');
   });
