@@ -6,15 +6,19 @@
  * busiest moment, and its memory reducer gives the rest back only after long quiet (20 s after
  * 1M spans, the collector had given back 15 of its ~310 MB). The live objects left are spread
  * thin over many pages, and a page is freed only once its survivors are moved off it. A plain
- * full collection moves few (after 1M spans: 62 MB of objects freed, 2 MB of pages); one that
- * moves every survivor frees the most at once but first copies all the live data (a +50 MB
- * spike of RSS after 1M spans). Collections with V8's optimise-for-size selection each move the
+ * full collection moves few (after 1M spans: 62 MB of objects freed, 16 MB of pages); one that
+ * moves every survivor frees the most at once but first copies all the live data (RSS spiked
+ * by 30-60 MB after 1M spans). Collections with V8's optimise-for-size selection each move the
  * survivors of the sparsest pages only (a few MB), so the heap shrinks a step at a time without
  * a spike; after MIN_ROUNDS they go on while a round still gives back WORTH_ANOTHER_ROUND_BYTES
  * (~25-35 ms of the calling thread each after 1M spans, with V8's helper threads alongside).
  *
  * `gc` is not exposed without `--expose-gc`: the flag is set just long enough to take the
- * function from a fresh context, so no other code sees a global `gc` appear.
+ * function from a fresh context, so no other code sees a global `gc` appear. Size tuning is set
+ * for the rounds only, unless the process was started with it; V8 also takes it to mean
+ * `--max-semi-space-size=1`, which turning it off leaves set: a running isolate sized its young
+ * generation when it started, so only isolates started after a release (the collector starts
+ * its threads first) get the smaller one.
  *
  * @example
  * releaseMemory(); // after a burst, once the thread has nothing to do
@@ -32,10 +36,13 @@ const WORTH_ANOTHER_ROUND_BYTES = 8 * 1024 * 1024;
 const MAX_ROUNDS = 6;
 
 let collect: (() => void) | undefined;
+const startedForSize = /optimize[-_]for[-_]size/.test(
+  `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`,
+);
 
 export function releaseMemory(): void {
   collect ??= exposedGc();
-  setFlagsFromString('--optimize-for-size');
+  if (!startedForSize) setFlagsFromString('--optimize-for-size');
   try {
     let before = getHeapStatistics().total_heap_size;
     for (let round = 0; round < MAX_ROUNDS; round++) {
@@ -45,7 +52,7 @@ export function releaseMemory(): void {
       before = after;
     }
   } finally {
-    setFlagsFromString('--no-optimize-for-size');
+    if (!startedForSize) setFlagsFromString('--no-optimize-for-size');
   }
 }
 
