@@ -11,10 +11,18 @@ import { SharedJoins } from '../normalize/shared-joins.js';
  */
 const walked: number[] = [];
 
+/**
+ * Traces up to this many operations find a span id by a scan of their operations rather than a Map:
+ * most traces are this small, and their Map (grown twice on the way) was ~50 bytes per span
+ * allocated, and hashed, for a few lookups each.
+ */
+const SCANNED_OPERATIONS = 16;
+
 export class AssembledTrace {
   /*
-   * Built on first use, and per trace rather than per operation: one Map of positions and one
-   * array of entries (four Maps per trace before, the larger part of what assembling allocated).
+   * Built on first use, and per trace rather than per operation: one Map of positions (for traces
+   * past SCANNED_OPERATIONS) and one array of entries (four Maps per trace before, the larger part
+   * of what assembling allocated).
    */
   /** Where each span id sits in `operations` (the last operation with an id wins). */
   private positions: Map<string, number> | undefined;
@@ -32,7 +40,7 @@ export class AssembledTrace {
   ) {}
 
   get(spanId: string): Operation | undefined {
-    const position = this.index().get(spanId);
+    const position = this.positionOf(spanId);
     return position === undefined ? undefined : this.operations[position];
   }
 
@@ -55,10 +63,10 @@ export class AssembledTrace {
    * consumed message above it in the same service, else its topmost ancestor there.
    */
   entryOf(operation: Operation): Operation | undefined {
-    const positions = this.index();
-    const entries = this.entries as (Operation | undefined)[];
     const operations = this.operations;
-    const start = positions.get(operation.spanId);
+    this.entries ??= new Array<Operation | undefined>(operations.length);
+    const entries = this.entries;
+    const start = this.positionOf(operation.spanId);
     const known = start === undefined ? undefined : entries[start];
     if (known !== undefined) return known;
     // Every operation walked through (same service, below the entry) has the same entry: remember it
@@ -83,7 +91,7 @@ export class AssembledTrace {
       }
       walked[count++] = position ?? -1;
       entry = current;
-      position = current.parentSpanId ? positions.get(current.parentSpanId) : undefined;
+      position = current.parentSpanId ? this.positionOf(current.parentSpanId) : undefined;
       current = position === undefined ? undefined : operations[position];
     }
     for (let step = 0; step < count; step++) {
@@ -111,16 +119,24 @@ export class AssembledTrace {
     return label;
   }
 
-  private index(): Map<string, number> {
-    if (this.positions) return this.positions;
-    const positions = new Map<string, number>();
+  /** Where `spanId` sits in `operations`: the last operation with that id, as a Map keyed by id would hold. */
+  private positionOf(spanId: string): number | undefined {
     const operations = this.operations;
-    for (let position = 0; position < operations.length; position++) {
-      positions.set((operations[position] as Operation).spanId, position);
+    if (operations.length <= SCANNED_OPERATIONS) {
+      for (let position = operations.length - 1; position >= 0; position--) {
+        if ((operations[position] as Operation).spanId === spanId) return position;
+      }
+      return undefined;
     }
-    this.positions = positions;
-    this.entries = new Array<Operation | undefined>(operations.length);
-    return positions;
+    let positions = this.positions;
+    if (!positions) {
+      positions = new Map<string, number>();
+      for (let position = 0; position < operations.length; position++) {
+        positions.set((operations[position] as Operation).spanId, position);
+      }
+      this.positions = positions;
+    }
+    return positions.get(spanId);
   }
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AssembledTrace, entryLabel } from '../../../collector/assemble/trace.js';
 import { TraceAssembler } from '../../../collector/assemble/trace-assembler.js';
+import type { Operation } from '../../../model/index.js';
 import { internal, query, queueMessage, request } from '../../support/operations.js';
 
 describe('TraceAssembler', () => {
@@ -154,5 +155,25 @@ describe('AssembledTrace.entryOf', () => {
     expect(trace.get('ffffffffffffffff')).toBeUndefined();
     expect(trace.children(orders.spanId)).toEqual([handler]);
     expect(trace.children(underRefunds.spanId)).toEqual([]);
+  });
+
+  it('finds span ids alike in small traces (scanned) and large ones (mapped): the last operation with an id wins', () => {
+    for (const depth of [3, 15, 16, 40]) {
+      const root = request(`t-depth-${depth}`, { route: '/deep' });
+      const chain: Operation[] = [root];
+      for (let level = 1; level < depth; level++)
+        chain.push(internal(chain[level - 1] as Operation, `level ${level}`));
+      const deepest = chain[chain.length - 1] as Operation;
+      // A span id sent twice: the later operation is the one the id names.
+      const resent = { ...internal(root, 'resent'), spanId: deepest.spanId, parentSpanId: root.spanId };
+      const trace = new AssembledTrace(root.traceId, [...chain, resent]);
+      expect(trace.operations.length).toBe(depth + 1);
+      expect(trace.get(deepest.spanId)).toBe(resent);
+      expect(trace.get(root.spanId)).toBe(root);
+      expect(trace.get('ffffffffffffffff')).toBeUndefined();
+      for (const operation of trace.operations) expect(trace.entryOf(operation)).toBe(root);
+      const outsider = internal(request('elsewhere', { route: '/' }), 'not in the trace');
+      expect(trace.entryOf(outsider)).toBe(outsider);
+    }
   });
 });
