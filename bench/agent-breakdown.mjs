@@ -1,19 +1,25 @@
 /**
- * Where the agent's CPU goes on `/db`, step by step: the same server at the same fixed rate,
- * with one more part of the agent switched on at each step, so each step's cost is its
- * difference with the one before (median of rounds, variants interleaved):
+ * Where the agent's CPU goes on `/db` (on `/ok` with `CHOKEPOINT_BENCH_PATH=/ok`), step by
+ * step: the same server at the same fixed rate, with one more part of the agent switched on
+ * at each step, so each step's cost is its difference with the one before (median of
+ * rounds, variants interleaved):
  *
  *   bare                      no agent
  *   http wrappers             agent, only its http instrumentation, sampler always_off
  *   all wrappers              agent, every instrumentation, sampler always_off
  *   recorded and exported     the agent as shipped: spans recorded, encoded, sent to a sink
  *
- * and two references: vanilla OpenTelemetry, and the agent with its http instrumentation
+ * and three references: vanilla OpenTelemetry; the agent with its http instrumentation
  * swapped for a minimal SERVER span (bench/overhead/lean-http-span.js), the floor for that
- * part. With CHOKEPOINT_BENCH_PROFILE=1 the shipped agent and bare are also profiled under the
- * same load, and the extra CPU per request is split by package (the agent's own code by
- * folder). Self time only: V8 inlines small functions into their callers, which hides them
- * from any split by caller.
+ * part; and the agent as shipped with runtime sampling off (`CHOKEPOINT_RUNTIME_INTERVAL_MS=0`),
+ * whose difference with the shipped agent is what the runtime sampler costs the requests:
+ * its 10 ms event-loop delay timer (in an idle process on the bench VM, 5–7 ms of CPU a
+ * second against 0.3 without) and each sample and report (every 10 s, the first 10 s after
+ * start: past this bench's 7 s per variant, inside the overhead bench's windows). With
+ * CHOKEPOINT_BENCH_PROFILE=1 the shipped agent and bare are also profiled under the same
+ * load, and the extra CPU per request is split by package (the agent's own code by folder).
+ * Self time only: V8 inlines small functions into their callers, which hides them from any
+ * split by caller.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +36,7 @@ import { AGENT, agentEnv, measureEndpoint, startServer, VANILLA, vanillaEnv } fr
  * const result = await benchAgentBreakdown({ rounds: 3 });
  */
 export async function benchAgentBreakdown({
-  path = '/db',
+  path = process.env.CHOKEPOINT_BENCH_PATH ?? '/db',
   rate = 2_000,
   durationS = 5,
   warmupS = 2,
@@ -55,6 +61,11 @@ export async function benchAgentBreakdown({
       name: 'vanilla OpenTelemetry',
       args: VANILLA,
       env: vanillaEnv(sink.url),
+    },
+    {
+      name: 'agent, runtime sampling off',
+      args: AGENT,
+      env: { ...agentToSink, CHOKEPOINT_RUNTIME_INTERVAL_MS: '0' },
     },
     {
       name: 'agent, lean http span',
