@@ -336,6 +336,32 @@ describe('decodeProtobufTraceRequest on hand-built messages', () => {
     expect(decodeOne(message(15, uint(3, 9))).statusCode).toBe(StatusCode.UNSET);
   });
 
+  it('gives each span of a request its own status, events and links, none carried to the next span', () => {
+    const failed = span(
+      message(15, string(2, 'boom'), uint(3, 2)),
+      message(11, fixed64(1, 1_700_000_000_100_000_000n), string(2, 'exception')),
+      message(13, bytes(1, Buffer.from(TRACE_ID, 'hex')), bytes(2, Buffer.from(PARENT_SPAN_ID, 'hex'))),
+    );
+    const ok = span(message(15, uint(3, 1)));
+    const decoded = decodeProtobufTraceRequest(request(failed, span(), ok, failed));
+    expect(
+      decoded.map(({ statusCode, statusMessage, events, links }) => [
+        statusCode,
+        statusMessage,
+        events.map((event) => event.name),
+        links.map((link) => link.spanId),
+      ]),
+    ).toEqual([
+      [StatusCode.ERROR, 'boom', ['exception'], [PARENT_SPAN_ID]],
+      [StatusCode.UNSET, '', [], []],
+      [StatusCode.OK, '', [], []],
+      [StatusCode.ERROR, 'boom', ['exception'], [PARENT_SPAN_ID]],
+    ]);
+    // Each span's lists are its own.
+    expect(decoded[0]?.events).not.toBe(decoded[3]?.events);
+    expect(decoded[0]?.links).not.toBe(decoded[3]?.links);
+  });
+
   it('turns fixed64 nanoseconds into fractional milliseconds, absurd values included', () => {
     expect(decodeOne(fixed64(7, 1_700_000_000_123_456_789n)).startTimeMs).toBeCloseTo(
       1_700_000_000_123 + 0.456_789,
