@@ -26,6 +26,36 @@ describe('TraceAssembler', () => {
     expect(assembler.drainReady(30_000).map((t) => t.traceId)).toEqual(['t2']);
   });
 
+  it('starts a trace afresh for spans arriving after it was released, however it was released', () => {
+    const span = (traceId: string) =>
+      query(request(traceId, { route: '/' }), { fingerprint: 'select ?', durationMs: 1 });
+    const releases: Array<[string, (assembler: TraceAssembler) => AssembledTrace[]]> = [
+      // Still receiving spans, so never quiet, but older than maxAgeMs.
+      ['too old', (assembler) => assembler.add([span('t')], 29_500).concat(assembler.drainReady(30_000))],
+      ['full', (assembler) => assembler.add([span('t'), span('t')], 0)],
+      ['oldest', (assembler) => assembler.add([span('u'), span('v')], 0)],
+      [
+        'quiet',
+        (assembler) => assembler.add([request('t', { route: '/' })], 0).concat(assembler.drainReady(1_000)),
+      ],
+    ];
+    for (const [how, release] of releases) {
+      const assembler = new TraceAssembler({ maxAgeMs: 30_000, maxOperationsPerTrace: 3, maxTraces: 2 });
+      assembler.add([span('t')], 0);
+      const released = release(assembler).filter((trace) => trace.traceId === 't');
+      expect(released, how).toHaveLength(1);
+      const held = [...(released[0] as AssembledTrace).operations];
+      const late = span('t');
+      assembler.add([late], 30_100);
+      expect(released[0]?.operations, how).toEqual(held);
+      const again = assembler.drainAll().filter((trace) => trace.traceId === 't');
+      expect(
+        again.map((trace) => trace.operations),
+        how,
+      ).toEqual([[late]]);
+    }
+  });
+
   it('stays bounded: the oldest trace is released when maxTraces is reached', () => {
     const assembler = new TraceAssembler({ maxTraces: 2 });
     const ops = ['a', 'b', 'c'].map((id) =>
