@@ -96,18 +96,20 @@ const PRODUCTION = { NODE_ENV: 'production' };
  * await measureEndpoint(server.url, '/db', { durationS: 5, warmupS: 2, connections: 10, rate: 2000 });
  */
 export async function startServer({ args = [], env = {} }, plan, redisPort = 6379) {
+  const startedAtMs = performance.now();
   const server = await startNode([...args, SERVER], {
     cwd: ROOT,
     env: { ...PRODUCTION, BENCH_REDIS_PORT: String(redisPort), ...env },
     ready: /listening on (\d+)/,
     taskset: plan?.server,
   });
-  return { ...server, url: `http://127.0.0.1:${server.match[1]}` };
+  return { ...server, url: `http://127.0.0.1:${server.match[1]}`, startedAtMs };
 }
 
 /**
- * One endpoint of a running server: a warm-up, then (with `saturate`) the most req/s the load
- * generator gets (`flatOut`: wrk when the machine has it), how busy the server was meanwhile,
+ * One endpoint of a running server: a warm-up (then held at `rate` until `steadyFromMs` when given,
+ * see `untilSteady`: its CPU per request is returned as `early`), then (with `saturate`) the most
+ * req/s the load generator gets (`flatOut`: wrk when the machine has it), how busy the server was meanwhile,
  * what it served per CPU-second and, given `exportedSpans` (what the receiving end counted so
  * far), the spans it exported per request flat out (an SDK whose queue overflows drops spans
  * there, and is cheaper for it); then `rate` req/s with every response timed and the server's
@@ -119,9 +121,13 @@ export async function startServer({ args = [], env = {} }, plan, redisPort = 637
 export async function measureEndpoint(
   url,
   path,
-  { durationS, warmupS, connections, rate, saturate = true, exportedSpans },
+  { durationS, warmupS, connections, rate, saturate = true, exportedSpans, steadyFromMs },
 ) {
   await load(url + path, { durationS: warmupS, connections });
+  const early =
+    steadyFromMs === undefined
+      ? undefined
+      : await untilSteady(url, path, steadyFromMs, { connections, rate });
   // Spans still in the agent's queue land within a batch delay: read after it, each side.
   const settle = () => exportedSpans && new Promise((resolve) => setTimeout(resolve, 2 * BATCH_DELAY_MS));
   /** Spans exported per request while `phase` runs (undefined without `exportedSpans`). */
@@ -163,6 +169,7 @@ export async function measureEndpoint(
   } = await spansPer(() => load(url + path, { durationS, connections, rate }));
   return {
     saturated,
+    early,
     p50Ms: steady.p50Ms,
     p99Ms: steady.p99Ms,
     steadyRequestsPerS: steady.requests / steady.seconds,
@@ -172,6 +179,27 @@ export async function measureEndpoint(
     spansPerRequest,
     rssMB: after.rssBytes / 2 ** 20,
     failed: steady.failed,
+  };
+}
+
+/**
+ * Holds `rate` req/s on `url` until `steadyFromMs` (a `performance.now()` time), and returns the
+ * server's CPU per request meanwhile (undefined if that time has passed). An agent's first
+ * periodic work lands in a server's first seconds: Chokepoint's first runtime report goes out
+ * 10 s after start, and a process's first HTTP requests as a client make V8 drop and rebuild
+ * the optimised code its server side shares with them (14–21 deoptimisations between 12 and 22 s
+ * under the agent, 2 bare, counted with --trace-deopt). A window that starts sooner measures
+ * that once-only warm-up, not the per-request cost; it is reported apart.
+ */
+async function untilSteady(url, path, steadyFromMs, { connections, rate }) {
+  const durationS = Math.ceil((steadyFromMs - performance.now()) / 1000);
+  if (durationS <= 0) return undefined;
+  const before = await serverCpu(url);
+  await load(url + path, { durationS, connections, rate });
+  const after = await serverCpu(url);
+  return {
+    cpuMicrosPerRequest: cpuMicros(before, after) / (after.served - before.served),
+    seconds: durationS,
   };
 }
 
