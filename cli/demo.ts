@@ -303,8 +303,9 @@ function watchFindings(dashboardUrl: string, print: (line?: string) => void): ()
 
 /**
  * The demo's lines for a polled finding, given the fix already printed for it: both lines the
- * first time; the new fix when a later detection tick changed it (a slow query found before the
- * stalled event loop behind it gets "unblock the event loop first" a tick later); else none.
+ * first time; the new fix when a later detection tick changed its advice (a slow query found before
+ * the stalled event loop behind it gets "unblock the event loop first" a tick later), not when only
+ * its figures moved; else none.
  *
  * @example
  * findingLines(finding, undefined); // ['finding    slow_query [high] Slow SELECT … (850 ms/min)', '           fix: …']
@@ -315,7 +316,7 @@ export function findingLines(
   printedFix: string | undefined,
 ): string[] {
   const fix = finding.recommendation.summary;
-  if (printedFix === fix) return [];
+  if (printedFix !== undefined && adviceOf(printedFix) === adviceOf(fix)) return [];
   if (printedFix === undefined) {
     return [
       `finding    ${finding.kind} [${finding.severity}] ${finding.title} (${Math.round(finding.impact)} ms/min)`,
@@ -323,6 +324,11 @@ export function findingLines(
     ];
   }
   return [`update     ${finding.kind} ${finding.title}`, `           fix now: ${fix}`];
+}
+
+/** A fix without its figures: "55% of the time" and "57% of the time" are the same advice. */
+function adviceOf(fix: string): string {
+  return fix.replace(/\d[\d.,]*/g, '#');
 }
 
 function banner(dashboardUrl: string): string {

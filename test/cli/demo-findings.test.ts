@@ -25,6 +25,23 @@ describe('findingLines', () => {
     expect(findingLines(slowQuery, slowQuery.recommendation.summary)).toEqual([]);
   });
 
+  it('prints nothing when only the figures in the fix moved', () => {
+    const endpoint = {
+      ...slowQuery,
+      kind: 'slow_endpoint' as const,
+      recommendation: {
+        summary: "Make fewer cache round trips: 55% of GET /products/{id}'s time",
+        detail: '',
+      },
+    };
+    expect(findingLines(endpoint, "Make fewer cache round trips: 57% of GET /products/{id}'s time")).toEqual(
+      [],
+    );
+    expect(findingLines(endpoint, "Make fewer cache round trips: 5.7% of GET /products/{id}'s time")).toEqual(
+      [],
+    );
+  });
+
   it('prints the new fix when a later tick changed it', () => {
     const linked = {
       ...slowQuery,
