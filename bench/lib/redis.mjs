@@ -6,7 +6,8 @@
  * one run with it). Without `redis-server` the bench uses the machine's on 127.0.0.1:6379.
  */
 import { spawn } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
+import { requireRedis } from './load.mjs';
 
 const MACHINE_PORT = 6379;
 
@@ -58,10 +59,8 @@ export async function startBenchRedis({ taskset } = {}) {
     };
   }
   child.kill('SIGKILL');
-  await reachable(MACHINE_PORT).catch(() => {
-    throw new Error(
-      `the agent overhead bench needs Redis (its /db endpoint reads a key): no redis-server on the PATH and none on 127.0.0.1:${MACHINE_PORT}`,
-    );
+  await requireRedis().catch((error) => {
+    throw new Error(`no redis-server on the PATH, and ${error.message}`);
   });
   return { port: MACHINE_PORT, own: false, stop: async () => {} };
 }
@@ -74,21 +73,5 @@ function freePort() {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
-  });
-}
-
-function reachable(port) {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, timeout: 1_000 });
-    const fail = () => {
-      socket.destroy();
-      reject(new Error(`nothing answers on 127.0.0.1:${port}`));
-    };
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve();
-    });
-    socket.once('timeout', fail);
-    socket.once('error', fail);
   });
 }
