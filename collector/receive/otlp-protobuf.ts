@@ -191,7 +191,6 @@ function readScope(reader: Reader, end: number, scope: { name: string; version: 
   }
 }
 
-/** Span; field numbers in the cases below. trace_state, flags and dropped counts are not kept. */
 /*
  * Most spans carry no events or links, and their status is read into two fields: one shared empty
  * list each (frozen: nothing adds to a decoded span's) and one status read into, rather than three
@@ -202,6 +201,7 @@ const NO_LINKS: SpanLink[] = Object.freeze([]) as unknown as SpanLink[];
 /** The status `readSpan` reads into: never held, its fields are copied into the span. */
 const spanStatus = { code: 0, message: '' };
 
+/** Span; field numbers in the cases below. trace_state, flags and dropped counts are not kept. */
 function readSpan(
   reader: Reader,
   end: number,
