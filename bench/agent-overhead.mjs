@@ -71,7 +71,7 @@ export const overheadTargets = {
 export async function benchAgentOverhead({
   durationS = 5,
   warmupS = 2,
-  rounds = 3,
+  rounds = 5,
   connections = 10,
   fixedRate = 2_000,
   startupRuns = 15,

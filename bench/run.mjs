@@ -4,7 +4,7 @@
  * the machine it ran on) to bench/results/<name>.json, and its tables as Markdown (what the
  * README shows) to bench/results/<name>.md.
  *
- *   node bench/run.mjs                     all three (about five minutes)
+ *   node bench/run.mjs                     all three (about 25 minutes)
  *   node bench/run.mjs --only ingest       one of: overhead, ingest, api, breakdown (repeatable)
  *   node bench/run.mjs --quick             shorter runs, for checking the bench itself
  *
