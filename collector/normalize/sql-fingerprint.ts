@@ -229,7 +229,8 @@ function cachedFingerprint(sql: string, dialect: SqlDialect | undefined): Cached
       const result: SqlFingerprint = Object.freeze({
         fingerprint,
         statementType: statementTypeOf(tokens, matches),
-        tables: Object.freeze(tablesOf(tokens, matches)) as string[],
+        // Copied to its exact length: an array grown by push keeps 17 slots, and one is held per fingerprint.
+        tables: Object.freeze(tablesOf(tokens, matches).slice()) as string[],
       });
       entry = { lexicon, result, system: '', id: '' };
       byFingerprint.set(fingerprint, entry);
